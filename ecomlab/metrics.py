@@ -1,0 +1,266 @@
+"""The single definition of every KPI in the course.
+
+Every notebook and helper computes its KPIs through these functions, so a number
+called "CR" means the same thing everywhere. Rates are fractions in [0, 1]; format
+them as percentages only for display.
+
+Definitions used throughout (the identity ``GMV = UV x CR x AOV`` holds exactly):
+
+============================  ==========================================================
+GMV 成交总额                   sum of ``paid_amount`` over *placed* orders (cancelled
+                               orders excluded, later refunds included — the platform
+                               convention; net sales subtract refunds)
+UV 访客数                      distinct visitors in the period
+CR 转化率                      buyers / UV (per visitor, not per session)
+AOV 客单价                     GMV / buyers (per buyer, the Chinese 客单价; per-order
+                               value is :func:`order_value`)
+repurchase rate 复购率          share of a period's buyers with >= 2 orders in the period
+return-purchase rate 回购率     share of period-1 buyers who buy again in period 2
+CAC 获客成本                    spend / new customers acquired
+ROAS 广告支出回报率 (投产比)     revenue / spend
+ROI 投资回报率                   (incremental gross profit - cost) / cost
+gross margin 毛利率             (revenue - cost of goods) / revenue
+retention 留存率                active customers in period k / cohort size
+============================  ==========================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+#: Order statuses that count as a placed order for GMV (cancelled never shipped).
+PLACED_STATUSES = ("completed", "refunded")
+#: Order statuses that count as a *valid purchase* for customer analytics (RFM,
+#: repurchase, LTV): the customer kept the goods.
+VALID_STATUSES = ("completed",)
+
+Number = float | int | np.ndarray | pd.Series
+
+
+def _require_columns(df: pd.DataFrame, columns: Iterable[str], arg: str = "df") -> None:
+    if not isinstance(df, pd.DataFrame):
+        raise ValueError(f"{arg} must be a pandas DataFrame, got {type(df).__name__}")
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise ValueError(
+            f"{arg} is missing column(s) {missing}; it has {list(df.columns)}"
+        )
+
+
+def _ratio(num: Number, den: Number, name: str) -> Number:
+    """num / den with NaN where den == 0 (a rate with no denominator is undefined)."""
+    num_a = np.asarray(num, dtype="float64")
+    den_a = np.asarray(den, dtype="float64")
+    if np.any(den_a < 0) or np.any(num_a < 0):
+        raise ValueError(f"{name}: numerator and denominator must be >= 0")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where(den_a > 0, num_a / np.where(den_a > 0, den_a, 1.0), np.nan)
+    if isinstance(num, pd.Series):
+        return pd.Series(out, index=num.index, name=name)
+    if isinstance(den, pd.Series):
+        return pd.Series(out, index=den.index, name=name)
+    return float(out) if out.ndim == 0 else out
+
+
+def placed_orders(orders: pd.DataFrame) -> pd.DataFrame:
+    """Orders that count for GMV: status in :data:`PLACED_STATUSES` (drops cancelled).
+
+    >>> df = pd.DataFrame({"status": ["completed", "cancelled", "refunded"]})
+    >>> len(placed_orders(df))
+    2
+    """
+    _require_columns(orders, ["status"], "orders")
+    return orders[orders["status"].isin(PLACED_STATUSES)]
+
+
+def valid_orders(orders: pd.DataFrame) -> pd.DataFrame:
+    """Orders that count as kept purchases: status in :data:`VALID_STATUSES`.
+
+    Customer analytics (RFM, repurchase, LTV) use these: a cancelled or fully refunded
+    order is not a purchase the customer kept.
+
+    >>> df = pd.DataFrame({"status": ["completed", "cancelled", "refunded"]})
+    >>> len(valid_orders(df))
+    1
+    """
+    _require_columns(orders, ["status"], "orders")
+    return orders[orders["status"].isin(VALID_STATUSES)]
+
+
+def gmv(orders: pd.DataFrame, amount: str = "paid_amount") -> float:
+    """GMV 成交总额 = sum of ``amount`` over placed (non-cancelled) orders.
+
+    >>> df = pd.DataFrame({"status": ["completed", "cancelled"], "paid_amount": [100.0, 50.0]})
+    >>> gmv(df)
+    100.0
+    """
+    _require_columns(orders, ["status", amount], "orders")
+    if not pd.api.types.is_numeric_dtype(orders[amount]):
+        raise ValueError(f"orders[{amount!r}] must be numeric, got {orders[amount].dtype}")
+    return float(placed_orders(orders)[amount].sum())
+
+
+def conversion_rate(buyers: Number, visitors: Number) -> Number:
+    """CR 转化率 = buyers / visitors (per visitor). NaN when there are no visitors.
+
+    >>> conversion_rate(30, 1000)
+    0.03
+    """
+    out = _ratio(buyers, visitors, "conversion_rate")
+    if np.any(np.asarray(buyers, dtype=float) > np.asarray(visitors, dtype=float)):
+        raise ValueError("conversion_rate: buyers cannot exceed visitors")
+    return out
+
+
+def aov(gmv_amount: Number, buyers: Number) -> Number:
+    """AOV 客单价 = GMV / buyers (revenue per paying customer).
+
+    >>> aov(3000.0, 20)
+    150.0
+    """
+    return _ratio(gmv_amount, buyers, "aov")
+
+
+def order_value(gmv_amount: Number, n_orders: Number) -> Number:
+    """Average order value per *order* (笔单价) = GMV / orders.
+
+    >>> order_value(3000.0, 25)
+    120.0
+    """
+    return _ratio(gmv_amount, n_orders, "order_value")
+
+
+def cac(spend: Number, new_customers: Number) -> Number:
+    """CAC 获客成本 = marketing spend / new customers acquired.
+
+    >>> cac(5000.0, 100)
+    50.0
+    """
+    return _ratio(spend, new_customers, "cac")
+
+
+def roas(revenue: Number, spend: Number) -> Number:
+    """ROAS 广告支出回报率 (often called 投产比) = revenue / spend.
+
+    >>> roas(12000.0, 4000.0)
+    3.0
+    """
+    return _ratio(revenue, spend, "roas")
+
+
+def roi(incremental_gross_profit: Number, cost: Number) -> Number:
+    """ROI 投资回报率 = (incremental gross profit - cost) / cost.
+
+    Unlike ROAS it uses profit, not revenue, and nets out the cost: ROI > 0 means the
+    programme earned back more than it cost.
+
+    >>> roi(15000.0, 10000.0)
+    0.5
+    """
+    num = np.asarray(incremental_gross_profit, dtype="float64") - np.asarray(cost, dtype="float64")
+    c = np.asarray(cost, dtype="float64")
+    if np.any(c < 0):
+        raise ValueError("roi: cost must be >= 0")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where(c > 0, num / np.where(c > 0, c, 1.0), np.nan)
+    if isinstance(cost, pd.Series):
+        return pd.Series(out, index=cost.index, name="roi")
+    return float(out) if out.ndim == 0 else out
+
+
+def gross_margin(revenue: Number, cogs: Number) -> Number:
+    """Gross margin 毛利率 = (revenue - cost of goods) / revenue.
+
+    >>> gross_margin(200.0, 120.0)
+    0.4
+    """
+    r = np.asarray(revenue, dtype="float64")
+    if np.any(r < 0):
+        raise ValueError("gross_margin: revenue must be >= 0")
+    g = r - np.asarray(cogs, dtype="float64")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where(r > 0, g / np.where(r > 0, r, 1.0), np.nan)
+    if isinstance(revenue, pd.Series):
+        return pd.Series(out, index=revenue.index, name="gross_margin")
+    return float(out) if out.ndim == 0 else out
+
+
+def retention(active: Number, cohort_size: Number) -> Number:
+    """Retention 留存率 = customers of a cohort active in period k / cohort size.
+
+    >>> retention(25, 100)
+    0.25
+    """
+    out = _ratio(active, cohort_size, "retention")
+    if np.any(np.asarray(active, dtype=float) > np.asarray(cohort_size, dtype=float)):
+        raise ValueError("retention: active cannot exceed cohort_size")
+    return out
+
+
+def _order_counts(orders: pd.DataFrame, customer: str) -> pd.Series:
+    return orders.groupby(customer, observed=True).size()
+
+
+def repurchase_rate(
+    orders: pd.DataFrame,
+    start: str | pd.Timestamp | None = None,
+    end: str | pd.Timestamp | None = None,
+    *,
+    customer: str = "customer_id",
+    ts: str = "order_ts",
+) -> float:
+    """Repurchase rate 复购率 = buyers with >= 2 orders in [start, end) / buyers in it.
+
+    Counts *orders* (not days): two orders on one day count as a repurchase. Pass
+    valid orders (see :func:`valid_orders`).
+
+    >>> df = pd.DataFrame({"customer_id": ["a", "a", "b"],
+    ...                    "order_ts": pd.to_datetime(["2025-01-02", "2025-02-01", "2025-01-05"])})
+    >>> repurchase_rate(df)
+    0.5
+    """
+    _require_columns(orders, [customer, ts], "orders")
+    o = _window(orders, ts, start, end)
+    counts = _order_counts(o, customer)
+    if len(counts) == 0:
+        return float("nan")
+    return float((counts >= 2).mean())
+
+
+def return_purchase_rate(
+    orders: pd.DataFrame,
+    period1: tuple[str | pd.Timestamp, str | pd.Timestamp],
+    period2: tuple[str | pd.Timestamp, str | pd.Timestamp],
+    *,
+    customer: str = "customer_id",
+    ts: str = "order_ts",
+) -> float:
+    """Return-purchase rate 回购率 = period-1 buyers who also buy in period 2 / period-1 buyers.
+
+    Periods are half-open ``[start, end)``.
+
+    >>> df = pd.DataFrame({"customer_id": ["a", "a", "b"],
+    ...                    "order_ts": pd.to_datetime(["2025-01-02", "2025-02-01", "2025-01-05"])})
+    >>> return_purchase_rate(df, ("2025-01-01", "2025-02-01"), ("2025-02-01", "2025-03-01"))
+    0.5
+    """
+    _require_columns(orders, [customer, ts], "orders")
+    b1 = pd.Index(_window(orders, ts, *period1)[customer].unique())
+    b2 = pd.Index(_window(orders, ts, *period2)[customer].unique())
+    if len(b1) == 0:
+        return float("nan")
+    return float(b1.isin(b2).mean())
+
+
+def _window(df: pd.DataFrame, ts: str, start, end) -> pd.DataFrame:
+    if not pd.api.types.is_datetime64_any_dtype(df[ts]):
+        raise ValueError(f"column {ts!r} must be datetime, got {df[ts].dtype}")
+    mask = pd.Series(True, index=df.index)
+    if start is not None:
+        mask &= df[ts] >= pd.Timestamp(start)
+    if end is not None:
+        mask &= df[ts] < pd.Timestamp(end)
+    return df[mask]
