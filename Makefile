@@ -1,0 +1,92 @@
+# EcomLab — everything runs from a local virtualenv (.venv) built from requirements.lock.
+# On a fresh machine you need only python3 (3.11), make and git:
+#   make course   execute every lesson into build/notebooks/ and build the site build/site/
+#   make test     unit + property tests, notebook execution, truth recovery, nbval
+#   make lab      JupyterLab on notebooks/
+# Nothing is installed or registered outside .venv (the kernel is .venv's python3).
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.stamp
+# parallel workers for the test suite (pytest-xdist); `make test PYTEST_ARGS=` for serial
+PYTEST_ARGS ?= -n 2
+PIP_FLAGS   ?= --disable-pip-version-check --no-input
+
+# headless, quiet, reproducible runs
+export MPLBACKEND := Agg
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+export JUPYTER_PLATFORM_DIRS := 1
+export PYTHONHASHSEED := 0
+
+NOTEBOOKS := $(shell find notebooks -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' 2>/dev/null)
+
+.PHONY: help venv course test unit nbval lab notebooks site lock clean distclean
+
+help:
+	@echo "make venv       create .venv from requirements.lock (re-runs when lock/pyproject change)"
+	@echo "make course     execute every notebook into build/notebooks/, then build build/site/"
+	@echo "make test       the whole suite: tests/ (incl. notebook execution) then nbval"
+	@echo "make lab        JupyterLab on notebooks/"
+	@echo "make notebooks  re-execute the committed notebooks in place (fresh stored outputs)"
+	@echo "make site       build build/site/ from build/notebooks/"
+	@echo "make lock       regenerate requirements.lock and environment.yml from requirements.in"
+	@echo "make clean      remove build/ and caches (distclean also removes .venv)"
+
+venv: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install $(PIP_FLAGS) -q -r requirements.lock
+	$(PY) -m pip install $(PIP_FLAGS) -q --no-deps --no-build-isolation -e .
+	@touch $@
+
+course: venv
+	$(BIN)/ecomlab run --out build/notebooks
+	$(BIN)/ecomlab site --src build/notebooks --out build/site
+
+test: unit nbval
+
+unit: venv
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+# nbval re-runs the committed notebooks and compares the cells marked
+# `# NBVAL_CHECK_OUTPUT` with their stored outputs. Skipped while notebooks/ is empty
+# (pytest would exit 5, "no tests collected").
+nbval: venv
+ifeq ($(strip $(NOTEBOOKS)),)
+	@echo "nbval: no notebooks under notebooks/ yet, skipped"
+else
+	$(PY) -m pytest $(PYTEST_ARGS) --dist loadfile -p no:cacheprovider --nbval-lax \
+		--nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg notebooks/
+endif
+
+lab: venv
+	$(BIN)/jupyter lab notebooks/
+
+notebooks: venv
+	$(BIN)/ecomlab run --in-place
+
+site: venv
+	$(BIN)/ecomlab site --src build/notebooks --out build/site
+
+lock:
+	rm -rf build/lockvenv
+	$(PYTHON) -m venv build/lockvenv
+	build/lockvenv/bin/pip install $(PIP_FLAGS) -q -r requirements.in
+	{ sed -n '1,/^# ---- pins/p' requirements.lock; \
+	  build/lockvenv/bin/pip freeze --exclude ecomlab; } > requirements.lock.new
+	mv requirements.lock.new requirements.lock
+	{ sed -n '1,/^  - pip:/p' environment.yml; \
+	  grep -E '^[A-Za-z0-9]' requirements.lock | sed 's/^/      - /'; \
+	  echo '      - -e .'; } > environment.yml.new
+	mv environment.yml.new environment.yml
+	rm -rf build/lockvenv
+
+clean:
+	rm -rf build .pytest_cache .ruff_cache
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV)

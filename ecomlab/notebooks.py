@@ -1,0 +1,453 @@
+"""Find, execute and publish the course notebooks.
+
+Used by ``ecomlab run`` / ``ecomlab site`` (see :mod:`ecomlab.cli`), by ``make course``
+and by the notebook tests. Execution goes through papermill with the ``python3`` kernel
+of the current environment, from a fresh kernel, headless (``MPLBACKEND=Agg``).
+
+Layout of ``notebooks/``::
+
+    00_start_here.ipynb
+    01_positioning/01_market.ipynb ...      chapter folders named NN_<slug>
+    appendix/01_glossary.ipynb ...
+
+Example
+-------
+>>> from ecomlab.notebooks import lesson_paths, lesson_id
+>>> [lesson_id(p) for p in lesson_paths()][:1]  # doctest: +SKIP
+['00']
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import os
+import re
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+#: Chapter folder prefix -> title shown on the site's index page.
+CHAPTER_TITLES: dict[str, str] = {
+    "00": "00 Start here",
+    "01": "01 Positioning 市场分析与定位",
+    "02": "02 Product 商品运营",
+    "03": "03 Traffic 流量",
+    "04": "04 Private domain 用户运营/私域",
+    "05": "05 Data iteration 数据迭代",
+    "06": "06 Case study 实践案例",
+    "appendix": "Appendix 附录",
+}
+
+_CHAPTER_DIR_RE = re.compile(r"^(\d\d)_[A-Za-z0-9_]+$")
+_LESSON_FILE_RE = re.compile(r"^(\d+)_")
+
+
+def repo_root() -> Path:
+    """Return the course checkout: the package's parent when it holds ``notebooks/``
+    (a source or editable install), else the current directory (an installed wheel).
+
+    Example
+    -------
+    >>> (repo_root() / "notebooks").is_dir() or repo_root() == Path.cwd()
+    True
+    """
+    checkout = Path(__file__).resolve().parent.parent
+    if (checkout / "notebooks").is_dir() or (checkout / "pyproject.toml").is_file():
+        return checkout
+    return Path.cwd()
+
+
+def notebooks_dir(root: str | os.PathLike[str] | None = None) -> Path:
+    """Return ``<root>/notebooks`` (``root`` defaults to :func:`repo_root`)."""
+    return (Path(root) if root is not None else repo_root()) / "notebooks"
+
+
+def lesson_paths(root: str | os.PathLike[str] | None = None) -> list[Path]:
+    """Return every course notebook under ``<root>/notebooks``, sorted, no checkpoints.
+
+    ``root`` is the repository root (default: the checkout this package lives in).
+    Returns an empty list when there is no ``notebooks/`` folder.
+
+    Example
+    -------
+    >>> all(p.suffix == ".ipynb" for p in lesson_paths())
+    True
+    """
+    base = notebooks_dir(root)
+    if not base.is_dir():
+        return []
+    paths = [
+        p
+        for p in base.rglob("*.ipynb")
+        if ".ipynb_checkpoints" not in p.parts and not p.name.startswith(".")
+    ]
+    return sorted(paths, key=lambda p: p.relative_to(base).as_posix())
+
+
+def is_lesson(path: str | os.PathLike[str], root: str | os.PathLike[str] | None = None) -> bool:
+    """True for notebooks that follow the lesson template: chapter folders and 00_start_here.
+
+    Appendix notebooks are course material but not template lessons.
+
+    Example
+    -------
+    >>> is_lesson("notebooks/04_private_domain/01_rfm.ipynb", root=".")
+    True
+    >>> is_lesson("notebooks/appendix/01_glossary.ipynb", root=".")
+    False
+    """
+    rel = _relative(path, root)
+    if len(rel.parts) == 1:
+        return rel.name == "00_start_here.ipynb"
+    return bool(_CHAPTER_DIR_RE.match(rel.parts[0]))
+
+
+def lesson_id(path: str | os.PathLike[str], root: str | os.PathLike[str] | None = None) -> str:
+    """Return the lesson id a notebook records its results under.
+
+    ``00_start_here.ipynb`` -> ``"00"``; ``04_private_domain/01_rfm.ipynb`` -> ``"04-1"``;
+    ``appendix/02_sql.ipynb`` -> ``"A-2"``. Other names fall back to the slash-free
+    relative path without suffix.
+
+    Example
+    -------
+    >>> lesson_id("notebooks/04_private_domain/01_rfm.ipynb", root=".")
+    '04-1'
+    """
+    rel = _relative(path, root)
+    if len(rel.parts) == 1:
+        m = re.match(r"^(\d\d)_", rel.name)
+        return m.group(1) if m else rel.stem
+    chapter, name = rel.parts[0], rel.parts[-1]
+    m_file = _LESSON_FILE_RE.match(name)
+    m_dir = _CHAPTER_DIR_RE.match(chapter)
+    if m_file and m_dir and len(rel.parts) == 2:
+        return f"{m_dir.group(1)}-{int(m_file.group(1))}"
+    if m_file and chapter == "appendix" and len(rel.parts) == 2:
+        return f"A-{int(m_file.group(1))}"
+    return rel.with_suffix("").as_posix().replace("/", "__")
+
+
+def _relative(path: str | os.PathLike[str], root: str | os.PathLike[str] | None) -> Path:
+    """``path`` relative to ``<root>/notebooks`` (or as given if it is already relative)."""
+    p = Path(path)
+    base = notebooks_dir(root)
+    for candidate in (p, p.resolve()):
+        for b in (base, base.resolve()):
+            with contextlib.suppress(ValueError):
+                return candidate.relative_to(b)
+    parts = p.parts
+    if "notebooks" in parts:
+        return Path(*parts[len(parts) - parts[::-1].index("notebooks") :])
+    return Path(p.name)
+
+
+@contextlib.contextmanager
+def _environ(updates: Mapping[str, str]) -> Iterator[None]:
+    """Temporarily set environment variables (inherited by the kernel subprocess)."""
+    saved = {k: os.environ.get(k) for k in updates}
+    os.environ.update(updates)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def execute(
+    path: str | os.PathLike[str],
+    out_path: str | os.PathLike[str],
+    parameters: Mapping[str, Any] | None = None,
+    cwd: str | os.PathLike[str] | None = None,
+    results_dir: str | os.PathLike[str] | None = None,
+    timeout: float = 120,
+) -> float:
+    """Execute one notebook top to bottom in a fresh ``python3`` kernel; return seconds.
+
+    Parameters
+    ----------
+    path, out_path
+        Source notebook and where to write the executed copy (may be the same file).
+    parameters
+        papermill parameters, injected after the cell tagged ``parameters``.
+    cwd
+        Working directory of the kernel (default: the notebook's folder).
+    results_dir
+        Folder for :func:`ecomlab.results.record` (sets ``ECOMLAB_RESULTS_DIR``).
+    timeout
+        Per-cell timeout in seconds.
+
+    Raises
+    ------
+    ValueError
+        If ``path`` is not an existing ``.ipynb`` file or ``timeout`` is not positive.
+    papermill.PapermillExecutionError
+        If a cell raises; the executed copy with the traceback is still written.
+
+    Example
+    -------
+    >>> secs = execute("notebooks/00_start_here.ipynb", "/tmp/out.ipynb")  # doctest: +SKIP
+    """
+    import papermill as pm
+
+    src = Path(path)
+    if src.suffix != ".ipynb" or not src.is_file():
+        raise ValueError(f"path must be an existing .ipynb file, got {str(src)!r}")
+    if not timeout or timeout <= 0:
+        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    dst = Path(out_path)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    env = {"MPLBACKEND": "Agg", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
+    if results_dir is not None:
+        Path(results_dir).mkdir(parents=True, exist_ok=True)
+        env["ECOMLAB_RESULTS_DIR"] = str(Path(results_dir).resolve())
+    work_dir = Path(cwd) if cwd is not None else src.resolve().parent
+    start = time.perf_counter()
+    with _environ(env):
+        pm.execute_notebook(
+            str(src),
+            str(dst),
+            parameters=dict(parameters) if parameters else None,
+            kernel_name="python3",
+            progress_bar=False,
+            log_output=False,
+            cwd=str(work_dir),
+            execution_timeout=timeout,
+        )
+    return time.perf_counter() - start
+
+
+def strip_run_metadata(path: str | os.PathLike[str]) -> None:
+    """Remove papermill's timing metadata from a notebook so committed copies diff cleanly.
+
+    Example
+    -------
+    >>> strip_run_metadata("notebooks/00_start_here.ipynb")  # doctest: +SKIP
+    """
+    import nbformat
+
+    nb = nbformat.read(str(path), as_version=4)
+    nb.metadata.pop("papermill", None)
+    for cell in nb.cells:
+        cell.metadata.pop("papermill", None)
+        cell.metadata.pop("execution", None)
+    nbformat.write(nb, str(path))
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """Outcome of executing one notebook in :func:`run_course`.
+
+    Attributes
+    ----------
+    path: the source notebook. out_path: the executed copy.
+    seconds: wall time. error: ``None`` on success, else a one-line reason.
+    """
+
+    path: Path
+    out_path: Path
+    seconds: float
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def run_course(
+    out_dir: str | os.PathLike[str] = "build/notebooks",
+    in_place: bool = False,
+    notebooks: Sequence[str | os.PathLike[str]] | None = None,
+    root: str | os.PathLike[str] | None = None,
+    results_dir: str | os.PathLike[str] | None = None,
+    timeout: float = 120,
+    stream=None,
+) -> list[RunResult]:
+    """Execute every course notebook (or ``notebooks``), printing one line each.
+
+    Executed copies go to ``out_dir`` keeping the ``notebooks/`` layout, or back over
+    the sources with ``in_place=True`` (only when the run succeeds; papermill's timing
+    metadata is then removed so committed notebooks diff cleanly). The kernel runs in the
+    folder of the written copy. Results are recorded in ``results_dir``
+    (default: ``results`` beside ``out_dir``, e.g. ``build/results``; not set for
+    ``in_place`` unless given). A failing
+    notebook is reported and the run continues.
+
+    Example
+    -------
+    >>> results = run_course("build/notebooks")  # doctest: +SKIP
+    [1/12] 00_start_here.ipynb  1.9 s
+    ...
+    """
+    stream = stream or sys.stdout
+    base = notebooks_dir(root)
+    paths = [Path(p) for p in notebooks] if notebooks else lesson_paths(root)
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        raise ValueError(f"notebooks not found: {', '.join(missing)}")
+    out_base = Path(out_dir)
+    if results_dir is None and not in_place:
+        results_dir = out_base.parent / "results"
+    if not paths:
+        print(f"no notebooks found under {base}", file=stream)
+        return []
+    outcomes: list[RunResult] = []
+    total_start = time.perf_counter()
+    for i, src in enumerate(paths, start=1):
+        rel = _relative(src, root)
+        dst = src if in_place else out_base / rel
+        start = time.perf_counter()
+        error = None
+        try:
+            if in_place:  # replace the source only when the run succeeded
+                with tempfile.TemporaryDirectory() as tmp:
+                    staged = Path(tmp) / src.name
+                    execute(src, staged, cwd=src.resolve().parent,
+                            results_dir=results_dir, timeout=timeout)
+                    strip_run_metadata(staged)
+                    shutil.copyfile(staged, src)
+            else:
+                execute(src, dst, cwd=dst.resolve().parent,
+                        results_dir=results_dir, timeout=timeout)
+        except Exception as exc:  # report and keep going; the summary fails the run
+            error = _one_line(exc)
+        secs = time.perf_counter() - start
+        outcomes.append(RunResult(src, dst, secs, error))
+        status = f"  FAILED: {error}" if error else ""
+        print(f"[{i}/{len(paths)}] {rel.as_posix()}  {secs:.1f} s{status}", file=stream, flush=True)
+    total = time.perf_counter() - total_start
+    failed = sum(not r.ok for r in outcomes)
+    print(
+        f"{len(outcomes)} notebooks in {total:.1f} s"
+        + (f", {failed} FAILED" if failed else ", all ok"),
+        file=stream,
+        flush=True,
+    )
+    return outcomes
+
+
+def _one_line(exc: BaseException) -> str:
+    ename = getattr(exc, "ename", None)
+    evalue = getattr(exc, "evalue", None)
+    if ename:
+        cell = getattr(exc, "exec_count", None)
+        where = f" in cell [{cell}]" if cell else ""
+        return f"{ename}: {evalue}{where}"
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}"
+
+
+def notebook_title(path: str | os.PathLike[str]) -> str:
+    """Return the text of the first markdown heading in a notebook (else the file stem).
+
+    Example
+    -------
+    >>> notebook_title("notebooks/00_start_here.ipynb")  # doctest: +SKIP
+    'Start here 从这里开始'
+    """
+    import nbformat
+
+    nb = nbformat.read(str(path), as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type != "markdown":
+            continue
+        for line in cell.source.splitlines():
+            m = re.match(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$", line)
+            if m:
+                return re.sub(r"[*_`]", "", m.group(1)).strip()
+    return Path(path).stem
+
+
+def _chapter_key(rel: Path) -> str:
+    if len(rel.parts) == 1:
+        return rel.name[:2] if re.match(r"^\d\d_", rel.name) else ""
+    m = _CHAPTER_DIR_RE.match(rel.parts[0])
+    return m.group(1) if m else rel.parts[0]
+
+
+def build_site(
+    src: str | os.PathLike[str] = "build/notebooks",
+    out: str | os.PathLike[str] = "build/site",
+) -> Path:
+    """Convert executed notebooks under ``src`` to HTML in ``out`` with an ``index.html``.
+
+    The index groups lessons by chapter (:data:`CHAPTER_TITLES`) and titles each with its
+    notebook's first markdown heading. Works offline: nothing is fetched at build time.
+    Returns the path of ``index.html``.
+
+    Raises
+    ------
+    ValueError
+        If ``src`` holds no notebooks (run ``ecomlab run`` first, or pass the committed
+        ``notebooks`` folder, which carries outputs).
+
+    Example
+    -------
+    >>> build_site("build/notebooks", "build/site")  # doctest: +SKIP
+    PosixPath('build/site/index.html')
+    """
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    src_dir, out_dir = Path(src), Path(out)
+    nbs = sorted(
+        (
+            p
+            for p in src_dir.rglob("*.ipynb")
+            if ".ipynb_checkpoints" not in p.parts
+        ),
+        key=lambda p: p.relative_to(src_dir).as_posix(),
+    )
+    if not nbs:
+        raise ValueError(
+            f"src {str(src_dir)!r} holds no notebooks; run `ecomlab run` first "
+            "or use --src notebooks"
+        )
+    exporter = HTMLExporter()
+    chapters: dict[str, list[tuple[str, str]]] = {}
+    for nb_path in nbs:
+        rel = nb_path.relative_to(src_dir)
+        nb = nbformat.read(str(nb_path), as_version=4)
+        title = notebook_title(nb_path)
+        body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
+        target = out_dir / rel.with_suffix(".html")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(body, encoding="utf-8")
+        chapters.setdefault(_chapter_key(rel), []).append((rel.with_suffix(".html").as_posix(), title))
+    index = out_dir / "index.html"
+    index.write_text(_index_html(chapters), encoding="utf-8")
+    return index
+
+
+def _index_html(chapters: Mapping[str, list[tuple[str, str]]]) -> str:
+    order = list(CHAPTER_TITLES)
+    keys = sorted(chapters, key=lambda k: (order.index(k) if k in order else len(order), k))
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        "<title>EcomLab course</title>",
+        "<style>body{font-family:system-ui,sans-serif;max-width:48rem;margin:2rem auto;"
+        "padding:0 1rem;line-height:1.5}h2{margin-top:1.5rem;border-bottom:1px solid #ddd}"
+        "</style>",
+        "</head><body>",
+        "<h1>EcomLab — e-commerce operations 电商运营</h1>",
+        "<p>Lessons on the synthetic Nestwell (栖居良品) dataset, executed.</p>",
+    ]
+    for key in keys:
+        title = CHAPTER_TITLES.get(key, key or "Other")
+        parts.append(f"<h2>{html.escape(title)}</h2>")
+        parts.append("<ul>")
+        for href, text in chapters[key]:
+            parts.append(f'<li><a href="{html.escape(href)}">{html.escape(text)}</a></li>')
+        parts.append("</ul>")
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"
