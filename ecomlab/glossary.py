@@ -1,0 +1,291 @@
+"""The zh–en glossary (术语表) as data: one :class:`Term` per concept the course teaches.
+
+Definitions agree with :mod:`ecomlab.metrics` (the one definition of each KPI); rates
+are fractions in [0, 1]. Each term names the lesson that teaches it (the notebook path
+under ``notebooks/`` without ``.ipynb``); a test checks that the lesson's markdown
+mentions the term in English or Chinese.
+
+>>> lookup("客单价").formula
+'AOV = GMV / buyers'
+>>> terms().query("term_en == 'CR'")["term_zh"].item()
+'转化率'
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, fields
+
+import pandas as pd
+
+__all__ = ["LESSONS", "TERMS", "Term", "lookup", "terms"]
+
+#: Planned lesson notebooks (paths under ``notebooks/`` without ``.ipynb``), in course order.
+LESSONS: tuple[str, ...] = (
+    "00_start_here",
+    "02_product/02_pricing",
+    "03_traffic/01_channels",
+    "03_traffic/03_funnel",
+    "04_private_domain/01_rfm",
+    "04_private_domain/02_cohorts_ltv",
+    "04_private_domain/03_membership_coupons",
+    "05_data_iteration/01_kpi_tree",
+    "05_data_iteration/02_ab_testing",
+    "05_data_iteration/03_behaviour",
+)
+
+
+@dataclass(frozen=True)
+class Term:
+    """One glossary entry.
+
+    Fields
+    ------
+    term_en : English term or abbreviation as used in the course ("AOV").
+    term_zh : Simplified-Chinese term as used in Chinese e-commerce ("客单价").
+    definition : one or two plain sentences; says how the course measures it.
+    formula : the formula in plain text, or None when there is none.
+    lesson : the lesson that teaches it, one of :data:`LESSONS`.
+    """
+
+    term_en: str
+    term_zh: str
+    definition: str
+    formula: str | None = None
+    lesson: str = "00_start_here"
+
+    def __post_init__(self) -> None:
+        for f in ("term_en", "term_zh", "definition", "lesson"):
+            value = getattr(self, f)
+            if not isinstance(value, str) or not value.strip():
+                raise ValueError(f"Term.{f} must be a non-empty string, got {value!r}")
+        if self.formula is not None and (not isinstance(self.formula, str)
+                                         or not self.formula.strip()):
+            raise ValueError(f"Term.formula must be None or a non-empty string, got "
+                             f"{self.formula!r}")
+        if self.lesson not in LESSONS:
+            raise ValueError(f"Term.lesson must be one of {LESSONS}, got {self.lesson!r}")
+
+
+_START = "00_start_here"
+_PRICING = "02_product/02_pricing"
+_CHANNELS = "03_traffic/01_channels"
+_FUNNEL = "03_traffic/03_funnel"
+_RFM = "04_private_domain/01_rfm"
+_COHORTS = "04_private_domain/02_cohorts_ltv"
+_MEMBERS = "04_private_domain/03_membership_coupons"
+_KPI = "05_data_iteration/01_kpi_tree"
+_AB = "05_data_iteration/02_ab_testing"
+_BEHAVIOUR = "05_data_iteration/03_behaviour"
+
+TERMS: tuple[Term, ...] = (
+    # --- the core KPIs and frames (start here) --------------------------------------
+    Term("GMV", "成交总额",
+         "Gross merchandise volume: the value of orders placed in a period, at the prices "
+         "paid. Cancelled orders are excluded; later refunds are not subtracted (net sales "
+         "subtract them).",
+         "GMV = Σ paid_amount over placed orders = UV × CR × AOV", _START),
+    Term("UV", "访客数",
+         "Unique visitors: distinct visitors (visitor_id) who viewed the store in a period.",
+         "UV = number of distinct visitor_id with ≥ 1 page view", _START),
+    Term("PV", "浏览量",
+         "Page views: every page or product-detail view, counting repeats by the same "
+         "visitor.", "PV = number of page-view events", _START),
+    Term("CR", "转化率",
+         "Conversion rate per visitor: the share of visitors who buy in the period (not "
+         "orders per session).", "CR = buyers / UV", _START),
+    Term("AOV", "客单价",
+         "Average order value in the Chinese sense of 客单价: GMV per buyer (per-order value "
+         "is GMV / orders, the same only when each buyer orders once).",
+         "AOV = GMV / buyers", _START),
+    Term("people–goods–place", "人货场",
+         "The retail frame that splits a business into people (customers and traffic), goods "
+         "(assortment, price, stock) and place (channels and the shopping scene).", None,
+         _START),
+    Term("private-domain traffic", "私域流量",
+         "Customers a brand can reach again at no per-contact cost through channels it "
+         "controls (WeChat fan groups, mini-program, official account), as opposed to "
+         "public-domain traffic bought or won on a marketplace (公域).", None, _START),
+    Term("gross margin", "毛利率",
+         "The share of revenue left after the cost of the goods sold.",
+         "gross margin = (revenue − cost of goods) / revenue", _PRICING),
+    # --- channels ---------------------------------------------------------------------
+    Term("CAC", "获客成本",
+         "Customer acquisition cost: marketing spend per new customer acquired.",
+         "CAC = spend / new customers", _CHANNELS),
+    Term("ROAS", "广告支出回报率",
+         "Return on ad spend: revenue per unit of ad spend. Platform-reported ROAS credits "
+         "attributed revenue and overstates the incremental ROAS that would be lost without "
+         "the ads.", "ROAS = revenue / ad spend", _CHANNELS),
+    Term("ROI", "投资回报率",
+         "Return on investment: profit gained per unit of cost, measured on incremental "
+         "gross profit (not revenue).",
+         "ROI = (incremental gross profit − cost) / cost", _CHANNELS),
+    Term("input-output ratio", "投产比",
+         "投入产出比, literally output per input. In Chinese e-commerce 投产比 usually "
+         "means ROAS (revenue / ad spend), not profit ROI: always say which one a "
+         "figure is.",
+         "投产比 = revenue / spend (= ROAS)", _CHANNELS),
+    # --- funnel -----------------------------------------------------------------------
+    Term("funnel", "漏斗",
+         "The ordered steps from visit to purchase (pv → fav/cart → buy) with the share of "
+         "users reaching each step.",
+         "step rate_k = users at step k / users at step k−1", _FUNNEL),
+    Term("strict funnel", "严格漏斗",
+         "A funnel counting a user at a step only if they completed every earlier step, in "
+         "order, within the window; rates can only fall step by step.", None, _FUNNEL),
+    Term("loose funnel", "宽松漏斗",
+         "A funnel counting every user who reached a step, whether or not they passed the "
+         "earlier ones; simpler, but a step can exceed the one before.", None, _FUNNEL),
+    Term("cart abandonment", "弃购",
+         "Adding to cart without buying within the session or window.",
+         "cart abandonment rate = 1 − carts that reach purchase / carts", _FUNNEL),
+    Term("session", "会话",
+         "One visit: a visitor's consecutive events with no gap longer than a timeout "
+         "(30 minutes by convention).", None, _FUNNEL),
+    # --- RFM --------------------------------------------------------------------------
+    Term("RFM", "RFM模型",
+         "Segmenting customers by Recency (days since last order), Frequency (number of "
+         "orders) and Monetary value (amount spent), each usually scored in quintiles 1–5.",
+         "R = days since last order; F = orders; M = Σ paid amount", _RFM),
+    Term("membership", "会员",
+         "A programme customers join (often free or by points) to get member prices, points "
+         "and perks; members buy more, partly because heavy buyers are the ones who join.",
+         None, _MEMBERS),
+    Term("fan group", "粉丝群/社群",
+         "A brand-run WeChat group of customers that receives content, group-only coupons "
+         "and launches; the core of a private-domain programme.", None, _MEMBERS),
+    Term("coupon", "优惠券",
+         "A discount voucher (e.g. ¥20 off orders over ¥199); worthwhile only where it "
+         "changes behaviour, otherwise a subsidy to purchases that would happen anyway.",
+         None, _MEMBERS),
+    # --- cohorts, repurchase, LTV -----------------------------------------------------
+    Term("cohort", "同期群",
+         "Customers grouped by when they started (usually the month of their first order), "
+         "followed over the periods since then.", None, _COHORTS),
+    Term("retention", "留存率",
+         "The share of a cohort still active (ordering) k periods after its start.",
+         "retention_k = active customers of the cohort in period k / cohort size", _COHORTS),
+    Term("churn", "流失",
+         "A customer stopping buying for good; in non-contractual retail it is never "
+         "observed, only inferred (see P(alive)).",
+         "churn rate_k = 1 − retention_k / retention_(k−1)", _COHORTS),
+    Term("repurchase rate", "复购率",
+         "The share of a period's buyers who ordered at least twice within that period.",
+         "repurchase rate = buyers with ≥ 2 orders in the period / buyers in the period",
+         _COHORTS),
+    Term("return-purchase rate", "回购率",
+         "The share of one period's buyers who buy again in the next period (not to be "
+         "confused with returns of goods, 退货).",
+         "return-purchase rate = period-1 buyers who also buy in period 2 / period-1 buyers",
+         _COHORTS),
+    Term("LTV", "用户生命周期价值",
+         "Lifetime value: the total (gross profit or revenue) a customer brings over their "
+         "whole relationship, often discounted; compare it with CAC.",
+         "LTV = Σ_t margin_t × P(active at t) / (1 + d)^t", _COHORTS),
+    Term("BG/NBD", "BG/NBD模型",
+         "Beta-geometric / negative-binomial model of repeat purchases (Fader, Hardie & Lee "
+         "2005): while alive a customer buys at rate λ ~ Gamma(r, α) and after each "
+         "purchase drops out with probability p ~ Beta(a, b).",
+         "inputs per customer: frequency x, recency t_x, age T", _COHORTS),
+    Term("P(alive)", "存活概率",
+         "The probability, under BG/NBD, that a customer has not yet dropped out given their "
+         "purchase history (x, t_x, T).", None, _COHORTS),
+    Term("Gamma-Gamma", "Gamma-Gamma模型",
+         "A model of the average order value per customer (Fader, Hardie & Lee 2005), "
+         "combined with BG/NBD to forecast monetary LTV; assumes value is independent of "
+         "frequency.", "E[value | x, m̄] = weighted mix of the population mean and m̄", _COHORTS),
+    Term("uplift", "增量/提升",
+         "The causal effect of a treatment (e.g. a coupon) on one customer or segment: the "
+         "change in outcome it causes, not the outcome itself.",
+         "uplift = P(buy | treated) − P(buy | not treated)", _MEMBERS),
+    Term("Qini curve", "Qini曲线",
+         "Cumulative incremental responders when customers are targeted in order of "
+         "predicted uplift; the area above the random-targeting line measures the model.",
+         "Qini(k) = R_T(k) − R_C(k) × N_T(k) / N_C(k)", _MEMBERS),
+    Term("difference-in-differences", "双重差分",
+         "Estimating an effect by comparing the before–after change of a treated group with "
+         "that of a comparison group, which removes fixed differences between the groups "
+         "(assumes parallel trends).",
+         "DiD = (Y_T,after − Y_T,before) − (Y_C,after − Y_C,before)", _MEMBERS),
+    # --- KPI tree and monitoring ------------------------------------------------------
+    Term("KPI tree", "指标树",
+         "A top metric broken into the drivers that multiply or add up to it, so a change "
+         "can be traced to its source.", "GMV = UV × CR × AOV", _KPI),
+    Term("anomaly alert", "异常告警",
+         "A flag raised when a metric leaves its expected range (e.g. beyond k standard "
+         "deviations of a rolling baseline that allows for weekday and promotion days).",
+         "alert when |x_t − baseline_t| > k × σ_t", _KPI),
+    # --- experiments ------------------------------------------------------------------
+    Term("A/B test", "A/B测试",
+         "A randomised experiment: visitors are randomly assigned to control (A) or a "
+         "variant (B), so the difference in outcomes estimates the variant's causal effect.",
+         "effect = mean_B − mean_A", _AB),
+    Term("MDE", "最小可检测效应",
+         "Minimum detectable effect: the smallest true effect a test of given size detects "
+         "with the chosen power (usually 80% at α = 5%).",
+         "n per arm ≈ 2 (z_(1−α/2) + z_(1−β))² σ² / MDE²", _AB),
+    Term("SRM", "样本比例失衡",
+         "Sample ratio mismatch: the arms' sizes differ from the planned split by more than "
+         "chance allows, a sign of a bug in assignment or tracking; do not trust the result.",
+         "χ² = Σ (observed − expected)² / expected", _AB),
+    Term("CUPED", "CUPED方差缩减",
+         "Controlled-experiment using pre-experiment data: subtracts the part of the outcome "
+         "predicted by a pre-period covariate, cutting variance without bias.",
+         "Y_cuped = Y − θ (X − mean X), θ = cov(X, Y) / var(X)", _AB),
+    Term("peeking", "偷看/提前查看结果",
+         "Checking a running test's p-value repeatedly and stopping at the first "
+         "'significant' one, which inflates the false-positive rate far above α.", None, _AB),
+    # --- behaviour ---------------------------------------------------------------------
+    Term("heatmap", "热力图",
+         "A page image coloured by where users click (or scroll), showing which elements "
+         "draw attention.", "click density = clicks in cell / all clicks", _BEHAVIOUR),
+)
+
+
+_COLUMNS = [f.name for f in fields(Term)]
+
+
+def terms() -> pd.DataFrame:
+    """The glossary as a DataFrame, one row per term (no ``object`` columns).
+
+    Columns: ``term_en``, ``term_zh``, ``definition``, ``formula`` (``string``, missing
+    where a concept has no formula) and ``lesson`` (ordered categorical in course order).
+    """
+    frame = pd.DataFrame([[getattr(t, c) for c in _COLUMNS] for t in TERMS], columns=_COLUMNS)
+    return frame.astype({
+        "term_en": "string",
+        "term_zh": "string",
+        "definition": "string",
+        "formula": "string",
+        "lesson": pd.CategoricalDtype(LESSONS, ordered=True),
+    })
+
+
+def _key(text: str) -> str:
+    return " ".join(text.replace("-", " ").replace("–", " ").split()).casefold()
+
+
+def lookup(term: str) -> Term:
+    """Find a term by its English or Chinese name (case and spacing ignored).
+
+    A Chinese name listing alternatives ("粉丝群/社群") matches each part.
+    Raises ValueError listing close matches for an unknown term.
+
+    >>> lookup("ROAS").term_zh
+    '广告支出回报率'
+    """
+    if not isinstance(term, str) or not term.strip():
+        raise ValueError(f"term must be a non-empty string, got {term!r}")
+    wanted = _key(term)
+    index: dict[str, Term] = {}
+    for t in TERMS:
+        names = [t.term_en, t.term_zh, *t.term_zh.split("/")]
+        for name in names:
+            index.setdefault(_key(name), t)
+    if wanted in index:
+        return index[wanted]
+    close = difflib.get_close_matches(wanted, list(index), n=5, cutoff=0.5)
+    shown = sorted({f"{index[c].term_en} ({index[c].term_zh})" for c in close})
+    hint = f"; close matches: {', '.join(shown)}" if shown else ""
+    raise ValueError(f"term {term!r} is not in the glossary{hint}")
