@@ -1,0 +1,839 @@
+"""Lesson 05-2 — A/B testing done right: power, SRM, tests, CUPED, peeking, the memo.
+
+Methods follow Kohavi, Tang & Xu (2020), *Trustworthy Online Controlled Experiments*
+(Cambridge UP): ch. 17 (statistics behind experiments), ch. 18 (variance, delta method),
+ch. 21 (sample ratio mismatch), ch. 22 (CUPED). Every statistic comes from statsmodels
+or SciPy; this module validates inputs, wires the calls and returns typed results that
+display as a table in a notebook (``_repr_html_``) and convert with ``to_frame()``.
+
+Results (NamedTuples, fields documented on each class): :class:`SampleSize`,
+:class:`SRMResult`, :class:`EffectResult`, :class:`CupedResult`,
+:class:`PeekingResult`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from statsmodels.stats.power import NormalIndPower
+from statsmodels.stats.proportion import (
+    confint_proportions_2indep,
+    proportion_effectsize,
+    test_proportions_2indep,
+)
+from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
+
+__all__ = [
+    "SampleSize",
+    "SRMResult",
+    "EffectResult",
+    "CupedResult",
+    "PeekingResult",
+    "sample_size",
+    "duration_days",
+    "srm_check",
+    "proportion_test",
+    "mean_test",
+    "cuped",
+    "obrien_fleming_boundary",
+    "peeking_simulation",
+    "decision_memo",
+]
+
+MIN_PER_ARM = 30  # below this the normal approximations are not trustworthy
+
+
+# --------------------------------------------------------------------------------------
+# display mixin for NamedTuple results
+# --------------------------------------------------------------------------------------
+def _fmt(v) -> str:
+    if isinstance(v, (bool, np.bool_)):
+        return str(bool(v))
+    if isinstance(v, (float, np.floating)):
+        if not np.isfinite(v):
+            return str(v)
+        a = abs(v)
+        return f"{v:.3g}" if (a != 0 and (a < 1e-3 or a >= 1e6)) else f"{v:.4f}".rstrip("0").rstrip(".")
+    if isinstance(v, (pd.Series, pd.DataFrame)):
+        return ", ".join(f"{k}: {_fmt(x)}" for k, x in (v.items() if isinstance(v, pd.Series) else []))
+    if isinstance(v, tuple) and not v:
+        return "—"
+    if isinstance(v, tuple):
+        return "; ".join(map(str, v))
+    return str(v)
+
+
+def _is_result(v) -> bool:
+    return isinstance(v, tuple) and hasattr(v, "_asdict") and hasattr(v, "to_frame")
+
+
+def _to_frame(self) -> pd.DataFrame:
+    """One-row DataFrame of the fields (nested results and Series are flattened)."""
+    row = {}
+    for k, v in self._asdict().items():
+        if _is_result(v):
+            for k2, v2 in v.to_frame().iloc[0].items():
+                row[f"{k}.{k2}"] = v2
+        elif isinstance(v, pd.Series):
+            for k2, v2 in v.items():
+                row[f"{k}[{k2}]"] = v2
+        elif isinstance(v, tuple):
+            row[k] = "; ".join(map(str, v))
+        else:
+            row[k] = v
+    return pd.DataFrame([row])
+
+
+def _repr_html_(self) -> str:
+    rows = "".join(
+        f"<tr><th style='text-align:left'>{k}</th><td style='text-align:left'>"
+        f"{type(v).__name__ + ' (see .' + k + ')' if _is_result(v) else _fmt(v)}</td></tr>"
+        for k, v in self._asdict().items()
+    )
+    return f"<table><caption style='text-align:left'><b>{type(self).__name__}</b></caption>{rows}</table>"
+
+
+def _display(cls):
+    """Give a NamedTuple result ``to_frame()`` and a notebook table (``_repr_html_``)."""
+    cls.to_frame = _to_frame
+    cls._repr_html_ = _repr_html_
+    return cls
+
+
+# --------------------------------------------------------------------------------------
+# validation helpers
+# --------------------------------------------------------------------------------------
+def _require(df, columns, arg="df") -> None:
+    if not isinstance(df, pd.DataFrame):
+        raise ValueError(f"{arg} must be a pandas DataFrame, got {type(df).__name__}")
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise ValueError(f"{arg} is missing column(s) {missing}; it has {list(df.columns)}")
+
+
+def _check_prob(x, name, lo_open=True, hi_open=True) -> float:
+    if not isinstance(x, (int, float, np.floating, np.integer)) or isinstance(x, bool) or not np.isfinite(x):
+        raise ValueError(f"{name} must be a number, got {x!r}")
+    if (x <= 0 if lo_open else x < 0) or (x >= 1 if hi_open else x > 1):
+        raise ValueError(f"{name} must be in (0, 1), got {x!r}")
+    return float(x)
+
+
+def _two_arms(df: pd.DataFrame, variant: str, control: str, treatment: str) -> tuple[np.ndarray, np.ndarray]:
+    """Boolean masks of the control and treatment rows; errors on anything else."""
+    _require(df, [variant])
+    v = df[variant]
+    if v.isna().any():
+        raise ValueError(f"column {variant!r} has {int(v.isna().sum())} missing value(s)")
+    vs = v.astype(str).to_numpy()
+    seen = pd.unique(vs)
+    unknown = sorted(set(seen) - {control, treatment})
+    if unknown:
+        raise ValueError(
+            f"column {variant!r} has variant(s) {unknown} besides control={control!r} and "
+            f"treatment={treatment!r}; this test compares exactly two arms (filter the frame, "
+            "or test each treatment against control separately with a multiple-testing correction)"
+        )
+    c, t = vs == control, vs == treatment
+    for name, m in ((control, c), (treatment, t)):
+        if not m.any():
+            raise ValueError(f"variant {name!r} has no rows in column {variant!r}")
+    return c, t
+
+
+def _numeric(df: pd.DataFrame, col: str) -> np.ndarray:
+    s = df[col]
+    if pd.api.types.is_bool_dtype(s) or not pd.api.types.is_numeric_dtype(s):
+        if not pd.api.types.is_bool_dtype(s):
+            raise ValueError(f"column {col!r} must be numeric, got {s.dtype}")
+    if s.isna().any():
+        raise ValueError(f"column {col!r} has {int(s.isna().sum())} missing value(s); impute or drop them explicitly")
+    x = s.to_numpy(dtype=float)
+    if not np.all(np.isfinite(x)):
+        raise ValueError(f"column {col!r} has infinite values")
+    return x
+
+
+# --------------------------------------------------------------------------------------
+# power and duration
+# --------------------------------------------------------------------------------------
+@_display
+class SampleSize(NamedTuple):
+    """Required sample size for a two-proportion test.
+
+    Fields: ``n_control``, ``n_treatment`` (units per arm, rounded up), ``n_total``;
+    ``baseline_rate`` and ``target_rate`` (= baseline + absolute MDE); ``mde_abs``,
+    ``mde_rel``; ``effect_size`` (Cohen's h); ``alpha``, ``power``, ``ratio``
+    (n_treatment / n_control).
+    """
+
+    n_control: int
+    n_treatment: int
+    n_total: int
+    baseline_rate: float
+    target_rate: float
+    mde_abs: float
+    mde_rel: float
+    effect_size: float
+    alpha: float
+    power: float
+    ratio: float
+
+
+def sample_size(
+    baseline_rate: float,
+    mde_abs: float | None = None,
+    mde_rel: float | None = None,
+    alpha: float = 0.05,
+    power: float = 0.8,
+    ratio: float = 1.0,
+) -> SampleSize:
+    """Units per arm to detect a change in a conversion rate (two-sided z-test).
+
+    Effect size is Cohen's ``h = 2 asin(sqrt(p1)) - 2 asin(sqrt(p0))``
+    (:func:`statsmodels.stats.proportion.proportion_effectsize`), solved with
+    :class:`statsmodels.stats.power.NormalIndPower`. Give exactly one of ``mde_abs``
+    (e.g. 0.004 = +0.4 pp) or ``mde_rel`` (e.g. 0.10 = +10 %). Kohavi et al. (2020)
+    ch. 17 rule of thumb ``n ≈ 16 p(1-p)/δ²`` per arm gives nearly the same answer.
+
+    >>> s = sample_size(0.032, mde_abs=0.004)
+    >>> s.n_control, s.n_total
+    (32197, 64394)
+    """
+    p0 = _check_prob(baseline_rate, "baseline_rate")
+    if (mde_abs is None) == (mde_rel is None):
+        raise ValueError("give exactly one of mde_abs or mde_rel")
+    if mde_abs is not None:
+        if not np.isfinite(mde_abs) or mde_abs == 0:
+            raise ValueError(f"mde_abs must be a non-zero number, got {mde_abs!r}")
+        p1 = p0 + float(mde_abs)
+    else:
+        if not np.isfinite(mde_rel) or mde_rel == 0:
+            raise ValueError(f"mde_rel must be a non-zero number, got {mde_rel!r}")
+        p1 = p0 * (1 + float(mde_rel))
+    if not 0 < p1 < 1:
+        raise ValueError(f"baseline_rate + MDE = {p1:.4g} is outside (0, 1)")
+    alpha = _check_prob(alpha, "alpha")
+    power = _check_prob(power, "power")
+    if not (isinstance(ratio, (int, float)) and ratio > 0):
+        raise ValueError(f"ratio must be > 0, got {ratio!r}")
+    h = float(proportion_effectsize(p1, p0))
+    n1 = NormalIndPower().solve_power(effect_size=abs(h), nobs1=None, alpha=alpha, power=power, ratio=ratio)
+    n_c = int(math.ceil(float(n1)))
+    n_t = int(math.ceil(float(n1) * ratio))
+    return SampleSize(n_c, n_t, n_c + n_t, p0, p1, p1 - p0, p1 / p0 - 1, h, alpha, power, float(ratio))
+
+
+def duration_days(n_per_arm: int | SampleSize, daily_visitors: float, arms: int = 2) -> int:
+    """Days to run = ceil(n_per_arm x arms / eligible daily visitors), at least 7.
+
+    Kohavi et al. (2020) ch. 17: run whole weeks (at least one) to cover the weekday
+    cycle, so the result is rounded **up to whole weeks**. ``daily_visitors`` must be
+    *new* eligible visitors per day: returning visitors are not new units. Passing a
+    :class:`SampleSize` uses its ``n_total``.
+
+    >>> duration_days(32197, daily_visitors=5000)
+    14
+    """
+    if isinstance(n_per_arm, SampleSize):
+        total = n_per_arm.n_total
+    else:
+        if not (isinstance(n_per_arm, (int, np.integer)) and n_per_arm > 0):
+            raise ValueError(f"n_per_arm must be a positive int, got {n_per_arm!r}")
+        if not (isinstance(arms, (int, np.integer)) and arms >= 2):
+            raise ValueError(f"arms must be an int >= 2, got {arms!r}")
+        total = int(n_per_arm) * int(arms)
+    if not (isinstance(daily_visitors, (int, float, np.integer, np.floating)) and daily_visitors > 0):
+        raise ValueError(f"daily_visitors must be > 0, got {daily_visitors!r}")
+    days = math.ceil(total / float(daily_visitors))
+    return int(7 * math.ceil(days / 7))
+
+
+# --------------------------------------------------------------------------------------
+# SRM
+# --------------------------------------------------------------------------------------
+@_display
+class SRMResult(NamedTuple):
+    """Sample ratio mismatch check (chi-square goodness of fit).
+
+    Fields: ``counts`` (observed units per variant, Series), ``expected_counts``,
+    ``expected_shares``, ``observed_shares``; ``chi2`` statistic, ``dof``, ``pvalue``;
+    ``alpha`` (threshold, 0.001 by convention); ``srm`` (True = mismatch: do not trust
+    the experiment's results until the cause is found).
+    """
+
+    counts: pd.Series
+    expected_counts: pd.Series
+    expected_shares: pd.Series
+    observed_shares: pd.Series
+    chi2: float
+    dof: int
+    pvalue: float
+    alpha: float
+    srm: bool
+
+
+def srm_check(
+    df: pd.DataFrame,
+    variant: str = "variant",
+    expected: Mapping[str, float] | Sequence[float] | None = None,
+    alpha: float = 0.001,
+) -> SRMResult:
+    """Sample ratio mismatch 样本比例失衡: are the arm sizes what the design said?
+
+    Pearson chi-square goodness of fit (:func:`scipy.stats.chisquare`) of the observed
+    units per variant against the design shares (``expected``: dict variant -> share,
+    a sequence in the order of the variants, or None = equal split). Kohavi et al.
+    (2020) ch. 21 and Fabijan et al. (2019, KDD) flag an SRM at p < 0.001; with an SRM
+    the assignment or logging is broken and the effect estimate is not trustworthy.
+    Variants of a categorical column with 0 units are kept (0 observed is itself a
+    mismatch).
+
+    >>> df = pd.DataFrame({"variant": ["control"] * 51_500 + ["treatment"] * 48_500})
+    >>> r = srm_check(df)
+    >>> r.srm, round(r.chi2, 1)
+    (True, 90.0)
+    """
+    _require(df, [variant])
+    alpha = _check_prob(alpha, "alpha")
+    v = df[variant]
+    if v.isna().any():
+        raise ValueError(f"column {variant!r} has {int(v.isna().sum())} missing value(s)")
+    if isinstance(v.dtype, pd.CategoricalDtype):
+        counts = v.value_counts(sort=False)
+    else:
+        counts = v.astype(str).value_counts().sort_index()
+    counts.index = pd.Index(counts.index.astype(str), name=variant)
+    counts = counts.astype(np.int64).rename("units")
+    if len(counts) < 2:
+        raise ValueError(f"column {variant!r} has {len(counts)} variant(s); an SRM check needs at least 2")
+    if counts.sum() == 0:
+        raise ValueError("df is empty")
+    if expected is None:
+        shares = pd.Series(1.0 / len(counts), index=counts.index)
+    elif isinstance(expected, Mapping):
+        keys = {str(k) for k in expected}
+        if keys != set(counts.index):
+            raise ValueError(f"expected has variants {sorted(keys)}, data has {sorted(counts.index)}")
+        shares = pd.Series({str(k): float(x) for k, x in expected.items()}).reindex(counts.index)
+    else:
+        shares = pd.Series(np.asarray(expected, dtype=float), index=counts.index) if len(expected) == len(counts) else None
+        if shares is None:
+            raise ValueError(f"expected has {len(expected)} shares for {len(counts)} variants {list(counts.index)}")
+    if (shares <= 0).any() or not np.isfinite(shares).all():
+        raise ValueError("expected shares must be positive numbers")
+    shares = shares / shares.sum()
+    exp_counts = shares * counts.sum()
+    res = stats.chisquare(counts.to_numpy(float), exp_counts.to_numpy())
+    p = float(res.pvalue)
+    return SRMResult(
+        counts,
+        exp_counts.rename("expected_units"),
+        shares.rename("expected_share"),
+        (counts / counts.sum()).rename("observed_share"),
+        float(res.statistic),
+        len(counts) - 1,
+        p,
+        alpha,
+        bool(p < alpha),
+    )
+
+
+# --------------------------------------------------------------------------------------
+# two-sample tests
+# --------------------------------------------------------------------------------------
+@_display
+class EffectResult(NamedTuple):
+    """Treatment vs control comparison of one metric (tea-tasting style).
+
+    Fields:
+
+    - ``metric`` — column analysed; ``method`` — the test and interval used.
+    - ``control_value``, ``treatment_value`` — rate (proportion) or mean per unit.
+    - ``n_control``, ``n_treatment`` — units per arm.
+    - ``effect``, ``effect_ci_lower``, ``effect_ci_upper`` — absolute lift
+      (treatment - control) and its ``1 - alpha`` confidence interval.
+    - ``rel_effect``, ``rel_effect_ci_lower``, ``rel_effect_ci_upper`` — relative lift
+      (treatment / control - 1) and its interval (delta method; see each function).
+    - ``statistic`` — z (proportions) or Welch t (means); ``pvalue`` — two-sided.
+    - ``alpha`` — significance level; ``significant`` — ``pvalue < alpha``.
+    - ``warnings`` — tuple of caveats (small samples, ...); empty when none.
+    """
+
+    metric: str
+    method: str
+    control_value: float
+    treatment_value: float
+    n_control: int
+    n_treatment: int
+    effect: float
+    effect_ci_lower: float
+    effect_ci_upper: float
+    rel_effect: float
+    rel_effect_ci_lower: float
+    rel_effect_ci_upper: float
+    statistic: float
+    pvalue: float
+    alpha: float
+    significant: bool
+    warnings: tuple = ()
+
+
+def _small_sample_warnings(n_c: int, n_t: int) -> list[str]:
+    w = []
+    for name, n in (("control", n_c), ("treatment", n_t)):
+        if n < MIN_PER_ARM:
+            w.append(f"only {n} units in {name} (< {MIN_PER_ARM}): normal approximation unreliable")
+    return w
+
+
+def proportion_test(
+    df: pd.DataFrame,
+    *,
+    variant: str = "variant",
+    outcome: str = "converted",
+    control: str = "control",
+    treatment: str = "treatment",
+    alpha: float = 0.05,
+    method: str = "wald",
+) -> EffectResult:
+    """Two-proportion z-test of a binary outcome with absolute and relative CIs.
+
+    - z and p-value: :func:`statsmodels.stats.proportion.test_proportions_2indep`
+      (``compare="diff"``, ``method="wald"`` = unpooled standard error, as in Kohavi
+      et al. 2020 ch. 17, so the CI excludes 0 exactly when p < alpha; ``"score"``
+      and ``"agresti-caffo"`` are also accepted).
+    - Absolute CI: :func:`~statsmodels.stats.proportion.confint_proportions_2indep`
+      with the same ``method``.
+    - Relative lift CI: delta method on the **log ratio** (Katz log interval,
+      ``confint_proportions_2indep(compare="ratio", method="log")``):
+      ``Var(ln(p_t/p_c)) ≈ (1-p_t)/(n_t p_t) + (1-p_c)/(n_c p_c)``, then
+      ``exp(.) - 1``; it stays above -100 % and is asymmetric like the ratio.
+
+    ``outcome`` must be bool or 0/1 without missing values; exactly the two named
+    variants may appear. Fewer than 30 units in an arm adds a note to ``warnings``.
+
+    >>> rng = np.random.default_rng(1)
+    >>> df = pd.DataFrame({"variant": np.repeat(["control", "treatment"], 20_000),
+    ...                    "converted": rng.random(40_000) < np.repeat([0.032, 0.036], 20_000)})
+    >>> r = proportion_test(df, variant="variant", outcome="converted")
+    >>> r.significant, r.effect_ci_lower < r.effect < r.effect_ci_upper
+    (True, True)
+    """
+    _require(df, [variant, outcome])
+    alpha = _check_prob(alpha, "alpha")
+    if method not in ("wald", "score", "agresti-caffo"):
+        raise ValueError(f"method must be 'wald', 'score' or 'agresti-caffo', got {method!r}")
+    c, t = _two_arms(df, variant, control, treatment)
+    y = df[outcome]
+    if y.isna().any():
+        raise ValueError(f"column {outcome!r} has {int(y.isna().sum())} missing value(s)")
+    if pd.api.types.is_bool_dtype(y):
+        yv = y.to_numpy(dtype=bool).astype(np.int64)
+    elif pd.api.types.is_numeric_dtype(y):
+        yv = y.to_numpy(dtype=float)
+        if not np.isin(yv, (0.0, 1.0)).all():
+            raise ValueError(f"column {outcome!r} must be binary (bool or 0/1); found values {np.unique(yv)[:5].tolist()}...")
+        yv = yv.astype(np.int64)
+    else:
+        raise ValueError(f"column {outcome!r} must be bool or 0/1, got dtype {y.dtype}")
+    n_c, n_t = int(c.sum()), int(t.sum())
+    x_c, x_t = int(yv[c].sum()), int(yv[t].sum())
+    if x_c + x_t == 0 or x_c + x_t == n_c + n_t:
+        raise ValueError(f"column {outcome!r} has no variation (all {'0' if x_c + x_t == 0 else '1'}); nothing to test")
+    warns = _small_sample_warnings(n_c, n_t)
+    p_c, p_t = x_c / n_c, x_t / n_t
+    res = test_proportions_2indep(x_t, n_t, x_c, n_c, method=method, compare="diff", correction=False)
+    lo, hi = confint_proportions_2indep(x_t, n_t, x_c, n_c, method=method, compare="diff", alpha=alpha)
+    if x_c > 0 and x_t > 0:
+        rlo, rhi = confint_proportions_2indep(x_t, n_t, x_c, n_c, method="log", compare="ratio", alpha=alpha)
+        rlo, rhi = float(rlo) - 1, float(rhi) - 1
+    else:
+        rlo = rhi = float("nan")
+        warns.append("a zero count in one arm: relative CI undefined")
+    rel = p_t / p_c - 1 if p_c > 0 else float("nan")
+    stat, p = float(res.statistic), float(res.pvalue)
+    if not np.isfinite(stat):
+        raise ValueError(f"the test statistic is undefined (zero variance in {outcome!r} within both arms)")
+    return EffectResult(
+        outcome, f"two-proportion z-test ({method}); relative CI: delta method on log ratio",
+        p_c, p_t, n_c, n_t, p_t - p_c, float(lo), float(hi), rel, rlo, rhi, stat, p, alpha, bool(p < alpha), tuple(warns),
+    )
+
+
+def _rel_ci_means(m_t, m_c, v_t, v_c, n_t, n_c, alpha):
+    """Delta-method CI for m_t/m_c - 1 on the ratio scale (Kohavi et al. 2020 ch. 18)."""
+    if m_c <= 0:
+        return float("nan"), float("nan"), float("nan")
+    r = m_t / m_c
+    var = (v_t / n_t) / m_c**2 + (m_t**2) * (v_c / n_c) / m_c**4
+    zc = stats.norm.ppf(1 - alpha / 2)
+    se = math.sqrt(var)
+    return r - 1, r - zc * se - 1, r + zc * se - 1
+
+
+def mean_test(
+    df: pd.DataFrame,
+    *,
+    variant: str = "variant",
+    metric: str = "revenue",
+    control: str = "control",
+    treatment: str = "treatment",
+    alpha: float = 0.05,
+) -> EffectResult:
+    """Welch's t-test of a per-unit metric (e.g. revenue per visitor) with CIs.
+
+    - t, df and p-value: :class:`statsmodels.stats.weightstats.CompareMeans`
+      ``ttest_ind(usevar="unequal")`` (Welch; identical to
+      ``scipy.stats.ttest_ind(equal_var=False)``); absolute CI from ``tconfint_diff``.
+    - Relative lift CI: delta method for the ratio of two independent means
+      (Kohavi et al. 2020 ch. 18; Deng, Knoblich & Lu 2018):
+      ``Var(m_t/m_c) ≈ s_t²/(n_t m_c²) + m_t² s_c²/(n_c m_c⁴)``, normal interval,
+      minus 1. Undefined (NaN + warning) if the control mean is <= 0.
+
+    Zero variance in both arms raises ``ValueError`` (t is undefined).
+
+    >>> rng = np.random.default_rng(2)
+    >>> df = pd.DataFrame({"variant": np.repeat(["control", "treatment"], 500),
+    ...                    "revenue": rng.gamma(2.0, 50.0, 1000)})
+    >>> r = mean_test(df, variant="variant", metric="revenue")
+    >>> 0 <= r.pvalue <= 1, r.effect_ci_lower < r.effect < r.effect_ci_upper
+    (True, True)
+    """
+    _require(df, [variant, metric])
+    alpha = _check_prob(alpha, "alpha")
+    c, t = _two_arms(df, variant, control, treatment)
+    y = _numeric(df, metric)
+    yc, yt = y[c], y[t]
+    n_c, n_t = len(yc), len(yt)
+    if n_c < 2 or n_t < 2:
+        raise ValueError(f"need at least 2 units per arm for a t-test, got control={n_c}, treatment={n_t}")
+    v_c, v_t = yc.var(ddof=1), yt.var(ddof=1)
+    if v_c == 0 and v_t == 0:
+        raise ValueError(f"column {metric!r} has zero variance in both arms; the t-test is undefined")
+    warns = _small_sample_warnings(n_c, n_t)
+    cm = CompareMeans(DescrStatsW(yt), DescrStatsW(yc))
+    tstat, p, dof = cm.ttest_ind(usevar="unequal")
+    lo, hi = cm.tconfint_diff(alpha=alpha, usevar="unequal")
+    m_c, m_t = float(yc.mean()), float(yt.mean())
+    rel, rlo, rhi = _rel_ci_means(m_t, m_c, v_t, v_c, n_t, n_c, alpha)
+    if not np.isfinite(rel):
+        warns.append("control mean <= 0: relative lift undefined")
+    return EffectResult(
+        metric, f"Welch t-test (df={float(dof):.1f}); relative CI: delta method on ratio",
+        m_c, m_t, n_c, n_t, m_t - m_c, float(lo), float(hi), rel, rlo, rhi,
+        float(tstat), float(p), alpha, bool(p < alpha), tuple(warns),
+    )
+
+
+@_display
+class CupedResult(NamedTuple):
+    """CUPED (Deng et al. 2013) variance-reduced comparison.
+
+    Fields: ``adjusted`` (:class:`EffectResult` on ``Y - θ(X - mean X)``),
+    ``unadjusted`` (the plain Welch test on ``Y``), ``theta`` = cov(Y, X)/var(X)
+    (pooled over arms), ``rho`` = corr(Y, X), ``variance_reduction`` = 1 -
+    var(Y_adj)/var(Y) (pooled within-arm variances), ``expected_reduction`` = ρ² (theory:
+    the two agree), ``ci_width_ratio`` = adjusted / unadjusted CI width (≈ sqrt(1-ρ²)).
+    """
+
+    adjusted: EffectResult
+    unadjusted: EffectResult
+    theta: float
+    rho: float
+    variance_reduction: float
+    expected_reduction: float
+    ci_width_ratio: float
+
+
+def cuped(
+    df: pd.DataFrame,
+    *,
+    metric: str = "revenue",
+    covariate: str = "pre_revenue",
+    variant: str = "variant",
+    control: str = "control",
+    treatment: str = "treatment",
+    alpha: float = 0.05,
+) -> CupedResult:
+    """CUPED: use a pre-experiment covariate to shrink the variance of a metric.
+
+    ``θ = cov(Y, X) / var(X)`` over both arms pooled, ``Y_adj = Y - θ (X - mean(X))``,
+    then :func:`mean_test` on ``Y_adj``. ``X`` must be measured *before* assignment
+    (e.g. ``pre_revenue``), so it is independent of treatment and the estimate stays
+    unbiased; the variance shrinks by the factor ``1 - ρ²`` (Deng, Xu, Kohavi & Walker
+    2013, WSDM; Kohavi et al. 2020 ch. 22). The relative lift is relative to the
+    adjusted control mean (an unbiased estimate of the control mean).
+
+    >>> rng = np.random.default_rng(3)
+    >>> x = rng.gamma(2.0, 50.0, 4000)
+    >>> df = pd.DataFrame({"variant": np.repeat(["control", "treatment"], 2000),
+    ...                    "pre_revenue": x, "revenue": x + rng.normal(0, 100, 4000)})
+    >>> r = cuped(df)
+    >>> round(r.variance_reduction, 2), round(r.expected_reduction, 2)
+    (0.34, 0.34)
+    """
+    _require(df, [variant, metric, covariate])
+    c, t = _two_arms(df, variant, control, treatment)
+    y = _numeric(df, metric)
+    x = _numeric(df, covariate)
+    vx = x.var(ddof=1)
+    if not vx > 0:
+        raise ValueError(f"covariate {covariate!r} has zero variance; CUPED needs a varying pre-period metric")
+    theta = float(np.cov(y, x, ddof=1)[0, 1] / vx)
+    rho = float(np.corrcoef(y, x)[0, 1])
+    adj_col = f"{metric}_cuped"
+    adj = pd.DataFrame({variant: df[variant].to_numpy(), metric: y, adj_col: y - theta * (x - x.mean())})
+    un = mean_test(adj, variant=variant, metric=metric, control=control, treatment=treatment, alpha=alpha)
+    ad = mean_test(adj, variant=variant, metric=adj_col, control=control, treatment=treatment, alpha=alpha)
+
+    def pooled_var(v):
+        return (v[c].var(ddof=1) * (c.sum() - 1) + v[t].var(ddof=1) * (t.sum() - 1)) / (len(v) - 2)
+
+    vr = 1 - pooled_var(adj[adj_col].to_numpy()) / pooled_var(y)
+    width = (ad.effect_ci_upper - ad.effect_ci_lower) / (un.effect_ci_upper - un.effect_ci_lower)
+    ad = ad._replace(metric=metric, method="CUPED-adjusted " + ad.method)
+    return CupedResult(ad, un, theta, rho, float(vr), rho**2, float(width))
+
+
+# --------------------------------------------------------------------------------------
+# peeking
+# --------------------------------------------------------------------------------------
+def obrien_fleming_boundary(
+    n_looks: int, alpha: float = 0.05, *, n_sims: int = 200_000, seed: int = 0
+) -> np.ndarray:
+    """Two-sided O'Brien-Fleming group-sequential z boundaries for equally spaced looks.
+
+    O'Brien & Fleming (1979): reject at look k of K when ``|Z_k| >= c sqrt(K/k)``;
+    early looks need overwhelming evidence, the last look is close to the fixed-horizon
+    1.96. The constant ``c`` makes the overall type-I error ``alpha``; it is the
+    ``1 - alpha`` quantile of ``max_k |S_k| / sqrt(K)`` for a Gaussian random walk
+    ``S_k`` (independent increments of the cumulative z-statistic), computed here by a
+    seeded, vectorised Monte Carlo (error in c about ±0.01). Tables: Jennison &
+    Turnbull (2000), *Group Sequential Methods*, Table 2.3 (K = 5, alpha = 0.05:
+    c = 2.040). Kohavi et al. (2020) ch. 17 discuss why peeking without it inflates
+    false positives.
+
+    >>> b = obrien_fleming_boundary(5)
+    >>> round(float(b[-1]), 1), bool(b[0] > 4)
+    (2.0, True)
+    """
+    if not (isinstance(n_looks, (int, np.integer)) and n_looks >= 1):
+        raise ValueError(f"n_looks must be an int >= 1, got {n_looks!r}")
+    alpha = _check_prob(alpha, "alpha")
+    if n_looks == 1:
+        return np.array([stats.norm.ppf(1 - alpha / 2)])
+    rng = np.random.default_rng(seed)
+    chunk = max(1, 4_000_000 // n_looks)
+    maxima = []
+    done = 0
+    while done < n_sims:
+        m = min(chunk, n_sims - done)
+        s = np.cumsum(rng.standard_normal((m, n_looks)), axis=1)
+        maxima.append(np.abs(s).max(axis=1) / math.sqrt(n_looks))
+        done += m
+    c = float(np.quantile(np.concatenate(maxima), 1 - alpha))
+    k = np.arange(1, n_looks + 1)
+    return c * np.sqrt(n_looks / k)
+
+
+@_display
+class PeekingResult(NamedTuple):
+    """A/A peeking simulation.
+
+    Fields: ``n_sims``, ``n_days`` (looks), ``daily_n`` (new units per arm per day),
+    ``p`` (true conversion rate in both arms), ``alpha``;
+    ``fpr_fixed`` — false positive rate testing once at the end (≈ alpha);
+    ``fpr_peeking`` — stopping at the first daily look with p < alpha (inflated);
+    ``fpr_obrien_fleming`` — daily looks against O'Brien-Fleming boundaries (≈ alpha);
+    ``first_significant_day`` — Series: share of simulations first "significant" on each day.
+    """
+
+    n_sims: int
+    n_days: int
+    daily_n: int
+    p: float
+    alpha: float
+    fpr_fixed: float
+    fpr_peeking: float
+    fpr_obrien_fleming: float
+    first_significant_day: pd.Series
+
+
+def peeking_simulation(
+    n_sims: int = 2000,
+    n_days: int = 28,
+    daily_n: int = 1000,
+    p: float = 0.032,
+    alpha: float = 0.05,
+    seed: int = 0,
+) -> PeekingResult:
+    """Why you must not stop an A/B test the first day it looks significant.
+
+    Simulates ``n_sims`` A/A tests (both arms convert at ``p``) with ``daily_n`` new
+    units per arm per day, and runs the pooled two-proportion z-test on the cumulative
+    data after every day (vectorised: one ``(n_sims, n_days)`` array of cumulative
+    counts, no loop over simulations). Reports the false positive rate of (a) one test
+    at the planned end, (b) stopping at the first day with p < alpha — well above alpha
+    (Johari et al. 2017 "Peeking at A/B tests", KDD; Kohavi et al. 2020 ch. 17) — and (c)
+    daily looks with O'Brien-Fleming boundaries (:func:`obrien_fleming_boundary`), which
+    keep it at alpha.
+
+    >>> r = peeking_simulation(n_sims=2000, seed=0)
+    >>> r.fpr_peeking > 0.15, abs(r.fpr_fixed - 0.05) < 0.02
+    (True, True)
+    """
+    for name, val in (("n_sims", n_sims), ("n_days", n_days), ("daily_n", daily_n)):
+        if not (isinstance(val, (int, np.integer)) and val >= 1):
+            raise ValueError(f"{name} must be a positive int, got {val!r}")
+    p = _check_prob(p, "p")
+    alpha = _check_prob(alpha, "alpha")
+    rng = np.random.default_rng(seed)
+    xc = np.cumsum(rng.binomial(daily_n, p, size=(n_sims, n_days)), axis=1)
+    xt = np.cumsum(rng.binomial(daily_n, p, size=(n_sims, n_days)), axis=1)
+    n = daily_n * np.arange(1, n_days + 1)  # per arm, same for all sims
+    pooled = (xc + xt) / (2 * n)
+    se = np.sqrt(pooled * (1 - pooled) * (2 / n))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        zstat = np.where(se > 0, (xt - xc) / n / se, 0.0)
+    zcrit = stats.norm.ppf(1 - alpha / 2)
+    sig = np.abs(zstat) >= zcrit
+    fixed = float(sig[:, -1].mean())
+    any_sig = sig.any(axis=1)
+    peek = float(any_sig.mean())
+    obf = obrien_fleming_boundary(n_days, alpha, seed=seed + 1)
+    fpr_obf = float((np.abs(zstat) >= obf[None, :]).any(axis=1).mean())
+    first = np.where(any_sig, sig.argmax(axis=1) + 1, 0)
+    share = pd.Series(np.bincount(first, minlength=n_days + 1)[1:] / n_sims, index=pd.RangeIndex(1, n_days + 1, name="day"), name="share_first_significant")
+    return PeekingResult(int(n_sims), int(n_days), int(daily_n), p, alpha, fixed, peek, fpr_obf, share)
+
+
+# --------------------------------------------------------------------------------------
+# the memo
+# --------------------------------------------------------------------------------------
+def _pct(x: float, digits: int = 2) -> str:
+    return "n/a" if x is None or not np.isfinite(x) else f"{100 * x:.{digits}f}%"
+
+
+def decision_memo(
+    result: EffectResult | CupedResult,
+    srm: SRMResult,
+    *,
+    name: str,
+    mde: float,
+    hypothesis: str | None = None,
+    guardrails: Sequence[EffectResult] | Mapping[str, EffectResult] = (),
+    guardrail_tolerance: float = 0.0,
+    owner: str = "",
+) -> str:
+    """A one-page Markdown decision memo (实验结论备忘录) filled from the results.
+
+    Decision rule (Kohavi et al. 2020 ch. 3, "statistical vs practical significance"),
+    with ``mde`` the smallest *absolute* lift worth shipping:
+
+    1. SRM (p < srm.alpha) → **Do not decide**: fix the assignment/logging first.
+    2. A guardrail significantly worse than ``-guardrail_tolerance`` → **Do not ship**.
+    3. CI lower bound > 0 and point estimate ≥ ``mde`` → **Ship**.
+    4. CI lower bound > 0 but estimate < ``mde`` → **Ship only if cheap** (real but small).
+    5. CI upper bound < 0 → **Do not ship** (it hurts).
+    6. CI contains 0 and upper bound < ``mde`` → **Do not ship** (no worthwhile effect).
+    7. Otherwise → **Inconclusive**: the test was underpowered; rerun with more units.
+
+    >>> df = pd.DataFrame({"variant": np.repeat(["control", "treatment"], 20_000),
+    ...                    "converted": np.r_[np.arange(20_000) < 640, np.arange(20_000) < 760]})
+    >>> memo = decision_memo(proportion_test(df), srm_check(df), name="exp_checkout", mde=0.004)
+    >>> "**Recommendation: Ship**" in memo
+    True
+    """
+    if isinstance(result, CupedResult):
+        primary = result.adjusted
+        cuped_line = (f"CUPED on the pre-period covariate: θ = {result.theta:.3g}, ρ = {result.rho:.2f}, "
+                      f"variance −{_pct(result.variance_reduction, 0)} (theory 1−ρ²: −{_pct(result.expected_reduction, 0)}), "
+                      f"CI width × {result.ci_width_ratio:.2f}.")
+    elif isinstance(result, EffectResult):
+        primary, cuped_line = result, ""
+    else:
+        raise ValueError(f"result must be an EffectResult or CupedResult, got {type(result).__name__}")
+    if not isinstance(srm, SRMResult):
+        raise ValueError(f"srm must be an SRMResult (from srm_check), got {type(srm).__name__}")
+    if not isinstance(name, str) or not name:
+        raise ValueError("name must be a non-empty string")
+    if not (isinstance(mde, (int, float)) and np.isfinite(mde) and mde > 0):
+        raise ValueError(f"mde must be a positive number (absolute lift), got {mde!r}")
+    g_items = list(guardrails.items()) if isinstance(guardrails, Mapping) else [(g.metric, g) for g in guardrails]
+    for gname, g in g_items:
+        if not isinstance(g, EffectResult):
+            raise ValueError(f"guardrail {gname!r} must be an EffectResult")
+
+    is_rate = primary.method.startswith("two-proportion")
+    fmt = (lambda v: _pct(v, 2)) if is_rate else (lambda v: f"{v:,.4g}")
+    dfmt = (lambda v: "n/a" if not np.isfinite(v) else f"{100 * v:+.2f} pp") if is_rate else (lambda v: f"{v:+,.4g}")
+    bad_guard = [n for n, g in g_items if g.significant and g.effect_ci_upper < -abs(guardrail_tolerance)]
+    lo, hi, eff = primary.effect_ci_lower, primary.effect_ci_upper, primary.effect
+    if srm.srm:
+        rec, why = "Do not decide", f"sample ratio mismatch (p = {srm.pvalue:.2g} < {srm.alpha}): the result is not trustworthy until the cause is fixed."
+    elif bad_guard:
+        rec, why = "Do not ship", f"guardrail(s) {', '.join(bad_guard)} significantly worse."
+    elif lo > 0 and eff >= mde:
+        rec, why = "Ship", "the lift is statistically significant and at least the minimum worthwhile effect."
+    elif lo > 0:
+        rec, why = "Ship only if cheap", "the lift is real but smaller than the minimum worthwhile effect."
+    elif hi < 0:
+        rec, why = "Do not ship", "the change significantly hurts the primary metric."
+    elif hi < mde:
+        rec, why = "Do not ship", "no effect of worthwhile size: the CI excludes the MDE."
+    else:
+        rec, why = "Inconclusive", "the CI includes both 0 and the MDE — the test lacks power; collect more units."
+
+    counts = ", ".join(f"{k}: {v:,}" for k, v in srm.counts.items())
+    shares = ", ".join(f"{k}: {_pct(v, 1)}" for k, v in srm.expected_shares.items())
+    lines = [
+        f"# Experiment decision memo — {name}",
+        "",
+        f"**Recommendation: {rec}** — {why}",
+        "",
+        "## Hypothesis",
+        hypothesis or f"Changing the experience in *{name}* raises `{primary.metric}`; the smallest lift worth shipping is {dfmt(mde)} (absolute).",
+        "",
+        "## Trust check: sample ratio",
+        f"Units {counts} (design {shares}); χ² = {srm.chi2:.2f}, p = {srm.pvalue:.3g} → "
+        + ("**SRM detected — stop.**" if srm.srm else "no SRM."),
+        "",
+        f"## Primary metric: `{primary.metric}`",
+        "| | control | treatment |",
+        "|---|---|---|",
+        f"| units | {primary.n_control:,} | {primary.n_treatment:,} |",
+        f"| value | {fmt(primary.control_value)} | {fmt(primary.treatment_value)} |",
+        "",
+        f"Absolute lift {dfmt(eff)} ({int(round(100 * (1 - primary.alpha)))}% CI {dfmt(lo)} to {dfmt(hi)}); "
+        f"relative lift {_pct(primary.rel_effect, 1)} (CI {_pct(primary.rel_effect_ci_lower, 1)} to {_pct(primary.rel_effect_ci_upper, 1)}); "
+        f"p = {primary.pvalue:.3g} ({primary.method}).",
+    ]
+    if cuped_line:
+        lines += ["", cuped_line]
+    lines += ["", "## Guardrails"]
+    if g_items:
+        lines += ["| metric | lift | CI | p | status |", "|---|---|---|---|---|"]
+        for gname, g in g_items:
+            gf = (lambda v: f"{100 * v:+.2f} pp") if g.method.startswith("two-proportion") else (lambda v: f"{v:+,.4g}")
+            status = "worse" if gname in bad_guard else "ok"
+            lines.append(f"| {gname} | {gf(g.effect)} | {gf(g.effect_ci_lower)} to {gf(g.effect_ci_upper)} | {g.pvalue:.3g} | {status} |")
+    else:
+        lines.append("None specified — name at least one (e.g. refund rate, page load time) before the next test.")
+    lines += [
+        "",
+        "## Decision rule (fixed before the test)",
+        f"Ship if no SRM, no guardrail significantly worse, and the {int(round(100 * (1 - primary.alpha)))}% CI of the lift is above 0 "
+        f"with the estimate ≥ MDE {dfmt(mde)}; analysed once at the planned horizon (no peeking).",
+    ]
+    notes = list(primary.warnings) + [w for _, g in g_items for w in g.warnings]
+    if notes:
+        lines += ["", "## Caveats", *[f"- {w}" for w in notes]]
+    if owner:
+        lines += ["", f"_Owner: {owner}_"]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,233 @@
+"""Tests for ecomlab.kpi (lesson 05-1): KPI table, LMDI decomposition, drill-down, alerts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ecomlab import kpi, metrics
+
+
+def _toy(seed=0, n_vis=400, days=5):
+    rng = np.random.default_rng(seed)
+    n_ev = 3000
+    ev = pd.DataFrame({
+        "visitor_id": pd.Series([f"V{i}" for i in rng.integers(0, n_vis, n_ev)], dtype="str"),
+        "ts": pd.Timestamp("2025-11-01") + pd.to_timedelta(rng.integers(0, days * 86400, n_ev), unit="s"),
+        "device": pd.Categorical(rng.choice(["ios", "android", "pc", None], n_ev, p=[.4, .4, .15, .05]), categories=["ios", "android", "pc"]),
+        "source": pd.Categorical(rng.choice(["direct", "feed_ads"], n_ev)),
+    })
+    n_o = 120
+    od = pd.DataFrame({
+        "order_id": [f"O{i}" for i in range(n_o)],
+        "customer_id": pd.Series([f"C{i}" for i in rng.integers(0, 60, n_o)], dtype="str"),
+        "order_ts": pd.Timestamp("2025-10-30") + pd.to_timedelta(rng.integers(0, (days + 3) * 86400, n_o), unit="s"),
+        "status": pd.Categorical(rng.choice(["completed", "cancelled", "refunded"], n_o, p=[.85, .1, .05])),
+        "paid_amount": rng.gamma(2, 80, n_o),
+        "device": pd.Categorical(rng.choice(["ios", "android", "pc", None], n_o), categories=["ios", "android", "pc"]),
+        "traffic_source": pd.Categorical(rng.choice(["direct", "feed_ads"], n_o)),
+    })
+    return ev, od
+
+
+def test_daily_kpis_definitions_and_identity():
+    ev, od = _toy()
+    d = kpi.daily_kpis(ev, od)
+    assert list(d["date"]) == list(pd.date_range("2025-11-01", periods=5))
+    # independent pandas computation
+    day = ev["ts"].dt.normalize()
+    uv = ev.groupby(day)["visitor_id"].nunique()
+    placed = metrics.placed_orders(od)
+    placed = placed[placed["order_ts"].dt.normalize().isin(uv.index)]
+    pday = placed["order_ts"].dt.normalize()
+    buyers = placed.groupby(pday)["customer_id"].nunique().reindex(uv.index, fill_value=0)
+    gmv = placed.groupby(pday)["paid_amount"].sum().reindex(uv.index, fill_value=0.0)
+    np.testing.assert_array_equal(d["uv"], uv.to_numpy())
+    np.testing.assert_array_equal(d["buyers"], buyers.to_numpy())
+    np.testing.assert_allclose(d["gmv"], gmv.to_numpy())
+    np.testing.assert_allclose(d["uv"] * d["cr"] * d["aov"], d["gmv"], rtol=1e-12)
+    ex = d.attrs["excluded"]
+    assert ex["cancelled_orders"] == int((od["status"] == "cancelled").sum())
+    assert ex["orders_on_days_without_events"] == len(metrics.placed_orders(od)) - len(placed)
+
+
+@pytest.mark.parametrize("by,col", [("device", "device"), ("source", "source"), ("traffic_source", "source")])
+def test_daily_kpis_by_segment_consistent(by, col):
+    ev, od = _toy()
+    tot = kpi.daily_kpis(ev, od)
+    seg = kpi.daily_kpis(ev, od, by=by)
+    assert col in seg.columns
+    g = seg.groupby("date")["gmv"].sum().to_numpy()
+    np.testing.assert_allclose(g, tot["gmv"].to_numpy())  # GMV adds up over segments
+    assert (seg.groupby("date")["uv"].sum().to_numpy() >= tot["uv"].to_numpy()).all()
+    if by == "device":
+        assert "missing" in set(seg["device"].astype(str))  # missing device kept
+
+
+def test_daily_kpis_validation():
+    ev, od = _toy()
+    with pytest.raises(ValueError, match="by must be"):
+        kpi.daily_kpis(ev, od, by="city")
+    with pytest.raises(ValueError, match="missing column"):
+        kpi.daily_kpis(ev.drop(columns="visitor_id"), od)
+    with pytest.raises(ValueError, match="datetime64"):
+        kpi.daily_kpis(ev.assign(ts=ev["ts"].astype(str)), od)
+    with pytest.raises(ValueError, match="empty"):
+        kpi.daily_kpis(ev.iloc[:0], od)
+    # more buyers than visitors -> clear error, or NaN with warn
+    one = ev.iloc[:1]
+    many = od.assign(order_ts=one["ts"].iloc[0], status="completed")
+    with pytest.raises(ValueError, match="more buyers"):
+        kpi.daily_kpis(one, many)
+    with pytest.warns(UserWarning):
+        d = kpi.daily_kpis(one, many, on_inconsistent="warn")
+    assert d["cr"].isna().all()
+
+
+def test_period_kpis_uv_is_distinct_over_period():
+    ev, od = _toy()
+    p = kpi.period_kpis(ev, od, start="2025-11-01", end="2025-11-04")
+    sub = ev[(ev["ts"] >= "2025-11-01") & (ev["ts"] < "2025-11-04")]
+    assert p["uv"].iloc[0] == sub["visitor_id"].nunique()
+    assert p.attrs["excluded"]["events_outside_window"] == len(ev) - len(sub)
+
+
+factor = st.floats(min_value=1e-3, max_value=1e6, allow_nan=False, allow_infinity=False)
+
+
+@settings(max_examples=100, deadline=None)
+@given(factor, st.floats(1e-4, 1.0), factor, factor, st.floats(1e-4, 1.0), factor)
+def test_lmdi_exact_and_symmetric(uv0, cr0, aov0, uv1, cr1, aov1):
+    b = {"uv": uv0, "cr": cr0, "aov": aov0}
+    a = {"uv": uv1, "cr": cr1, "aov": aov1}
+    r = kpi.decompose_change(b, a)
+    total = r["uv_effect"] + r["cr_effect"] + r["aov_effect"]
+    scale = max(abs(r["gmv_before"]), abs(r["gmv_after"]))
+    assert abs(total - r["delta_gmv"]) <= 1e-9 * scale
+    back = kpi.decompose_change(a, b)
+    for c in ("uv_effect", "cr_effect", "aov_effect"):
+        assert back[c] == pytest.approx(-r[c], rel=1e-9, abs=1e-9 * scale)
+
+
+def test_lmdi_known_values_and_vectorised():
+    b = pd.DataFrame({"uv": [1000.0, 500.0], "cr": [0.03, 0.02], "aov": [200.0, 100.0]}, index=["wk1", "wk2"])
+    a = pd.DataFrame({"uv": [1100.0, 500.0], "cr": [0.027, 0.02], "aov": [210.0, 100.0]}, index=["wk1", "wk2"])
+    r = kpi.decompose_change(b, a)
+    L = (6237.0 - 6000.0) / np.log(6237.0 / 6000.0)
+    assert r.loc["wk1", "uv_effect"] == pytest.approx(L * np.log(1.1))
+    assert r.loc["wk1", "cr_effect"] == pytest.approx(L * np.log(0.9))
+    assert (r.loc["wk2", ["uv_effect", "cr_effect", "aov_effect", "delta_gmv"]] == 0).all()
+    # buyers/gmv inputs give the same answer
+    b2 = pd.DataFrame({"uv": [1000.0], "buyers": [30.0], "gmv": [6000.0]})
+    a2 = pd.DataFrame({"uv": [1100.0], "buyers": [29.7], "gmv": [6237.0]})
+    r2 = kpi.decompose_change(b2, a2)
+    assert r2["cr_effect"].iloc[0] == pytest.approx(r.loc["wk1", "cr_effect"])
+
+
+def test_lmdi_zero_handling():
+    b = {"uv": 100.0, "cr": 0.05, "aov": 80.0}
+    a = {"uv": 100.0, "buyers": 0.0, "gmv": 0.0}
+    r = kpi.decompose_change(b, a)
+    assert r["cr_effect"] == pytest.approx(-400.0) and r["uv_effect"] == 0 and r["aov_effect"] == 0
+    with pytest.raises(ValueError, match="zero"):
+        kpi.decompose_change(b, a, zero="raise")
+    with pytest.raises(ValueError, match=">= 0"):
+        kpi.decompose_change(b, {"uv": -1.0, "cr": 0.1, "aov": 1.0})
+    with pytest.raises(ValueError, match="needs keys"):
+        kpi.decompose_change(b, {"uv": 1.0})
+    with pytest.raises(ValueError, match="uv \\* cr \\* aov"):
+        kpi.decompose_change(b, {"uv": 1.0, "cr": 0.1, "aov": 1.0, "gmv": 5.0})
+    with pytest.raises(ValueError, match="same index"):
+        kpi.decompose_change(pd.DataFrame([b], index=[0]), pd.DataFrame([b], index=[1]))
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 5000), st.integers(0, 50), st.floats(1, 500),
+                          st.integers(1, 5000), st.integers(0, 50), st.floats(1, 500)), min_size=1, max_size=6))
+def test_drilldown_adds_up(rows):
+    segs = [f"s{i}" for i in range(len(rows))]
+    b = pd.DataFrame({"device": segs, "uv": [r[0] for r in rows], "buyers": [min(r[1], r[0]) for r in rows]})
+    b["gmv"] = b["buyers"] * [r[2] for r in rows]
+    a = pd.DataFrame({"device": segs, "uv": [r[3] for r in rows], "buyers": [min(r[4], r[3]) for r in rows]})
+    a["gmv"] = a["buyers"] * [r[5] for r in rows]
+    d = kpi.drilldown(b, a)
+    body = d.drop(index="Total")
+    scale = max(b["gmv"].sum(), a["gmv"].sum(), 1.0)
+    assert abs(body["delta_gmv"].sum() - (a["gmv"].sum() - b["gmv"].sum())) <= 1e-9 * scale
+    eff = body[["uv_effect", "cr_effect", "aov_effect"]].sum(axis=1)
+    np.testing.assert_allclose(eff, body["delta_gmv"], atol=1e-9 * scale)
+
+
+def test_drilldown_new_segment_and_gmv_only():
+    b = pd.DataFrame({"category": ["storage", "decor"], "gmv": [100.0, 50.0]})
+    a = pd.DataFrame({"category": ["storage", "bath"], "gmv": [160.0, 10.0]})
+    d = kpi.drilldown(b, a)
+    assert d.loc["Total", "delta_gmv"] == pytest.approx(20.0)
+    assert d.loc["decor", "gmv_after"] == 0 and d.loc["bath", "gmv_before"] == 0
+    assert d.loc["storage", "share_of_delta"] == pytest.approx(3.0)
+    with pytest.raises(ValueError, match="duplicated"):
+        kpi.drilldown(pd.concat([b, b]), a)
+
+
+def test_promo_calendar():
+    d = kpi.PROMO_DAYS_2024_2025
+    for day in ["2024-11-11", "2025-10-31", "2025-06-18", "2025-01-06", "2024-12-12", "2025-09-09", "2025-03-08"]:
+        assert pd.Timestamp(day) in d
+    for day in ["2025-11-12", "2025-06-19", "2025-01-25"]:
+        assert pd.Timestamp(day) not in d
+
+
+def _simulated_daily(planted=True, days=70, seed=3):
+    """Daily CR per device with weekday seasonality, a 双11 window and a planted incident."""
+    rng = np.random.default_rng(seed)
+    dates = pd.date_range("2025-09-20", periods=days)
+    rows = []
+    wd_factor = np.array([1.0, 0.97, 0.98, 1.0, 1.05, 1.15, 1.12])
+    promo = dates.isin(kpi.PROMO_DAYS_2024_2025)
+    for dev, base, uv in (("ios", 0.035, 6000), ("android", 0.030, 7000), ("pc", 0.025, 2000)):
+        u = rng.poisson(uv * wd_factor[dates.day_of_week] * np.where(promo, 2.5, 1.0))
+        p = base * wd_factor[dates.day_of_week] * np.where(promo, 1.8, 1.0)
+        if planted and dev == "android":
+            p = np.where(dates == pd.Timestamp("2025-11-20"), p * 0.4, p)
+        b = rng.binomial(u, p)
+        rows.append(pd.DataFrame({"date": dates, "device": dev, "uv": u, "buyers": b, "cr": b / u}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def test_anomaly_alerts_find_planted_android_drop_and_not_promo():
+    df = _simulated_daily()
+    al = kpi.anomaly_alerts(df, by="device", metrics=["cr"], z=3.5, min_history=14)
+    hit = al[(al["date"] == "2025-11-20") & (al["segment"] == "android")]
+    assert len(hit) == 1 and hit["direction"].iloc[0] == "drop" and hit["robust_z"].iloc[0] < -3.5
+    assert not al["date"].isin(kpi.PROMO_DAYS_2024_2025).any()  # no flood on 双11
+    assert len(al) <= 3
+    assert al.attrs["promo_days_skipped"] > 0
+    # without the incident: (almost) silent
+    quiet = kpi.anomaly_alerts(_simulated_daily(planted=False), by="device", metrics=["cr"])
+    assert len(quiet) <= 2
+
+
+def test_anomaly_alerts_centered_and_all_rows():
+    df = _simulated_daily()
+    al = kpi.anomaly_alerts(df, by="device", metrics=["cr"], baseline="centered", return_all=True)
+    assert {"alert", "expected", "rel_change"} <= set(al.columns)
+    hit = al[(al["date"] == "2025-11-20") & (al["segment"] == "android")]
+    assert bool(hit["alert"].iloc[0])
+    assert hit["rel_change"].iloc[0] < -0.4
+
+
+def test_anomaly_alerts_validation():
+    df = _simulated_daily(days=30)
+    with pytest.raises(ValueError, match="duplicated"):
+        kpi.anomaly_alerts(df, metrics=["cr"])  # three devices per day without by
+    with pytest.raises(ValueError, match="numeric"):
+        kpi.anomaly_alerts(df.assign(cr=df["cr"].astype(str)), by="device", metrics=["cr"])
+    with pytest.raises(ValueError, match="min_history"):
+        kpi.anomaly_alerts(df, by="device", min_history=1)
+    with pytest.raises(ValueError, match="segment column"):
+        kpi.anomaly_alerts(df, by="city")
+    empty = kpi.anomaly_alerts(df[df["device"] == "pc"].head(5), by="device", metrics=["cr"])
+    assert len(empty) == 0 and list(empty.columns[:6]) == ["date", "segment", "metric", "value", "expected", "robust_z"]

@@ -1,0 +1,203 @@
+"""Tests for ecomlab.traffic (lessons 05-3 / 03): cleaning, sessions, funnels, paths, heatmaps."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats
+
+from ecomlab import traffic as tr
+
+EV = pd.CategoricalDtype(["pv", "fav", "cart", "buy"], ordered=True)
+
+
+def _events(n_sessions=300, seed=0):
+    rng = np.random.default_rng(seed)
+    k = rng.integers(1, 8, n_sessions)
+    sid = np.repeat(np.arange(n_sessions), k)
+    ev = rng.choice(["pv", "fav", "cart", "buy"], len(sid), p=[.6, .1, .2, .1])
+    ts = pd.Timestamp("2025-11-01") + pd.to_timedelta(rng.integers(0, 29 * 86400, n_sessions)[sid] + rng.integers(0, 1800, len(sid)), unit="s")
+    dev = np.array(["ios", "android", "pc", None], dtype=object)[rng.integers(0, 4, n_sessions)][sid]
+    return pd.DataFrame({
+        "visitor_id": pd.Series([f"V{i // 2}" for i in sid], dtype="str"),
+        "session_id": pd.Series([f"S{i:09d}" for i in sid], dtype="str"),
+        "ts": ts.astype("datetime64[us]"),
+        "event": pd.Categorical(ev, dtype=EV),
+        "sku_id": "SKU0001",
+        "source": pd.Categorical(np.array(["direct", "feed_ads"])[rng.integers(0, 2, n_sessions)][sid]),
+        "device": pd.Categorical(dev, categories=["ios", "android", "pc"]),
+    })
+
+
+def _naive_strict(df, steps):
+    """Reference: per-session Python loop (slow, obviously correct)."""
+    counts = np.zeros(len(steps), int)
+    for _, g in df.sort_values("ts").groupby("session_id"):
+        t_prev = None
+        for k, s in enumerate(steps):
+            ts = g.loc[g["event"].astype(str) == s, "ts"]
+            if t_prev is not None:
+                ts = ts[ts >= t_prev]
+            if len(ts) == 0:
+                break
+            t_prev = ts.min()
+            counts[k] += 1
+    return counts
+
+
+def test_clean_events_reports_every_reason():
+    ev = _events().drop_duplicates(ignore_index=True)
+    dup = ev.iloc[:7]
+    early = ev.iloc[:3].assign(ts=pd.Timestamp("2025-10-30") + pd.to_timedelta([0, 1, 2], unit="s"))
+    late = ev.iloc[:2].assign(ts=pd.Timestamp("2025-12-01") + pd.to_timedelta([0, 1], unit="s"))
+    nat = ev.iloc[:1].assign(ts=pd.NaT)
+    raw = pd.concat([ev, dup, early, late, nat], ignore_index=True)
+    clean, rep = tr.clean_events(raw)
+    r = rep.set_index("reason")["rows"]
+    assert r["exact duplicate row"] == 7 and r["before 2025-11-01"] == 3 and r["on/after 2025-12-01"] == 2
+    assert r["missing timestamp"] == 1
+    assert r["rows out"] == len(clean) == len(ev)
+    assert r["rows in"] - rep.loc[rep["action"] == "removed", "rows"].sum() == r["rows out"]
+    assert r["missing device"] == int(ev["device"].isna().sum()) > 0  # kept
+    with pytest.raises(ValueError, match="datetime64"):
+        tr.clean_events(raw.assign(ts=raw["ts"].astype(str)))
+    with pytest.raises(ValueError, match="before end"):
+        tr.clean_events(raw, start="2025-12-01", end="2025-11-01")
+    c0, r0 = tr.clean_events(ev.iloc[:0])
+    assert len(c0) == 0
+
+
+def test_sessions_table():
+    ev = _events()
+    s = tr.sessions(ev)
+    assert len(s) == ev["session_id"].nunique()
+    assert s["n_events"].sum() == len(ev)
+    g = ev.groupby("session_id")
+    ref_cart = g["event"].apply(lambda e: (e == "cart").any()).sort_index()
+    assert (s.set_index("session_id").sort_index()["reached_cart"].to_numpy() == ref_cart.to_numpy()).all()
+    assert (s["end_ts"] >= s["start_ts"]).all()
+    with pytest.raises(ValueError, match="empty"):
+        tr.sessions(ev.iloc[:0])
+
+
+@pytest.mark.parametrize("steps", [("pv", "cart", "buy"), ("pv", "fav", "cart", "buy")])
+def test_strict_funnel_matches_naive_loop(steps):
+    ev = _events(80)
+    f = tr.funnel(ev, steps, mode="strict")
+    np.testing.assert_array_equal(f["units"].to_numpy(), _naive_strict(ev, steps))
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(1, 120), st.integers(0, 10_000), st.sampled_from(["session", "visitor"]))
+def test_funnel_non_increasing_and_strict_le_loose(n, seed, unit):
+    ev = _events(n, seed)
+    loose = tr.funnel(ev, mode="loose", unit=unit)["units"].to_numpy()
+    strict = tr.funnel(ev, mode="strict", unit=unit)["units"].to_numpy()
+    indep = tr.funnel(ev, mode="independent", unit=unit)["units"].to_numpy()
+    assert (np.diff(loose) <= 0).all() and (np.diff(strict) <= 0).all()
+    assert (strict <= loose).all() and (loose <= indep).all()
+    assert loose[0] == indep[0]
+
+
+def test_funnel_by_segment_and_rates():
+    ev = _events()
+    f = tr.funnel(ev, by="device")
+    tot = tr.funnel(ev)
+    assert "missing" in set(f["device"].astype(str))
+    np.testing.assert_array_equal(f.groupby("step", observed=True)["units"].sum().to_numpy(), tot["units"].to_numpy())
+    first = tot.iloc[0]
+    assert first["step_conversion"] == 1 and first["overall_conversion"] == 1
+    assert tot["overall_conversion"].iloc[-1] == pytest.approx(tot["units"].iloc[-1] / tot["units"].iloc[0])
+    fs = tr.funnel(ev, by="traffic_source")
+    assert "source" in fs.columns
+
+
+def test_funnel_validation_and_edge_cases():
+    ev = _events(20)
+    with pytest.raises(ValueError, match="mode"):
+        tr.funnel(ev, mode="fuzzy")
+    with pytest.raises(ValueError, match="steps"):
+        tr.funnel(ev, steps=("pv",))
+    with pytest.raises(ValueError, match="not event types"):
+        tr.funnel(ev, steps=("pv", "checkout"))
+    with pytest.raises(ValueError, match="unit"):
+        tr.funnel(ev, unit="device")
+    with pytest.raises(ValueError, match="empty"):
+        tr.funnel(ev.iloc[:0])
+    with pytest.raises(ValueError, match="missing"):
+        tr.funnel(ev.assign(session_id=ev["session_id"].where(ev.index > 0)))
+    with pytest.raises(ValueError, match="datetime64"):
+        tr.funnel(ev.assign(ts=ev["ts"].astype(str)))
+    one = tr.funnel(ev.iloc[:1].assign(event=pd.Categorical(["pv"], dtype=EV)))
+    assert one["units"].tolist() == [1, 0, 0]
+    # duplicates do not change unit counts; string event column works too
+    dd = pd.concat([ev, ev])
+    np.testing.assert_array_equal(tr.funnel(dd)["units"], tr.funnel(ev.assign(event=ev["event"].astype(str)))["units"])
+
+
+def test_transition_matrix_and_paths():
+    ev = _events()
+    m = tr.transition_matrix(ev)
+    np.testing.assert_allclose(m.sum(axis=1), 1.0)
+    counts = tr.transition_matrix(ev, normalize=False)
+    assert counts.loc["start"].sum() == ev["session_id"].nunique()
+    assert counts["exit"].sum() == ev["session_id"].nunique()
+    assert counts.to_numpy().sum() == len(ev) + ev["session_id"].nunique()
+    p = tr.top_paths(ev, n=5, max_len=3)
+    assert len(p) == 5 and (np.diff(p["units"]) <= 0).all() and p["share"].between(0, 1).all()
+    allp = tr.top_paths(ev, n=10_000, max_len=20)
+    assert allp["units"].sum() == ev["session_id"].nunique()
+    with pytest.raises(ValueError, match="max_len"):
+        tr.top_paths(ev, max_len=0)
+
+
+def test_cart_abandonment():
+    ev = _events()
+    a = tr.cart_abandonment(ev)
+    s = tr.sessions(ev)
+    assert a["carts"].iloc[0] == s["reached_cart"].sum()
+    assert a["abandoned"].iloc[0] == (s["reached_cart"] & ~s["reached_buy"]).sum()
+    b = tr.cart_abandonment(ev, by="device")
+    assert b["carts"].sum() == a["carts"].iloc[0] and b["abandonment_rate"].between(0, 1).all()
+
+
+def test_activity_heatmap():
+    ev = _events()
+    h = tr.activity_heatmap(ev)
+    assert h.shape == (24, 7) and h.to_numpy().sum() == len(ev)
+    ref = pd.crosstab(ev["ts"].dt.hour, ev["ts"].dt.day_of_week).reindex(index=range(24), columns=range(7), fill_value=0)
+    np.testing.assert_array_equal(h.to_numpy(), ref.to_numpy())
+    assert tr.activity_heatmap(ev, normalize=True).to_numpy().sum() == pytest.approx(1.0)
+    assert tr.activity_heatmap(ev, event="buy").to_numpy().sum() == int((ev["event"] == "buy").sum())
+
+
+def _clicks(seed=0):
+    rng = np.random.default_rng(seed)
+    n = 4000
+    ver = np.repeat(["A", "B"], n // 2)
+    el = np.r_[rng.choice(["image_gallery", "buy_now", "reviews"], n // 2, p=[.5, .2, .3]),
+               rng.choice(["image_gallery", "buy_now", "reviews"], n // 2, p=[.4, .35, .25])]
+    return pd.DataFrame({"session_id": "S1", "page_version": pd.Categorical(ver), "x": rng.uniform(0, 375, n),
+                         "y": rng.uniform(0, 1500, n), "element": pd.Categorical(el)})
+
+
+def test_click_heatmap_and_element_share():
+    pc = _clicks()
+    g = tr.click_heatmap(pc, bins=(5, 10))
+    assert set(g) == {"A", "B"} and g["A"].shape == (10, 5)
+    assert g["B"].to_numpy().sum() == pytest.approx(1.0)
+    raw = tr.click_heatmap(pc, bins=(5, 10), normalize=False)
+    assert raw["A"].to_numpy().sum() == 2000
+    with pytest.raises(ValueError, match="outside"):
+        tr.click_heatmap(pc.assign(x=pc["x"] + 400))
+    r = tr.element_click_share(pc)
+    ref = stats.chi2_contingency(pd.crosstab(pc["element"], pc["page_version"]).to_numpy(), correction=False)
+    assert r.pvalue == pytest.approx(ref.pvalue) and r.significant
+    assert r.residuals.loc["buy_now", "B"] > 2
+    np.testing.assert_allclose(r.shares.sum(axis=0), 1.0)
+    assert "χ²" in r._repr_html_() and len(r.to_frame()) == 3
+    with pytest.raises(ValueError, match="version"):
+        tr.element_click_share(pc[pc["page_version"] == "A"].assign(page_version="A"))
