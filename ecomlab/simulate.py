@@ -35,7 +35,7 @@ import pandas as pd
 from scipy import signal, special, stats
 
 from ecomlab import schema
-from ecomlab.datasets import conform
+from ecomlab.datasets import STR, conform
 
 START = pd.Timestamp("2024-01-01")
 END = pd.Timestamp("2025-12-31")
@@ -127,7 +127,7 @@ class WorldConfig:
     exp_checkout: dict = field(default_factory=lambda: {
         "n": 120_000, "base_cr": 0.032, "lift_abs": 0.004, "rho_pre": 0.5})
     exp_pdp_video: dict = field(default_factory=lambda: {
-        "n": 100_000, "base_cr": 0.03, "lift_abs": 0.0, "lost_share": 0.10})
+        "n": 150_000, "base_cr": 0.03, "lift_abs": 0.0, "lost_share": 0.10})
     exp_free_shipping: dict = field(default_factory=lambda: {"n": 60_000, "base_cr": 0.03, "lift_abs": 0.0})
     # --- coupons: true uplift in 30-day purchase probability by segment ------------
     coupon_uplift: dict = field(default_factory=lambda: {
@@ -460,8 +460,8 @@ def generate(config: WorldConfig | None = None, scale: float = 1.0, seed: int = 
     gender, age, tier, lam, p_drop = gender[keep], age[keep], tier[keep], lam[keep], p_drop[keep]
     first_ts, first_dev = first_ts[keep], first_dev[keep]
     n_cust = len(ch_idx)
-    cust_ids = _ids("C", 1, n_cust, 7)
-    vis_ids = _ids("V", 1, n_cust, 8)
+    cust_ids = _ids("C", np.arange(1, n_cust + 1), 7)
+    vis_ids = _ids("V", np.arange(1, n_cust + 1), 8)
 
     # fan group (self-selected on λ), membership (selected on λ, no effect)
     fg_start = pd.Timestamp(cfg.fan_group_start)
@@ -510,7 +510,7 @@ def generate(config: WorldConfig | None = None, scale: float = 1.0, seed: int = 
     o_cust, o_day, o_sec, o_first = o_cust[srt], o_day[srt], o_sec[srt], o_first[srt]
     o_post_join, o_cf, o_dev, ts = o_post_join[srt], o_cf[srt], o_dev[srt], ts[srt]
     n_ord = len(o_cust)
-    order_ids = _ids("O", 1, n_ord, 8)
+    order_ids = _ids("O", np.arange(1, n_ord + 1), 8)
 
     # channels
     o_persona = persona[o_cust]
@@ -562,7 +562,7 @@ def generate(config: WorldConfig | None = None, scale: float = 1.0, seed: int = 
     discount = np.minimum(discount + full_reduction, items)
     ship = np.where(items >= 99, 0.0, 8.0)
     paid = np.round(items - discount + ship, 2)
-    coupon_ids = np.where(has_coupon, np.char.add("CP", (1000 + (o_day // 30)).astype(str)), "")
+    coupon_codes = _ids("CP", 1000 + o_day // 30, 4)
     status = np.zeros(n_ord, dtype=np.int64)
     cancel = (rng.random(n_ord) < cfg.cancel_rate) & ~o_first
     status[cancel] = 1
@@ -574,28 +574,27 @@ def generate(config: WorldConfig | None = None, scale: float = 1.0, seed: int = 
     dev_missing = rng.random(n_ord) < cfg.missing_device_rate
     orders = pd.DataFrame({
         "order_id": order_ids,
-        "customer_id": cust_ids[o_cust],
+        "customer_id": _take(cust_ids, o_cust),
         "order_ts": ts.as_unit("us"),
         "sales_channel": np.asarray(schema.SALES_CHANNELS)[sales_ch],
         "traffic_source": np.asarray(schema.TRAFFIC_SOURCES)[src],
-        "device": pd.array(np.asarray(schema.DEVICES, dtype=object)[o_dev], dtype="string"),
-        "coupon_id": pd.array(np.where(has_coupon, coupon_ids, None), dtype="string"),
+        "device": pd.Categorical.from_codes(np.where(dev_missing, -1, o_dev), categories=list(schema.DEVICES)),
+        "coupon_id": _take(coupon_codes, np.arange(n_ord), valid=has_coupon),
         "items_amount": np.round(items, 2),
         "discount_amount": np.round(discount, 2),
         "shipping_fee": ship,
         "paid_amount": paid,
         "status": np.asarray(schema.ORDER_STATUSES)[status],
     })
-    orders.loc[dev_missing, "device"] = pd.NA
     order_items = pd.DataFrame({
-        "order_id": order_ids[lines["_order"].to_numpy()],
-        "sku_id": products["sku_id"].to_numpy()[lines["_sku"].to_numpy()],
+        "order_id": _take(order_ids, lines["_order"].to_numpy()),
+        "sku_id": _take(products["sku_id"], lines["_sku"].to_numpy()),
         "quantity": lines["quantity"].to_numpy().astype("int64"),
         "unit_price": lines["unit_price"].to_numpy(),
         "list_price": lines["list_price"].to_numpy(),
     })
-    rets["order_id"] = order_ids[rets.pop("_order").to_numpy()]
-    rets["sku_id"] = products["sku_id"].to_numpy()[rets.pop("_sku").to_numpy()]
+    rets["order_id"] = _take(order_ids, rets.pop("_order").to_numpy()).to_numpy()
+    rets["sku_id"] = _take(products["sku_id"], rets.pop("_sku").to_numpy()).to_numpy()
     returns = rets[["order_id", "sku_id", "return_date", "reason", "refund_amount"]]
 
     customers = pd.DataFrame({
@@ -683,10 +682,46 @@ def generate(config: WorldConfig | None = None, scale: float = 1.0, seed: int = 
 
 
 # ------------------------------------------------------------------------------------
-def _ids(prefix: str, first: int, n: int, width: int) -> np.ndarray:
-    """Vectorised ids: prefix + zero-padded numbers first..first+n-1."""
-    nums = np.arange(first, first + n).astype(str)
-    return np.char.add(prefix, np.char.zfill(nums, width))
+def _ids(prefix: str, nums, width: int, first: int | None = None) -> pd.Series:
+    """Fixed-width ids ``prefix + zero-padded number`` as Arrow-backed strings.
+
+    ``_ids("C", 1, 7, first=...)`` is not supported; pass the numbers. Built by writing
+    the digits straight into an Arrow buffer (a loop over digit positions, not rows).
+    """
+    import pyarrow as pa
+
+    nums = np.asarray(nums, dtype=np.int64)
+    n, p = len(nums), len(prefix)
+    width_all = p + width
+    buf = np.empty((n, width_all), dtype=np.uint8)
+    buf[:, :p] = np.frombuffer(prefix.encode(), np.uint8)
+    x = np.abs(nums)
+    for j in range(width - 1, -1, -1):
+        buf[:, p + j] = 48 + x % 10
+        x //= 10
+    offsets = np.arange(0, (n + 1) * width_all, width_all, dtype=np.int64)
+    arr = pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(buf.ravel()))
+    return pd.Series(pd.array(arr, dtype=STR))
+
+
+def _take(values: pd.Series, idx: np.ndarray, valid: np.ndarray | None = None) -> pd.Series:
+    """values[idx] as Arrow strings (missing where ``valid`` is False), no Python objects."""
+    import pyarrow as pa
+
+    arr = pa.array(values.array) if not hasattr(values.array, "_pa_array") else values.array._pa_array
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    taken = arr.take(pa.array(np.asarray(idx, dtype=np.int64)))
+    if valid is not None:
+        import pyarrow.compute as pc
+
+        taken = pc.if_else(pa.array(np.asarray(valid, bool)), taken, pa.scalar(None, taken.type))
+    return pd.Series(pd.array(taken, dtype=STR))
+
+
+def _id_numbers(ids: pd.Series, prefix: str) -> np.ndarray:
+    """0-based numbers of ids like ``C0000123`` (inverse of :func:`_ids`)."""
+    return ids.astype(STR).str.slice(len(prefix)).astype(np.int64).to_numpy() - 1
 
 
 def _devices(rng, n, persona):
@@ -989,110 +1024,117 @@ def _events(cfg, rng, orders, order_items, customers, products, scale):
     checkout_failed[fail_idx] = True
 
     # visitors: buyers are customers; non-buying sessions come from past customers (35%)
-    # or from a pool of prospects (new visitor ids)
-    cust_vis = customers.set_index("customer_id")["visitor_id"]
-    b_vis = cust_vis.reindex(bo["customer_id"]).to_numpy()
+    # or from a pool of prospects. Everything below works on integer codes; strings are
+    # built once at the end (fast, compact Arrow strings).
     n_cust = len(customers)
+    cust_num = _id_numbers(bo["customer_id"], "C")                 # 0-based customer index
     pool = max(int(n_nb * 0.6), 1)
     is_cust = rng.random(n_nb) < 0.35
     first_dates = customers["first_order_date"].to_numpy()
     eligible = np.flatnonzero(first_dates < np.datetime64(EVENT_START))
-    pick = eligible[rng.integers(0, len(eligible), n_nb)] if len(eligible) else np.zeros(n_nb, int)
+    pick = eligible[rng.integers(0, len(eligible), n_nb)] if len(eligible) else np.zeros(n_nb, np.int64)
     prospect = n_cust + rng.integers(0, pool, n_nb)
-    nn_vis_num = np.where(is_cust, pick, prospect)
-    nn_vis = np.char.add("V", np.char.zfill((nn_vis_num + 1).astype(str), 8))
-    nn_cid = np.where(is_cust, customers["customer_id"].to_numpy()[np.minimum(pick, n_cust - 1)], None)
+    sess_vis = np.concatenate([cust_num, np.where(is_cust, pick, prospect)])     # visitor number - 1
+    sess_cust = np.concatenate([cust_num, np.where(is_cust, pick, -1)])          # customer number - 1
 
-    # --- session start times
-    b_ts = bo["order_ts"].to_numpy()
+    # --- session start times (µs since epoch)
+    US = 1_000_000
+    b_ts = bo["order_ts"].to_numpy().astype("datetime64[us]").astype(np.int64)
+    ev_start = np.datetime64(EVENT_START, "us").astype(np.int64)
     nn_sec = _hour_sampler(cfg, rng, n_nb)
-    nn_start = (np.datetime64(EVENT_START) + nn_day.astype("timedelta64[D]")
-                + nn_sec.astype("timedelta64[s]")).astype("datetime64[us]")
+    nn_start = ev_start + (nn_day * 86400 + nn_sec) * US
     n_b = len(bo)
-    sess_num = rng.permutation(n_b + n_nb)
-    sess_ids = np.char.add("S", np.char.zfill((sess_num + 100_000_000).astype(str), 9))
 
     # --- buying sessions: pv each bought SKU (+ browsing), cart (unless buy-now), buy
-    it = order_items.merge(bo[["order_id"]].reset_index(), on="order_id")
-    it_sess = it["index"].to_numpy()
-    n_it = len(it)
+    bo_num = _id_numbers(bo["order_id"], "O")
+    it_num = _id_numbers(order_items["order_id"], "O")
+    pos = np.full(max(int(it_num.max()), int(bo_num.max()) if len(bo_num) else 0) + 1, -1, np.int64)
+    pos[bo_num] = np.arange(len(bo_num))
+    it_sess = pos[it_num]
+    inwin_items = it_sess >= 0
+    it_sess = it_sess[inwin_items]
+    it_sku = _id_numbers(order_items["sku_id"], "SKU")[inwin_items]
+    n_it = len(it_sess)
+    n_sku = len(products)
+    lead_us = rng.uniform(2, 25, n_b) * 60 * US
+    b_start = np.maximum(b_ts - lead_us.astype(np.int64), ev_start)
+    lead_us = (b_ts - b_start).astype(float)
+    pop = products["_pop"].to_numpy()
+    parts = []   # (session index, event code, sku code, ts µs)
+
+    def add(sess, code, sku, ts):
+        parts.append((sess, np.full(len(sess), code, np.int8), sku, ts.astype(np.int64)))
+
     browse = rng.geometric(0.55, n_b) - 1                   # extra pvs per buying session
-    all_sku = products["sku_id"].to_numpy()
-    # timeline: session starts 2-25 minutes before the order
-    lead_min = rng.uniform(2, 25, n_b)
-    b_start = np.maximum(b_ts - (lead_min * 60e6).astype("timedelta64[us]"), np.datetime64(EVENT_START, "us"))
-    lead_min = (b_ts - b_start).astype("float64") / 60e6
-    ev = []
-    # browse pvs
     br_s = np.repeat(np.arange(n_b), browse)
-    ev.append(("pv", br_s, all_sku[rng.integers(0, len(all_sku), len(br_s))],
-               b_start[br_s] + (rng.uniform(0, 0.4, len(br_s)) * lead_min[br_s] * 60e6).astype("timedelta64[us]")))
-    # pv of each bought SKU
-    sk = it["sku_id"].to_numpy()
-    ev.append(("pv", it_sess, sk,
-               b_start[it_sess] + (rng.uniform(0.4, 0.7, n_it) * lead_min[it_sess] * 60e6).astype("timedelta64[us]")))
+    add(br_s, 0, rng.integers(0, n_sku, len(br_s)), b_start[br_s] + rng.uniform(0, 0.4, len(br_s)) * lead_us[br_s])
+    add(it_sess, 0, it_sku, b_start[it_sess] + rng.uniform(0.4, 0.7, n_it) * lead_us[it_sess])
     carted = rng.random(n_it) >= cfg.buy_now_share
-    ev.append(("cart", it_sess[carted], sk[carted],
-               b_start[it_sess[carted]] + (rng.uniform(0.7, 0.95, carted.sum()) * lead_min[it_sess[carted]] * 60e6).astype("timedelta64[us]")))
+    cs = it_sess[carted]
+    add(cs, 2, it_sku[carted], b_start[cs] + rng.uniform(0.7, 0.95, len(cs)) * lead_us[cs])
     fav = rng.random(n_it) < 0.25
-    ev.append(("fav", it_sess[fav], sk[fav],
-               b_start[it_sess[fav]] + (rng.uniform(0.4, 0.7, fav.sum()) * lead_min[it_sess[fav]] * 60e6).astype("timedelta64[us]")))
-    ev.append(("buy", it_sess, sk, b_ts[it_sess]))
+    fs = it_sess[fav]
+    add(fs, 1, it_sku[fav], b_start[fs] + rng.uniform(0.4, 0.7, len(fs)) * lead_us[fs])
+    add(it_sess, 3, it_sku, b_ts[it_sess])
 
     # --- non-buying sessions: pvs, maybe fav, maybe cart (all carts on failed checkouts)
     npv = rng.geometric(0.42, n_nb)
     pv_s = np.repeat(np.arange(n_nb), npv)
-    pop = products["_pop"].to_numpy()
-    pv_sku = all_sku[rng.choice(len(all_sku), size=len(pv_s), p=pop / pop.sum())]
-    dur = rng.uniform(1, 15, n_nb)
-    ev_nb = [("pv", pv_s, pv_sku, nn_start[pv_s] + (rng.uniform(0, 0.8, len(pv_s)) * dur[pv_s] * 60e6).astype("timedelta64[us]"))]
+    cdf = np.cumsum(pop / pop.sum())
+    pv_sku = np.minimum(np.searchsorted(cdf, rng.random(len(pv_s))), n_sku - 1)
+    dur_us = rng.uniform(1, 15, n_nb) * 60 * US
+    add(pv_s + n_b, 0, pv_sku, nn_start[pv_s] + rng.uniform(0, 0.8, len(pv_s)) * dur_us[pv_s])
     first_pv = np.searchsorted(pv_s, np.arange(n_nb))
-    cart_nb = (rng.random(n_nb) < cfg.cart_rate_nonbuyer) | checkout_failed
-    c_s = np.flatnonzero(cart_nb)
-    ev_nb.append(("cart", c_s, pv_sku[first_pv[c_s]], nn_start[c_s] + (0.9 * dur[c_s] * 60e6).astype("timedelta64[us]")))
-    fav_nb = rng.random(n_nb) < 0.07
-    f_s = np.flatnonzero(fav_nb)
-    ev_nb.append(("fav", f_s, pv_sku[first_pv[f_s]], nn_start[f_s] + (0.85 * dur[f_s] * 60e6).astype("timedelta64[us]")))
+    c_s = np.flatnonzero((rng.random(n_nb) < cfg.cart_rate_nonbuyer) | checkout_failed)
+    add(c_s + n_b, 2, pv_sku[first_pv[c_s]], nn_start[c_s] + 0.9 * dur_us[c_s])
+    f_s = np.flatnonzero(rng.random(n_nb) < 0.07)
+    add(f_s + n_b, 1, pv_sku[first_pv[f_s]], nn_start[f_s] + 0.85 * dur_us[f_s])
 
-    frames = []
-    for kind, s, skus, tss in ev:
-        frames.append(pd.DataFrame({"_sess": s, "event": kind, "sku_id": skus, "ts": tss,
-                                    "_dev": b_dev[s], "_src": b_src[s]}))
-    for kind, s, skus, tss in ev_nb:
-        frames.append(pd.DataFrame({"_sess": s + n_b, "event": kind, "sku_id": skus, "ts": tss,
-                                    "_dev": nn_dev[s], "_src": nn_src[s]}))
-    e = pd.concat(frames, ignore_index=True)
-    vis_all = np.concatenate([b_vis, nn_vis])
-    cid_all = np.concatenate([bo["customer_id"].to_numpy(dtype=object), nn_cid])
-    e["visitor_id"] = vis_all[e["_sess"].to_numpy()]
-    cid = cid_all[e["_sess"].to_numpy()]
-    # customer_id appears only from the first order on
-    first_ts = orders.groupby("customer_id", observed=True)["order_ts"].min()
-    fts = first_ts.reindex(pd.Index(cid, dtype="string")).to_numpy()
-    known = pd.notna(cid) & (e["ts"].to_numpy() >= fts)
-    e["customer_id"] = pd.array(np.where(known, cid, None), dtype="string")
-    e["session_id"] = sess_ids[e["_sess"].to_numpy()]
-    e["source"] = np.asarray(src_names)[e["_src"].to_numpy()]
-    e["device"] = pd.array(np.asarray(dev_names, dtype=object)[e["_dev"].to_numpy()], dtype="string")
-    # blemishes: missing device (whole sessions), out-of-window, duplicates
-    sess_missing = rng.random(n_b + n_nb) < cfg.missing_device_rate
-    e.loc[sess_missing[e["_sess"].to_numpy()], "device"] = pd.NA
-    true_funnel = _true_funnel(e, cfg, cr, dev_names, src_names, n_b, n_nb, failed_count)
-    e = e.sort_values(["ts", "session_id", "event"], kind="stable").reset_index(drop=True)
+    sess = np.concatenate([x[0] for x in parts])
+    code = np.concatenate([x[1] for x in parts])
+    sku = np.concatenate([x[2] for x in parts])
+    ts = np.concatenate([x[3] for x in parts])
+    n_sess_all = n_b + n_nb
+    sess_dev = np.concatenate([b_dev, nn_dev]).astype(np.int8)
+    sess_src = np.concatenate([b_src, nn_src]).astype(np.int8)
+    # missing device (whole sessions, tracker failure)
+    sess_dev[rng.random(n_sess_all) < cfg.missing_device_rate] = -1
+    true_funnel = _true_funnel(None, cfg, cr, dev_names, src_names, n_b, n_nb, failed_count)
+
+    # blemishes: junk copies outside the month (a tracker with a wrong clock), duplicates
     n_out = int(round(cfg.out_of_window_events * scale))
-    # a tracker with a wrong clock replays some events outside the month (junk copies)
-    out_idx = rng.choice(len(e), size=min(n_out, len(e)), replace=False)
-    junk = e.iloc[out_idx].copy()
-    before = rng.random(len(junk)) < 0.5
-    secs = rng.integers(0, 3600, len(junk)).astype("timedelta64[s]")
-    junk["ts"] = np.where(before, np.datetime64("2025-10-31T23:00:00") + secs,
-                          np.datetime64("2025-12-01T00:00:00") + secs).astype("datetime64[us]")
-    e = pd.concat([e, junk], ignore_index=True)
-    dup_idx = rng.choice(len(e), size=int(len(e) * cfg.duplicate_event_rate), replace=False)
-    e = pd.concat([e, e.iloc[dup_idx]], ignore_index=True)
-    e = e.sort_values(["ts", "session_id"], kind="stable").reset_index(drop=True)
-    sess_info = pd.DataFrame({"session_id": sess_ids, "_dev": np.concatenate([b_dev, nn_dev])})
-    out = e[["visitor_id", "customer_id", "session_id", "ts", "event", "sku_id", "source", "device"]]
+    out_idx = rng.choice(len(ts), size=min(n_out, len(ts)), replace=False)
+    before = rng.random(len(out_idx)) < 0.5
+    junk_ts = np.where(before, ev_start - 3600 * US, ev_start + 30 * 86400 * US) \
+        + rng.integers(0, 3600, len(out_idx)) * US
+    dup_idx = rng.choice(len(ts), size=int(len(ts) * cfg.duplicate_event_rate), replace=False)
+    rows = np.concatenate([np.arange(len(ts)), out_idx, dup_idx])
+    ts = np.concatenate([ts, junk_ts, ts[dup_idx]])
+    sess, code, sku = sess[rows], code[rows], sku[rows]
+    order = np.lexsort((code, sess, ts))
+    sess, code, sku, ts = sess[order], code[order], sku[order], ts[order]
+
+    # customer_id appears only from the customer's first order on
+    first_us = customers["first_order_date"].to_numpy().astype("datetime64[us]").astype(np.int64)
+    c_first = orders.groupby("customer_id", observed=True, sort=False)["order_ts"].min()
+    first_us[_id_numbers(pd.Series(c_first.index), "C")] = c_first.to_numpy().astype("datetime64[us]").astype(np.int64)
+    cust = sess_cust[sess]
+    known = (cust >= 0) & (ts >= first_us[np.maximum(cust, 0)])
+
+    sess_ids = _ids("S", 100_000_001 + rng.permutation(n_sess_all), 9)
+    vis_ids = _ids("V", sess_vis + 1, 8)
+    cust_ids = _ids("C", sess_cust + 1, 7)
+    out = pd.DataFrame({
+        "visitor_id": _take(vis_ids, sess),
+        "customer_id": _take(cust_ids, sess, valid=known),
+        "session_id": _take(sess_ids, sess),
+        "ts": ts.astype("datetime64[us]"),
+        "event": pd.Categorical.from_codes(code, dtype=pd.CategoricalDtype(list(schema.EVENT_TYPES), ordered=True)),
+        "sku_id": _take(products["sku_id"], sku),
+        "source": pd.Categorical.from_codes(sess_src[sess], categories=src_names),
+        "device": pd.Categorical.from_codes(sess_dev[sess], categories=dev_names),
+    })
+    sess_info = pd.DataFrame({"session_id": sess_ids, "_dev": sess_dev})
     true_funnel["duplicated_rows"] = int(len(dup_idx))
     true_funnel["out_of_window_rows"] = int(len(out_idx))
     return out, sess_info, true_funnel
@@ -1114,7 +1156,7 @@ def _page_clicks(rng, sess_info, scale):
     """PDP clicks: version B moves add-to-cart / buy-now into the first screen."""
     mobile = sess_info[sess_info["_dev"] != 2]
     n_sess = min(len(mobile), int(14000 * scale) + 1)
-    s = mobile["session_id"].to_numpy()[rng.choice(len(mobile), n_sess, replace=False)]
+    s_idx = mobile.index.to_numpy()[rng.choice(len(mobile), n_sess, replace=False)]
     version = rng.integers(0, 2, n_sess)
     n_clicks = rng.geometric(0.45, n_sess)
     cs = np.repeat(np.arange(n_sess), n_clicks)
@@ -1137,7 +1179,8 @@ def _page_clicks(rng, sess_info, scale):
     b = boxes[v, el]
     x = b[:, 0] + rng.beta(2, 2, len(cs)) * (b[:, 2] - b[:, 0])
     y = b[:, 1] + rng.beta(2, 2, len(cs)) * (b[:, 3] - b[:, 1])
-    df = pd.DataFrame({"session_id": s[cs], "page_version": np.where(v == 0, "A", "B"),
+    df = pd.DataFrame({"session_id": _take(sess_info["session_id"], s_idx[cs]),
+                       "page_version": pd.Categorical.from_codes(v.astype(np.int8), categories=["A", "B"]),
                        "x": np.round(x, 1), "y": np.round(y, 1), "element": np.asarray(els)[el]})
     share = {ver: {k: round(float(w[i] / w.sum()), 4) for i, k in enumerate(els)}
              for ver, w in (("A", w_a), ("B", w_b))}
@@ -1160,10 +1203,11 @@ def _experiments(cfg, rng, scale, n_cust):
         z = rng.normal(0, 1, n)
         slope = 1.7
         pre_sessions = rng.poisson(np.exp(0.8 + 0.7 * z))
-        shift = _calibrate_rate(z, slope, p["base_cr"], days)
+        zc = z[:200_000]   # calibration on a fixed subsample: same answer, scale-independent cost
+        shift = _calibrate_rate(zc, slope, p["base_cr"], days)
         mu = np.exp(shift + slope * z)                   # purchases per day
         if p["lift_abs"]:
-            f = _calibrate_factor(mu, days, p["base_cr"] + p["lift_abs"])
+            f = _calibrate_factor(mu[:200_000], days, p["base_cr"] + p["lift_abs"])
             mu = np.where(treat, mu * f, mu)
         n_buy = rng.poisson(mu * days)
         converted = n_buy > 0
@@ -1176,11 +1220,19 @@ def _experiments(cfg, rng, scale, n_cust):
             # were never logged -- and they were the least engaged ones
             low = z < np.quantile(z, 0.3)
             keep = ~(treat & low & (rng.random(n) < p["lost_share"] / 0.3))
-        vis = np.char.add("V", np.char.zfill((base_vis + offset + np.arange(n) + 1).astype(str), 8))
+        vis_num = base_vis + offset + np.arange(n) + 1
         offset += n
-        df = pd.DataFrame({"experiment_id": name, "visitor_id": vis, "variant": np.where(treat, "treatment", "control"),
-                           "assigned_at": assigned, "pre_sessions": pre_sessions.astype("int64"),
-                           "pre_revenue": pre_revenue, "converted": converted, "revenue": revenue})[keep]
+        # keep logged rows and order by assignment time before building string ids
+        sel = np.flatnonzero(keep)
+        sel = sel[np.argsort(assigned[sel], kind="stable")]
+        df = pd.DataFrame({"experiment_id": pd.Categorical.from_codes(
+                               np.full(len(sel), schema.EXPERIMENTS.index(name), np.int8),
+                               categories=list(schema.EXPERIMENTS)),
+                           "visitor_id": _ids("V", vis_num[sel], 8),
+                           "variant": pd.Categorical.from_codes(treat[sel].astype(np.int8),
+                                                                categories=["control", "treatment"]),
+                           "assigned_at": assigned[sel], "pre_sessions": pre_sessions[sel].astype("int64"),
+                           "pre_revenue": pre_revenue[sel], "converted": converted[sel], "revenue": revenue[sel]})
         frames.append(df)
         t = {"design_split": 0.5, "true_lift_abs": p["lift_abs"], "base_cr": p["base_cr"],
              "start": start, "days": days, "n_assigned": int(n), "n_logged": int(keep.sum())}
@@ -1190,7 +1242,6 @@ def _experiments(cfg, rng, scale, n_cust):
             t["true_lift_rel"] = round(p["lift_abs"] / p["base_cr"], 4)
         if name == "exp_pdp_video":
             t["srm"] = "treatment lost ~10% of its visitors (the least engaged) to a tracking bug"
-        frames[-1] = df.sort_values("assigned_at")
         truth[name] = t
     return pd.concat(frames, ignore_index=True), truth
 
@@ -1395,7 +1446,7 @@ def _blemish_counts(tables, ev_truth):
         "orders_cancelled": int((o["status"] == "cancelled").sum()),
         "orders_refunded": int((o["status"] == "refunded").sum()),
         "orders_missing_device": int(o["device"].isna().sum()),
-        "events_duplicated_rows": int(e.duplicated().sum()),
+        "events_duplicated_rows": int(ev_truth["duplicated_rows"]),
         "events_outside_window": int(((e["ts"] < EVENT_START) | (e["ts"] >= EVENT_END)).sum()),
         "events_missing_device": int(e["device"].isna().sum()),
         "customers_never_in_fan_group": int(tables["customers"]["joined_fan_group_date"].isna().sum()),
