@@ -117,11 +117,12 @@ def estimate_elasticity(points: pd.DataFrame | PricePoints, *, by: str = "catego
     for g, d in df.groupby(by, observed=True):
         if d["sku_id"].nunique() < 2 or len(d) < 5:
             raise ValueError(f"{by}={g!r}: too few SKU-price cells ({len(d)}) to estimate an elasticity")
-        m = smf.wls("np.log(units_per_day) ~ np.log(price) + C(sku_id)", data=d, weights=d["units"]).fit()
-        b = m.params["np.log(price)"]
-        lo, hi = m.conf_int(alpha).loc["np.log(price)"]
+        d = d.assign(log_units=np.log(d["units_per_day"]), log_price=np.log(d["price"]))
+        m = smf.wls("log_units ~ log_price + C(sku_id)", data=d, weights=d["units"]).fit()
+        b = m.params["log_price"]
+        lo, hi = m.conf_int(alpha).loc["log_price"]
         rows.append({by: g, "elasticity": b, "ci_low": lo, "ci_high": hi,
-                     "std_error": m.bse["np.log(price)"], "n_cells": len(d), "n_skus": d["sku_id"].nunique()})
+                     "std_error": m.bse["log_price"], "n_cells": len(d), "n_skus": d["sku_id"].nunique()})
     table = pd.DataFrame(rows)
     return Elasticity(table, "WLS of log(units/day) on log(price) with SKU fixed effects, weights = units; "
                              f"{int((1 - alpha) * 100)}% CI")

@@ -138,8 +138,8 @@ class WorldConfig:
     # --- private domain ------------------------------------------------------------
     fan_group_start: str = "2025-07-01"
     fan_group_effect: float = 1.3      # purchase-rate multiplier after joining
-    fan_group_join_base: float = 0.08  # join propensity scale
-    fan_group_selection: float = 0.9   # log-odds per log(λ): self-selection
+    fan_group_join_base: float = 0.06  # join propensity scale
+    fan_group_selection: float = 1.2   # log-odds per log(orders before 2025): self-selection
     programme_monthly_cost: float = 18_000.0   # content + community staff, CNY/month (bundled scale)
     membership_effect: float = 1.0     # members are NOT caused to buy more (selection only)
     # --- returns --------------------------------------------------------------------
@@ -251,8 +251,8 @@ def _products(cfg: WorldConfig, rng: np.random.Generator) -> pd.DataFrame:
             ("Cotton", "纯棉"), ("Bamboo", "竹制"), ("Minimal", "极简"), ("Family", "家庭装")]
     noun_i = rng.integers(0, 6, n)
     adj_i = rng.integers(0, len(adjs), n)
-    names = [f"{adjs[a][0]} {nouns[c][k][0]} #{i + 1}" for i, (a, c, k) in enumerate(zip(adj_i, cats, noun_i))]
-    names_zh = [f"{adjs[a][1]}{nouns[c][k][1]} {i + 1}号" for i, (a, c, k) in enumerate(zip(adj_i, cats, noun_i))]
+    names = [f"{adjs[a][0]} {nouns[c][k][0]} #{i + 1}" for i, (a, c, k) in enumerate(zip(adj_i, cats, noun_i, strict=True))]
+    names_zh = [f"{adjs[a][1]}{nouns[c][k][1]} {i + 1}号" for i, (a, c, k) in enumerate(zip(adj_i, cats, noun_i, strict=True))]
     lead = rng.choice([7, 10, 14, 21, 28, 35], size=n, p=[0.15, 0.2, 0.25, 0.2, 0.12, 0.08])
     df = pd.DataFrame({
         "sku_id": [f"SKU{i + 1:04d}" for i in range(n)],
@@ -274,7 +274,7 @@ def _products(cfg: WorldConfig, rng: np.random.Generator) -> pd.DataFrame:
 def _daily_prices(cfg: WorldConfig, rng: np.random.Generator, products: pd.DataFrame,
                   days: pd.DatetimeIndex, on_promo: np.ndarray) -> np.ndarray:
     """Price matrix (days x SKUs): list price, weekly exogenous tests, promotion cuts."""
-    n_sku, n_day = len(products), len(days)
+    n_sku = len(products)
     week = ((days - START).days // 7).to_numpy()
     n_week = week.max() + 1
     tested = rng.random(n_sku) < cfg.price_test_share
@@ -463,25 +463,16 @@ def generate(config: WorldConfig | None = None, scale: float = 1.0, seed: int = 
     cust_ids = _ids("C", np.arange(1, n_cust + 1), 7)
     vis_ids = _ids("V", np.arange(1, n_cust + 1), 8)
 
-    # fan group (self-selected on λ), membership (selected on λ, no effect)
-    fg_start = pd.Timestamp(cfg.fan_group_start)
-    fg_day0 = (fg_start - START).days
-    logit = np.log(cfg.fan_group_join_base) + cfg.fan_group_selection * np.log(lam / lam.mean())
-    logit += np.array([0.0, 0.3, 0.2, -0.6])[persona]
-    join = rng.random(n_cust) < special.expit(logit)
-    # join day: concentrated early in July (launch push), never before the first order
-    delay = np.minimum(rng.exponential(6, n_cust), n_day - fg_day0 - 1).astype(int)
-    join_day = np.maximum(fg_day0 + delay, day_idx)
-    join &= join_day < n_day
-    join_day = np.where(join, join_day, -1)
-
+    # membership (selected on λ, no effect on buying)
     mlogit = np.log(0.18) + 0.7 * np.log(lam / lam.mean())
     member = rng.random(n_cust) < special.expit(mlogit)
     m_day = np.minimum(day_idx + rng.integers(0, 120, n_cust), n_day - 1)
     member_day = np.where(member, m_day, -1)
 
     say("purchases (BG/NBD)")
-    rep = _repeat_purchases(cfg, R("bgnbd"), day_idx, first_sec, lam, p_drop, join_day, op, n_day)
+    base = _base_purchases(R("bgnbd"), day_idx, first_sec, lam, p_drop, op, n_day)
+    join_day = _fan_group_joins(cfg, R("fan_group"), base, day_idx, member_day, n_day)
+    rep = _programme_purchases(cfg, R("programme"), base, lam, join_day, op, n_day)
     truth["bgnbd"] = dict(bg)
     truth["bgnbd"].update({
         "time_unit": "week of promotion-calendar ('operational') time; calendar weeks have mean 1",
@@ -531,9 +522,14 @@ def generate(config: WorldConfig | None = None, scale: float = 1.0, seed: int = 
     # ---- order lines ------------------------------------------------------------------
     say("order lines")
     promo_day = on_promo[o_day]
-    n_lines = 1 + rng.poisson(np.where(promo_day, 1.0, 0.55))
+    # basket size scales with how attractive the shelf is that day (R = Σ w(price) / Σ w(list)
+    # per persona), so a SKU's expected units are exactly ∝ price^elasticity rather than a
+    # fixed basket being re-shared (which would attenuate own-price elasticity)
+    shelf = _attractiveness(cfg, products, prices, days)
+    shelf = shelf / shelf[~on_promo].mean(axis=0, keepdims=True)    # ordinary days average 1
+    mean_lines = np.where(promo_day, 2.0, 1.55) * shelf[o_day, o_persona]
+    n_lines = 1 + rng.poisson(np.maximum(mean_lines - 1, 0))
     line_order = np.repeat(np.arange(n_ord), n_lines)
-    n_line = len(line_order)
     l_day = o_day[line_order]
     l_persona = o_persona[line_order]
     sku = _choose_skus(cfg, rng, products, prices, days, l_day, l_persona)
@@ -615,7 +611,7 @@ def generate(config: WorldConfig | None = None, scale: float = 1.0, seed: int = 
         "shares": {p: round(float((persona == i).mean()), 4) for i, p in enumerate(PERSONAS)},
         "planted_shares": cfg.persona_shares,
         "mean_weekly_purchase_rate": {p: round(float(lam[persona == i].mean()), 4) for i, p in enumerate(PERSONAS)},
-        "category_affinity": {p: dict(zip(schema.CATEGORIES, cfg.persona_category_affinity[p])) for p in PERSONAS},
+        "category_affinity": {p: dict(zip(schema.CATEGORIES, cfg.persona_category_affinity[p], strict=True)) for p in PERSONAS},
         "order_value_multiplier": cfg.persona_order_value_mult,
     }
     joined = join_day >= 0
@@ -656,7 +652,7 @@ def generate(config: WorldConfig | None = None, scale: float = 1.0, seed: int = 
     survey = _survey(cfg, R("survey"), persona, customers, scale)
     truth["personas"]["survey_respondents"] = int(len(survey))
     truth["personas"]["survey_persona_by_respondent"] = dict(
-        zip(survey["respondent_id"].tolist(), survey.attrs.pop("persona").tolist()))
+        zip(survey["respondent_id"].tolist(), survey.attrs.pop("persona").tolist(), strict=True))
 
     daily_prices = pd.DataFrame({
         "sku_id": np.tile(products["sku_id"].to_numpy(), n_day),
@@ -738,14 +734,13 @@ def _day_or_nat(days, idx):
     return out.to_numpy()
 
 
-def _repeat_purchases(cfg, rng, day_idx, first_sec, lam, p_drop, join_day, op, n_day):
-    """Repeat purchases by BG/NBD in operational time, plus the fan-group programme.
+def _base_purchases(rng, day_idx, first_sec, lam, p_drop, op, n_day):
+    """Repeat purchases by BG/NBD in operational time (no programme).
 
-    Base process (the BG/NBD story): purchase times are a Poisson process with rate λ
-    per operational week; each customer makes K ~ Geometric(p) repeat purchases and drops
-    out right after the K-th. The programme does not change how long a customer stays:
-    while alive after joining, it adds purchases at rate (effect - 1)·λ, so a member's
-    purchase rate is effect·λ and the no-programme counterfactual is the base process.
+    Purchase times are a Poisson process with rate λ per operational week; each
+    customer makes K ~ Geometric(p) repeat purchases and drops out right after the K-th.
+    Returns the purchases (customer, operational time, calendar day) and each
+    customer's first-order and drop-out times.
     """
     n = len(lam)
     t0 = op[day_idx] + first_sec / 86400.0 * (op[day_idx + 1] - op[day_idx])
@@ -759,37 +754,86 @@ def _repeat_purchases(cfg, rng, day_idx, first_sec, lam, p_drop, join_day, op, n
     start = np.searchsorted(cust, np.arange(n))
     rank = np.arange(len(cust)) - start[cust]
     alive = rank < k[cust]
-    # drop-out time: the K-th purchase if it happened inside the window, else never
     death = np.full(n, np.inf)
     kth = alive & (rank == k[cust] - 1)
     death[cust[kth]] = t[kth]
     cust, t = cust[alive], t[alive]
-    # programme: extra purchases of members between joining and drop-out
+    day = np.clip(np.searchsorted(op, t, side="right") - 1, 0, n_day - 1)
+    return {"cust": cust, "t": t, "day": day, "t0": t0, "death": death}
+
+
+def _fan_group_joins(cfg, rng, base, day_idx, member_day, n_day):
+    """Who joins the fan groups, and when.
+
+    Invitations (2025-07-01) went to the CRM's year-end 2024 list; acceptance depends
+    only on what that list shows — orders before 2025-01-01, days since the last of
+    them, membership — so joiners are self-selected heavy buyers, but *on observables*
+    (matching on those fields is valid). Customers acquired in 2025 join through a
+    parcel insert with a flat probability. The join day is concentrated in the launch
+    push (mean 6 days after 2025-07-01) and never before the first order.
+    """
+    n = len(day_idx)
+    crm_day = (pd.Timestamp("2025-01-01") - START).days
+    before = base["day"] < crm_day
+    prior = np.bincount(base["cust"][before], minlength=n) + (day_idx < crm_day)
+    last = np.full(n, -1)
+    np.maximum.at(last, base["cust"][before], base["day"][before])
+    last = np.where(day_idx < crm_day, np.maximum(last, day_idx), -1)
+    recency = np.where(last >= 0, crm_day - last, 9999)
+    member_then = (member_day >= 0) & (member_day < crm_day)
+    logit = (np.log(cfg.fan_group_join_base) + cfg.fan_group_selection * np.log(prior.clip(1))
+             - 0.004 * np.minimum(recency, 730) + 0.8 * member_then)
+    p = np.where(day_idx < crm_day, special.expit(logit), 0.04)
+    join = rng.random(n) < p
+    fg_day0 = (pd.Timestamp(cfg.fan_group_start) - START).days
+    delay = np.minimum(rng.exponential(6, n), n_day - fg_day0 - 1).astype(int)
+    join_day = np.maximum(fg_day0 + delay, day_idx)
+    join &= join_day < n_day
+    return np.where(join, join_day, -1)
+
+
+def _programme_purchases(cfg, rng, base, lam, join_day, op, n_day):
+    """Add the programme's purchases: while alive after joining, members buy at
+    (effect - 1)·λ on top of the base process, so their rate is effect·λ and the
+    no-programme counterfactual is the base process (drop-out unchanged)."""
+    n = len(lam)
+    t_end = op[n_day]
     joined = join_day >= 0
-    tj = np.where(joined, op[np.maximum(join_day, 0)], t_end)
-    tj = np.maximum(tj, t0)
-    stop = np.minimum(death, t_end)
-    span = np.where(joined, np.clip(stop - tj, 0, None), 0.0)
+    tj = np.maximum(np.where(joined, op[np.maximum(join_day, 0)], t_end), base["t0"])
+    span = np.where(joined, np.clip(np.minimum(base["death"], t_end) - tj, 0, None), 0.0)
     ne = rng.poisson((cfg.fan_group_effect - 1) * lam * span)
     ecust = np.repeat(np.arange(n), ne)
     et = tj[ecust] + rng.random(len(ecust)) * span[ecust]
-    all_c = np.concatenate([cust, ecust])
-    all_t = np.concatenate([t, et])
-    extra = np.concatenate([np.zeros(len(cust), bool), np.ones(len(ecust), bool)])
+    all_c = np.concatenate([base["cust"], ecust])
+    all_t = np.concatenate([base["t"], et])
+    extra = np.concatenate([np.zeros(len(base["cust"]), bool), np.ones(len(ecust), bool)])
     post_join = joined[all_c] & (all_t >= tj[all_c])
     day = np.clip(np.searchsorted(op, all_t, side="right") - 1, 0, n_day - 1)
     return {"cust": all_c, "day": day, "post_join": post_join, "counterfactual": ~extra}
 
 
-def _choose_skus(cfg, rng, products, prices, days, l_day, l_persona):
-    """SKU choice ∝ persona category affinity x popularity x (price/list)^elasticity."""
-    n_sku = len(products)
+def _sku_weights(cfg, products, prices, days):
+    """Choice weights (days x SKUs) at the day's prices and at list prices, and the
+    persona x SKU category affinity."""
     cat = products["_cat"].to_numpy()
     el = np.asarray([cfg.elasticity[c] for c in schema.CATEGORIES])[cat]
     rel = prices / products["list_price"].to_numpy()[None, :]          # days x skus
     launched = days.to_numpy()[:, None] >= products["launch_date"].to_numpy()[None, :]
-    base = products["_pop"].to_numpy()[None, :] * rel**el[None, :] * launched   # days x skus
+    at_list = products["_pop"].to_numpy()[None, :] * launched
     aff = np.asarray([cfg.persona_category_affinity[p] for p in PERSONAS])[:, cat]   # personas x skus
+    return at_list * rel**el[None, :], at_list, aff
+
+
+def _attractiveness(cfg, products, prices, days):
+    """R[day, persona] = Σ_i w_i(price) / Σ_i w_i(list price)."""
+    w, w0, aff = _sku_weights(cfg, products, prices, days)
+    return (w @ aff.T) / (w0 @ aff.T)
+
+
+def _choose_skus(cfg, rng, products, prices, days, l_day, l_persona):
+    """SKU choice ∝ persona category affinity x popularity x (price/list)^elasticity."""
+    n_sku = len(products)
+    base, _, aff = _sku_weights(cfg, products, prices, days)
     # unique (day, persona) cells used
     cell = l_day * 4 + l_persona
     ucell, inv = np.unique(cell, return_inverse=True)
@@ -893,8 +937,8 @@ def _inventory(cfg, rng, products, lines, days, n_day):
     t = {
         "policy": "reorder point = 28-day mean demand x (lead time + 7 days) + 1.65 sd sqrt(lead time); "
                   "order up to 45 days of mean demand; no promotion forecast",
-        "lost_units_by_sku": {s: int(v) for s, v in zip(sku_ids, lost_by_sku) if v > 0},
-        "stockout_days_by_sku": {s: int(v) for s, v in zip(sku_ids, (lost > 0).sum(0)) if v > 0},
+        "lost_units_by_sku": {s: int(v) for s, v in zip(sku_ids, lost_by_sku, strict=True) if v > 0},
+        "stockout_days_by_sku": {s: int(v) for s, v in zip(sku_ids, (lost > 0).sum(0), strict=True) if v > 0},
         "total_lost_units": int(lost.sum()),
         "lost_units_around_double11": int(lost[(days >= "2024-10-25") & (days <= "2024-11-20")].sum()
                                           + lost[(days >= "2025-10-25") & (days <= "2025-11-20")].sum()),
@@ -1018,7 +1062,7 @@ def _events(cfg, rng, orders, order_items, customers, products, scale):
     n_nb = len(nn_day)
     # on the incident day, a share of non-buying android sessions got to checkout and failed
     failed = (nn_day == inc_day) & (nn_dev == inc_dev)
-    failed_count = int(round((expected_buy[inc_day, inc_dev].sum() - nb[inc_day, inc_dev].sum())))
+    failed_count = int(round(expected_buy[inc_day, inc_dev].sum() - nb[inc_day, inc_dev].sum()))
     fail_idx = np.flatnonzero(failed)[:failed_count]
     checkout_failed = np.zeros(n_nb, bool)
     checkout_failed[fail_idx] = True
@@ -1459,8 +1503,9 @@ def write_world(out_dir: str | Path, *, scale: float = 1.0, seed: int = 20251111
                 data_card: bool = True) -> dict:
     """Generate the world and write it to ``out_dir`` (Parquet tables + truth.json + README.md).
 
-    Returns the truth dictionary. The events table is written in row groups of one
-    million rows so large scales stream to disk.
+    Returns the truth dictionary. Each table is converted to Arrow and written in
+    slices of one million rows (one row group each) and released once written, so the
+    conversion never holds a second full copy of the event log.
     """
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -1482,16 +1527,21 @@ def write_world(out_dir: str | Path, *, scale: float = 1.0, seed: int = 20251111
         cb = None
     tables = generate(config, scale=scale, seed=seed, progress=cb)
     truth = tables.pop("truth")
-    for name, df in tables.items():
-        tbl = pa.Table.from_pandas(df, preserve_index=False)
-        tbl = tbl.replace_schema_metadata(None)
-        pq.write_table(tbl, out / f"{name}.parquet", compression="zstd", row_group_size=1_000_000)
+    chunk = 1_000_000
+    for name in list(tables):
+        df = tables.pop(name)   # release each table once written
+        schema_ = pa.Schema.from_pandas(df.iloc[:0], preserve_index=False).remove_metadata()
+        with pq.ParquetWriter(out / f"{name}.parquet", schema_, compression="zstd") as w:
+            for i in range(0, max(len(df), 1), chunk):   # large tables go out in 1M-row slices
+                part = pa.Table.from_pandas(df.iloc[i:i + chunk], schema=schema_, preserve_index=False)
+                w.write_table(part.replace_schema_metadata(None))
+        del df
     (out / "truth.json").write_text(json.dumps(truth, indent=2, ensure_ascii=False, default=_json_default) + "\n",
                                     encoding="utf-8")
     if data_card:
-        from ecomlab.datasets import render_data_card
+        from ecomlab.datasets import load_all, render_data_card
 
-        (out / "README.md").write_text(render_data_card(tables, truth), encoding="utf-8")
+        (out / "README.md").write_text(render_data_card(load_all(out), truth), encoding="utf-8")
     if bar is not None:
         bar.close()
     return truth
