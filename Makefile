@@ -22,7 +22,7 @@ export PYTHONHASHSEED := 0
 
 NOTEBOOKS := $(shell find notebooks -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' 2>/dev/null)
 
-.PHONY: help venv course test unit nbval lab notebooks site lock clean distclean
+.PHONY: help venv course test unit nbval lab notebooks site student lock clean distclean
 
 help:
 	@echo "make venv       create .venv from requirements.lock (re-runs when lock/pyproject change)"
@@ -31,6 +31,7 @@ help:
 	@echo "make lab        JupyterLab on notebooks/"
 	@echo "make notebooks  re-execute the committed notebooks in place (fresh stored outputs)"
 	@echo "make site       build build/site/ from build/notebooks/"
+	@echo "make student    the student edition (solutions stripped) in build/student/"
 	@echo "make lock       regenerate requirements.lock and environment.yml from requirements.in"
 	@echo "make clean      remove build/ and caches (distclean also removes .venv)"
 
@@ -70,6 +71,9 @@ notebooks: venv
 
 site: venv
 	$(BIN)/ecomlab site --src build/notebooks --out build/site
+
+student: venv
+	$(BIN)/ecomlab student --src notebooks --out build/student
 
 lock:
 	rm -rf build/lockvenv

@@ -87,6 +87,16 @@ def build_parser() -> argparse.ArgumentParser:
     ds.add_argument("--data-dir", default=None, metavar="DIR",
                     help="a Nestwell folder (default: the bundled data)")
     ds.set_defaults(func=_cmd_datasets)
+
+    st = sub.add_parser("student", help="build the student edition (solutions stripped)")
+    st.add_argument("--src", default="notebooks", metavar="DIR", help="solution notebooks (default: notebooks)")
+    st.add_argument("--out", default="build/student", metavar="DIR", help="output folder (default: build/student)")
+    st.set_defaults(func=_cmd_student)
+
+    gr = sub.add_parser("grade", help="execute returned notebooks and write per-question scores to CSV")
+    gr.add_argument("returned", metavar="DIR", help="folder of returned student notebooks")
+    gr.add_argument("--out", default="grades.csv", metavar="CSV", help="output CSV (default: grades.csv)")
+    gr.set_defaults(func=_cmd_grade)
     return parser
 
 
@@ -181,3 +191,32 @@ def _cmd_datasets(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def _cmd_student(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from ecomlab.trainer import build_student_edition
+
+    try:
+        written = build_student_edition(args.src, args.out)
+    except ValueError as exc:
+        print(f"ecomlab student: error: {exc}", file=sys.stderr)
+        return 2
+    print(f"student edition: {len(written)} notebooks written to {args.out}")
+    return 0
+
+
+def _cmd_grade(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from ecomlab.trainer import grade
+
+    try:
+        df = grade(args.returned, args.out)
+    except ValueError as exc:
+        print(f"ecomlab grade: error: {exc}", file=sys.stderr)
+        return 2
+    if len(df):
+        summary = df.groupby("notebook")["score"].sum()
+        for nb, score in summary.items():
+            n_q = int((df["notebook"] == nb).sum())
+            print(f"{nb}: {score}/{n_q}")
+    print(f"grades written: {args.out}")
+    return 0

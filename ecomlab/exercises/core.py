@@ -889,6 +889,7 @@ class Question:
         self.checks += 1
         self.last_status = status
         self.last_result = result
+        _log_for_grading(result)
         return result
 
     # -- help
@@ -947,3 +948,20 @@ def data(name: str) -> pd.DataFrame:
     if key not in _DATA_CACHE:
         _DATA_CACHE[key] = datasets.load(name, _DATA_DIR[0])
     return _DATA_CACHE[key]
+
+
+# --------------------------------------------------------------------- grading log
+#: Environment variable naming a file to which every check appends one JSON line
+#: ``{"question_id": ..., "status": ...}``; ``ecomlab grade`` sets it per notebook.
+GRADES_ENV = "ECOMLAB_GRADES_FILE"
+
+
+def _log_for_grading(result: CheckResult) -> None:
+    import json
+    import os
+
+    path = os.environ.get(GRADES_ENV)
+    if not path:
+        return
+    with open(path, "a", encoding="utf-8") as f:
+        f.write(json.dumps({"question_id": result.question_id, "status": result.status}) + "\n")

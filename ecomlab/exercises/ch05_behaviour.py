@@ -1,0 +1,136 @@
+"""Exercises for 05_data_iteration/03_behaviour (user behaviour analysis 用户行为分析).
+
+Every expected answer is computed at run time from the data chosen by
+``exercises.use_data(data_dir)``: the ``events`` log (cleaned with
+:func:`ecomlab.traffic.clean_events`) and the ``page_clicks`` table.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ecomlab import traffic
+from ecomlab.exercises import (
+    Case,
+    FunctionAnswer,
+    LabelAnswer,
+    NumberAnswer,
+    Question,
+    SetAnswer,
+    data,
+)
+
+_CLEAN: list[tuple[pd.DataFrame, pd.DataFrame]] = []  # (raw table, cleaned log)
+
+
+def _events() -> pd.DataFrame:
+    return data("events")
+
+
+def _clean() -> pd.DataFrame:
+    """The cleaned log, cached for the current raw table (re-cleaned after use_data)."""
+    raw = _events()
+    if not _CLEAN or _CLEAN[0][0] is not raw:
+        _CLEAN[:] = [(raw, traffic.clean_events(raw)[0])]
+    return _CLEAN[0][1]
+
+
+def buy_now_line_share(events: pd.DataFrame) -> float:
+    """Share of bought lines (``buy`` events) whose session has no ``cart`` event of the
+    same SKU: lines bought with "buy now" (立即购买) instead of through the cart."""
+    buys = events.loc[events["event"] == "buy", ["session_id", "sku_id"]]
+    carts = events.loc[events["event"] == "cart", ["session_id", "sku_id"]].drop_duplicates()
+    via_cart = buys.merge(carts, on=["session_id", "sku_id"], how="left", indicator=True)
+    return float((via_cart["_merge"] == "left_only").mean())
+
+
+def bounce_rate(events: pd.DataFrame) -> float:
+    """Bounce rate 跳出率: share of sessions with exactly one event."""
+    per_session = events.groupby("session_id", observed=True).size()
+    return float((per_session == 1).mean())
+
+
+def _worst_device() -> str:
+    f = traffic.funnel(_clean(), ("pv", "cart", "buy"), by="device", mode="strict")
+    buy = f[(f["step"] == "buy") & (f["device"] != traffic.MISSING_LABEL)]
+    return str(buy.loc[buy["drop_off"].idxmax(), "device"])
+
+
+def _moved_elements() -> list[str]:
+    r = traffic.element_click_share(data("page_clicks"))
+    return r.residuals.index[(r.residuals.abs() > 2).any(axis=1)].tolist()
+
+
+def _bounce_cases() -> list[Case]:
+    clean = _clean()
+    small = pd.DataFrame({"session_id": ["s1", "s1", "s2", "s3", "s3", "s3"],
+                          "event": ["pv", "cart", "pv", "pv", "pv", "buy"]})
+    return [Case(small), Case(clean.head(20_000)), Case(clean[clean["device"] == "pc"])]
+
+
+q1 = Question(
+    prompt="How many rows of the **raw** `events` table are exact duplicates of an earlier "
+    "row (the copy a double-firing tracker added; the first copy is genuine)?",
+    kind=NumberAnswer(expected=lambda: int(_events().duplicated(keep="first").sum()), abs_tol=0),
+    hints=["`DataFrame.duplicated()` compares all columns of a row.",
+           "`keep='first'` marks only the second and later copies; `keep=False` marks "
+           "both copies and so counts every duplicate twice."],
+    solution="n_dup = int(events.duplicated(keep='first').sum())",
+)
+
+q2 = Question(
+    prompt="On the cleaned log, what share of bought lines (`buy` events) has **no** `cart` "
+    "event of the same SKU in the same session (bought with \"buy now\")? A fraction in [0, 1].",
+    kind=NumberAnswer(expected=lambda: buy_now_line_share(_clean()), abs_tol=1e-4),
+    hints=["Take the `buy` rows and the distinct (`session_id`, `sku_id`) pairs of the "
+           "`cart` rows.",
+           "Left-merge the buys on the carts with `indicator=True`; the answer is the share "
+           "of `left_only` rows. Counting *sessions* without any cart gives a different, "
+           "smaller number."],
+    solution=(
+        "buys = clean.loc[clean['event'] == 'buy', ['session_id', 'sku_id']]\n"
+        "carts = clean.loc[clean['event'] == 'cart', ['session_id', 'sku_id']].drop_duplicates()\n"
+        "m = buys.merge(carts, on=['session_id', 'sku_id'], how='left', indicator=True)\n"
+        "answer = (m['_merge'] == 'left_only').mean()"
+    ),
+)
+
+q3 = Question(
+    prompt="In the **strict** pv → cart → buy funnel per session, which device (ios, android "
+    "or pc; ignore `missing`) loses the largest share of carts before the buy step?",
+    kind=LabelAnswer(_worst_device, choices=["ios", "android", "pc"]),
+    hints=["`traffic.funnel(clean, by='device', mode='strict')`",
+           "Look at the `drop_off` of the `buy` step (1 − cart→buy step conversion)."],
+    solution=(
+        "f = traffic.funnel(clean, by='device', mode='strict')\n"
+        "buy = f[(f['step'] == 'buy') & (f['device'] != 'missing')]\n"
+        "answer = buy.loc[buy['drop_off'].idxmax(), 'device']"
+    ),
+)
+
+q4 = Question(
+    prompt="Which page elements' click **share** differs between PDP versions A and B "
+    "(adjusted standardised residual |r| > 2 in `traffic.element_click_share`)? "
+    "Give the element names (any order).",
+    kind=SetAnswer(expected=_moved_elements),
+    hints=["`r = traffic.element_click_share(page_clicks)`; look at `r.residuals`.",
+           "Shares sum to 1 in each version: when the buttons gain share, other elements "
+           "must lose some. Keep every element with |r| > 2 in either column."],
+    solution=(
+        "r = traffic.element_click_share(page_clicks)\n"
+        "answer = set(r.residuals.index[(r.residuals.abs() > 2).any(axis=1)])"
+    ),
+)
+
+q5 = Question(
+    prompt="Write `bounce_rate(events)`: the bounce rate (跳出率), the share of sessions with "
+    "exactly one event. Return a float in [0, 1].",
+    kind=FunctionAnswer(bounce_rate, cases=_bounce_cases),
+    hints=["Count events per session: `events.groupby('session_id').size()`.",
+           "`(counts == 1).mean()` — per session, not per event."],
+    solution=(
+        "def bounce_rate(events):\n"
+        "    counts = events.groupby('session_id', observed=True).size()\n"
+        "    return float((counts == 1).mean())"
+    ),
+)
