@@ -66,6 +66,10 @@ _PROMOS = [
 ]
 
 
+#: number of progress messages :func:`generate` emits (one per stage)
+N_STAGES = 12
+
+
 @dataclass(frozen=True)
 class WorldConfig:
     """Every planted parameter of the Nestwell world (names as in ``truth.json``)."""
@@ -1516,7 +1520,7 @@ def write_world(out_dir: str | Path, *, scale: float = 1.0, seed: int = 20251111
     if progress is True:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=14, desc="generating Nestwell", unit="stage")
+        bar = tqdm(total=N_STAGES + 1, desc="generating Nestwell", unit="stage")
 
         def cb(msg: str) -> None:
             bar.set_postfix_str(msg)
@@ -1527,6 +1531,8 @@ def write_world(out_dir: str | Path, *, scale: float = 1.0, seed: int = 20251111
         cb = None
     tables = generate(config, scale=scale, seed=seed, progress=cb)
     truth = tables.pop("truth")
+    if bar is not None:
+        bar.set_postfix_str("writing Parquet")
     chunk = 1_000_000
     for name in list(tables):
         df = tables.pop(name)   # release each table once written
@@ -1543,6 +1549,7 @@ def write_world(out_dir: str | Path, *, scale: float = 1.0, seed: int = 20251111
 
         (out / "README.md").write_text(render_data_card(load_all(out), truth), encoding="utf-8")
     if bar is not None:
+        bar.update(1)
         bar.close()
     return truth
 

@@ -33,6 +33,12 @@ def test_same_seed_same_tables(small):
     assert small["truth"] == again["truth"]
 
 
+def test_progress_reports_every_stage():
+    msgs: list[str] = []
+    simulate.generate(scale=0.02, seed=1, progress=msgs.append)
+    assert len(msgs) == simulate.N_STAGES and len(set(msgs)) == len(msgs)
+
+
 def test_other_seed_other_tables(small):
     other = simulate.generate(scale=0.05, seed=4)
     assert _hashes(small)["orders"] != _hashes(other)["orders"]
