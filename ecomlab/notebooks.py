@@ -2,7 +2,9 @@
 
 Used by ``ecomlab run`` / ``ecomlab site`` (see :mod:`ecomlab.cli`), by ``make course``
 and by the notebook tests. Execution goes through papermill with the ``python3`` kernel
-of the current environment, from a fresh kernel, headless (``MPLBACKEND=Agg``).
+of the current environment, from a fresh kernel, headless (the kernel draws with the
+inline backend, so figures are stored in the notebook even when the calling process
+runs with ``MPLBACKEND=Agg``).
 
 Layout of ``notebooks/``::
 
@@ -47,6 +49,12 @@ CHAPTER_TITLES: dict[str, str] = {
 _CHAPTER_DIR_RE = re.compile(r"^(\d\d)_[A-Za-z0-9_]+$")
 _LESSON_FILE_RE = re.compile(r"^(\d+)_")
 
+
+
+#: Environment for every kernel the course starts. ``MPLBACKEND`` is set to the inline
+#: backend explicitly: a caller's ``MPLBACKEND=Agg`` (the Makefile, CI) would otherwise
+#: be inherited by the kernel and stop figures from being stored in the notebook.
+KERNEL_ENV = {"MPLBACKEND": "module://matplotlib_inline.backend_inline", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
 
 def repo_root() -> Path:
     """Return the course checkout: the package's parent when it holds ``notebooks/``
@@ -206,7 +214,7 @@ def execute(
         raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
     dst = Path(out_path)
     dst.parent.mkdir(parents=True, exist_ok=True)
-    env = {"MPLBACKEND": "Agg", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
+    env = dict(KERNEL_ENV)
     if results_dir is not None:
         Path(results_dir).mkdir(parents=True, exist_ok=True)
         env["ECOMLAB_RESULTS_DIR"] = str(Path(results_dir).resolve())

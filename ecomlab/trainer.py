@@ -156,8 +156,10 @@ def grade(returned: str | Path, out_csv: str | Path | None = None, *, timeout: i
         name = str(nb.relative_to(root))
         with tempfile.TemporaryDirectory() as tmp:
             log = Path(tmp) / "grades.jsonl"
-            old = os.environ.get("ECOMLAB_GRADES_FILE")
-            os.environ["ECOMLAB_GRADES_FILE"] = str(log)
+            from ecomlab.notebooks import KERNEL_ENV
+
+            saved = {k: os.environ.get(k) for k in (*KERNEL_ENV, "ECOMLAB_GRADES_FILE")}
+            os.environ.update({**KERNEL_ENV, "ECOMLAB_GRADES_FILE": str(log)})
             try:
                 pm.execute_notebook(str(nb), str(Path(tmp) / "out.ipynb"), kernel_name="python3",
                                     progress_bar=False, cwd=tmp, execution_timeout=timeout)
@@ -167,10 +169,11 @@ def grade(returned: str | Path, out_csv: str | Path | None = None, *, timeout: i
                 evalue = getattr(exc, "evalue", None) or str(exc).strip()
                 error = f"{ename}: {evalue.splitlines()[0][:200] if evalue else ''}"
             finally:
-                if old is None:
-                    os.environ.pop("ECOMLAB_GRADES_FILE", None)
-                else:
-                    os.environ["ECOMLAB_GRADES_FILE"] = old
+                for k, v in saved.items():
+                    if v is None:
+                        os.environ.pop(k, None)
+                    else:
+                        os.environ[k] = v
             last: dict[str, str] = {}
             if log.exists():
                 for line in log.read_text(encoding="utf-8").splitlines():
