@@ -42,6 +42,9 @@ __all__ = [
     "cuped",
     "obrien_fleming_boundary",
     "peeking_simulation",
+    "cumulative_looks",
+    "Recommendation",
+    "recommendation",
     "decision_memo",
 ]
 
@@ -157,6 +160,21 @@ def _numeric(df: pd.DataFrame, col: str) -> np.ndarray:
     if not np.all(np.isfinite(x)):
         raise ValueError(f"column {col!r} has infinite values")
     return x
+
+
+def _binary(df: pd.DataFrame, col: str) -> np.ndarray:
+    """A bool or 0/1 column as an int64 array (1 = converted); errors name the column."""
+    y = df[col]
+    if y.isna().any():
+        raise ValueError(f"column {col!r} has {int(y.isna().sum())} missing value(s)")
+    if pd.api.types.is_bool_dtype(y):
+        return y.to_numpy(dtype=bool).astype(np.int64)
+    if pd.api.types.is_numeric_dtype(y):
+        yv = y.to_numpy(dtype=float)
+        if not np.isin(yv, (0.0, 1.0)).all():
+            raise ValueError(f"column {col!r} must be binary (bool or 0/1); found values {np.unique(yv)[:5].tolist()}...")
+        return yv.astype(np.int64)
+    raise ValueError(f"column {col!r} must be bool or 0/1, got dtype {y.dtype}")
 
 
 # --------------------------------------------------------------------------------------
@@ -430,18 +448,7 @@ def proportion_test(
     if method not in ("wald", "score", "agresti-caffo"):
         raise ValueError(f"method must be 'wald', 'score' or 'agresti-caffo', got {method!r}")
     c, t = _two_arms(df, variant, control, treatment)
-    y = df[outcome]
-    if y.isna().any():
-        raise ValueError(f"column {outcome!r} has {int(y.isna().sum())} missing value(s)")
-    if pd.api.types.is_bool_dtype(y):
-        yv = y.to_numpy(dtype=bool).astype(np.int64)
-    elif pd.api.types.is_numeric_dtype(y):
-        yv = y.to_numpy(dtype=float)
-        if not np.isin(yv, (0.0, 1.0)).all():
-            raise ValueError(f"column {outcome!r} must be binary (bool or 0/1); found values {np.unique(yv)[:5].tolist()}...")
-        yv = yv.astype(np.int64)
-    else:
-        raise ValueError(f"column {outcome!r} must be bool or 0/1, got dtype {y.dtype}")
+    yv = _binary(df, outcome)
     n_c, n_t = int(c.sum()), int(t.sum())
     x_c, x_t = int(yv[c].sum()), int(yv[t].sum())
     if x_c + x_t == 0 or x_c + x_t == n_c + n_t:
@@ -713,11 +720,184 @@ def peeking_simulation(
     return PeekingResult(int(n_sims), int(n_days), int(daily_n), p, alpha, fixed, peek, fpr_obf, share)
 
 
+def cumulative_looks(
+    df: pd.DataFrame,
+    *,
+    time_col: str = "assigned_at",
+    freq: str = "D",
+    outcome: str = "converted",
+    variant: str = "variant",
+    control: str = "control",
+    treatment: str = "treatment",
+    alpha: float = 0.05,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """What a peeker would have seen: the z-test re-run on the cumulative data each period.
+
+    Units are grouped by the period of ``time_col`` (``freq``: a fixed pandas frequency
+    such as ``"D"`` or ``"7D"``; each period with at least one unit is one look). At look
+    ``k`` the two-proportion Wald z-test of :func:`proportion_test` (``method="wald"``,
+    unpooled SE ``sqrt(p_c(1-p_c)/n_c + p_t(1-p_t)/n_t)``) is applied to every unit
+    assigned up to the end of that period, so the last look equals the fixed-horizon
+    test. ``obf_boundary`` is the O'Brien-Fleming critical |z| for that look out of
+    ``K`` (:func:`obrien_fleming_boundary`, which assumes equally spaced looks, i.e.
+    similar traffic per period).
+
+    Caveat: outcomes are those recorded at the end of the test. A live dashboard on
+    day ``k`` sees the recent units' outcomes still incomplete, which adds noise but
+    does not change the lesson (Kohavi et al. 2020 ch. 17; Johari et al. 2017).
+
+    Returns one row per look with columns ``look`` (1..K), ``period`` (start of the
+    period), ``n_control``, ``n_treatment``, ``control_rate``, ``treatment_rate``,
+    ``effect`` (treatment - control), ``z``, ``pvalue``, ``significant``
+    (``pvalue < alpha``: what stopping at the first significant look would act on),
+    ``obf_boundary`` and ``obf_significant`` (``|z| >= obf_boundary``). ``z`` and
+    ``pvalue`` are NaN while neither arm has variation.
+
+    >>> rng = np.random.default_rng(4)
+    >>> df = pd.DataFrame({"variant": rng.choice(["control", "treatment"], 7000),
+    ...                    "assigned_at": pd.Timestamp("2025-10-06") + pd.to_timedelta(rng.uniform(0, 7, 7000), unit="D"),
+    ...                    "converted": rng.random(7000) < 0.03})
+    >>> looks = cumulative_looks(df)
+    >>> len(looks), int(looks["n_control"].iloc[-1] + looks["n_treatment"].iloc[-1])
+    (7, 7000)
+    >>> bool(abs(looks["pvalue"].iloc[-1] - proportion_test(df).pvalue) < 1e-9)
+    True
+    """
+    _require(df, [variant, outcome, time_col])
+    alpha = _check_prob(alpha, "alpha")
+    ts = df[time_col]
+    if not pd.api.types.is_datetime64_any_dtype(ts):
+        raise ValueError(f"column {time_col!r} must be a datetime column, got {ts.dtype}")
+    if ts.isna().any():
+        raise ValueError(f"column {time_col!r} has {int(ts.isna().sum())} missing value(s)")
+    try:
+        period = ts.dt.floor(freq)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"freq must be a fixed pandas frequency such as 'D' or '7D', got {freq!r} ({exc})") from None
+    c, t = _two_arms(df, variant, control, treatment)
+    y = _binary(df, outcome)
+    per = pd.DataFrame({"period": period.to_numpy(), "nc": c.astype(np.int64), "nt": t.astype(np.int64),
+                        "xc": y * c, "xt": y * t})
+    cum = per.groupby("period", sort=True).sum().cumsum()
+    nc, nt = cum["nc"].to_numpy(float), cum["nt"].to_numpy(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pc, pt = cum["xc"].to_numpy() / nc, cum["xt"].to_numpy() / nt
+        se = np.sqrt(pc * (1 - pc) / nc + pt * (1 - pt) / nt)
+        z = np.where(se > 0, (pt - pc) / se, np.nan)
+    pval = 2 * stats.norm.sf(np.abs(z))
+    k = len(cum)
+    bound = obrien_fleming_boundary(k, alpha, seed=seed)
+    with np.errstate(invalid="ignore"):
+        sig, obf_sig = pval < alpha, np.abs(z) >= bound
+    return pd.DataFrame({
+        "look": np.arange(1, k + 1), "period": cum.index.to_numpy(),
+        "n_control": cum["nc"].to_numpy(), "n_treatment": cum["nt"].to_numpy(),
+        "control_rate": pc, "treatment_rate": pt, "effect": pt - pc, "z": z, "pvalue": pval,
+        "significant": sig, "obf_boundary": bound, "obf_significant": obf_sig,
+    })
+
+
 # --------------------------------------------------------------------------------------
 # the memo
 # --------------------------------------------------------------------------------------
 def _pct(x: float, digits: int = 2) -> str:
     return "n/a" if x is None or not np.isfinite(x) else f"{100 * x:.{digits}f}%"
+
+
+@_display
+class Recommendation(NamedTuple):
+    """The decision rule's verdict: ``decision`` (one of :data:`DECISIONS`) and ``reason``
+    (one sentence), plus ``worse_guardrails`` (names of guardrails significantly worse)."""
+
+    decision: str
+    reason: str
+    worse_guardrails: tuple = ()
+
+
+#: The possible decisions of :func:`recommendation`, from "act" to "do not act".
+DECISIONS = ("Ship", "Ship only if cheap", "Inconclusive", "Do not ship", "Do not decide")
+
+
+def _primary(result) -> EffectResult:
+    if isinstance(result, CupedResult):
+        return result.adjusted
+    if isinstance(result, EffectResult):
+        return result
+    raise ValueError(f"result must be an EffectResult or CupedResult, got {type(result).__name__}")
+
+
+def _guardrail_items(guardrails) -> list[tuple[str, EffectResult]]:
+    g_items = list(guardrails.items()) if isinstance(guardrails, Mapping) else [(g.metric, g) for g in guardrails]
+    for gname, g in g_items:
+        if not isinstance(g, EffectResult):
+            raise ValueError(f"guardrail {gname!r} must be an EffectResult")
+    return g_items
+
+
+def recommendation(
+    result: EffectResult | CupedResult,
+    srm: SRMResult,
+    *,
+    mde: float,
+    guardrails: Sequence[EffectResult] | Mapping[str, EffectResult] = (),
+    guardrail_tolerance: float = 0.0,
+    lower_is_better: Sequence[str] = (),
+) -> Recommendation:
+    """Apply the pre-registered decision rule to a test's results.
+
+    Rule (Kohavi et al. 2020 ch. 2-3, "statistical vs practical significance"), with
+    ``mde`` the smallest *absolute* lift worth shipping (the practical-significance
+    boundary) and the primary metric's ``1 - alpha`` CI ``[lo, hi]``:
+
+    1. SRM (p < srm.alpha) → **Do not decide**: fix the assignment/logging first.
+    2. A guardrail significantly worse by more than ``guardrail_tolerance`` → **Do not
+       ship**. "Worse" is a significant fall (CI upper bound < -tolerance), or a
+       significant rise (CI lower bound > tolerance) for a guardrail named in
+       ``lower_is_better`` (refund rate, page load time...).
+    3. ``lo > 0`` and point estimate ≥ ``mde`` → **Ship**.
+    4. ``lo > 0`` but estimate < ``mde`` → **Ship only if cheap** (real but small).
+    5. ``hi < 0`` → **Do not ship** (it hurts).
+    6. CI contains 0 and ``hi < mde`` → **Do not ship** (no effect of worthwhile size).
+    7. Otherwise → **Inconclusive**: the CI holds both 0 and the MDE; the test lacked power.
+
+    >>> df = pd.DataFrame({"variant": np.repeat(["control", "treatment"], 100_000),
+    ...                    "converted": np.r_[np.arange(100_000) < 3200, np.arange(100_000) < 3250]})
+    >>> recommendation(proportion_test(df), srm_check(df), mde=0.004).decision  # CI -0.10 to +0.20 pp
+    'Do not ship'
+    """
+    primary = _primary(result)
+    if not isinstance(srm, SRMResult):
+        raise ValueError(f"srm must be an SRMResult (from srm_check), got {type(srm).__name__}")
+    if not (isinstance(mde, (int, float, np.integer, np.floating)) and not isinstance(mde, bool)
+            and np.isfinite(mde) and mde > 0):
+        raise ValueError(f"mde must be a positive number (absolute lift), got {mde!r}")
+    if not (isinstance(guardrail_tolerance, (int, float)) and np.isfinite(guardrail_tolerance)):
+        raise ValueError(f"guardrail_tolerance must be a number, got {guardrail_tolerance!r}")
+    g_items = _guardrail_items(guardrails)
+    if isinstance(lower_is_better, str):
+        lower_is_better = (lower_is_better,)
+    unknown = sorted(set(lower_is_better) - {n for n, _ in g_items})
+    if unknown:
+        raise ValueError(f"lower_is_better names {unknown}, which are not guardrails {[n for n, _ in g_items]}")
+    tol = abs(float(guardrail_tolerance))
+    bad = tuple(n for n, g in g_items if g.significant and (
+        g.effect_ci_lower > tol if n in lower_is_better else g.effect_ci_upper < -tol))
+    lo, hi, eff = primary.effect_ci_lower, primary.effect_ci_upper, primary.effect
+    if srm.srm:
+        return Recommendation("Do not decide", f"sample ratio mismatch (p = {srm.pvalue:.2g} < {srm.alpha}): "
+                              "the result is not trustworthy until the cause is fixed.", bad)
+    if bad:
+        return Recommendation("Do not ship", f"guardrail(s) {', '.join(bad)} significantly worse.", bad)
+    if lo > 0 and eff >= mde:
+        return Recommendation("Ship", "the lift is statistically significant and at least the minimum worthwhile effect.")
+    if lo > 0:
+        return Recommendation("Ship only if cheap", "the lift is real but smaller than the minimum worthwhile effect.")
+    if hi < 0:
+        return Recommendation("Do not ship", "the change significantly hurts the primary metric.")
+    if hi < mde:
+        return Recommendation("Do not ship", "no effect of worthwhile size: the CI excludes the MDE.")
+    return Recommendation("Inconclusive", "the CI includes both 0 and the MDE — the test lacks power; collect more units.")
 
 
 def decision_memo(
@@ -729,82 +909,64 @@ def decision_memo(
     hypothesis: str | None = None,
     guardrails: Sequence[EffectResult] | Mapping[str, EffectResult] = (),
     guardrail_tolerance: float = 0.0,
+    lower_is_better: Sequence[str] = (),
     owner: str = "",
+    heading_level: int = 1,
 ) -> str:
     """A one-page Markdown decision memo (实验结论备忘录) filled from the results.
 
-    Decision rule (Kohavi et al. 2020 ch. 3, "statistical vs practical significance"),
-    with ``mde`` the smallest *absolute* lift worth shipping:
-
-    1. SRM (p < srm.alpha) → **Do not decide**: fix the assignment/logging first.
-    2. A guardrail significantly worse than ``-guardrail_tolerance`` → **Do not ship**.
-    3. CI lower bound > 0 and point estimate ≥ ``mde`` → **Ship**.
-    4. CI lower bound > 0 but estimate < ``mde`` → **Ship only if cheap** (real but small).
-    5. CI upper bound < 0 → **Do not ship** (it hurts).
-    6. CI contains 0 and upper bound < ``mde`` → **Do not ship** (no worthwhile effect).
-    7. Otherwise → **Inconclusive**: the test was underpowered; rerun with more units.
+    The recommendation comes from :func:`recommendation` (same ``mde``, ``guardrails``,
+    ``guardrail_tolerance`` and ``lower_is_better``; see its decision rule). The memo
+    states the hypothesis, the SRM trust check, the primary metric with absolute and
+    relative lifts and CIs, the CUPED details when ``result`` is a :class:`CupedResult`,
+    the guardrails, the decision rule and any caveats. ``heading_level`` sets the level
+    of the memo's title (1 = ``#``; 3 suits a memo shown inside a lesson); its sections
+    are one level below.
 
     >>> df = pd.DataFrame({"variant": np.repeat(["control", "treatment"], 20_000),
     ...                    "converted": np.r_[np.arange(20_000) < 640, np.arange(20_000) < 760]})
     >>> memo = decision_memo(proportion_test(df), srm_check(df), name="exp_checkout", mde=0.004)
     >>> "**Recommendation: Ship**" in memo
     True
+    >>> decision_memo(proportion_test(df), srm_check(df), name="x", mde=0.004, heading_level=3)[:4]
+    '### '
     """
+    primary = _primary(result)
+    cuped_line = ""
     if isinstance(result, CupedResult):
-        primary = result.adjusted
         cuped_line = (f"CUPED on the pre-period covariate: θ = {result.theta:.3g}, ρ = {result.rho:.2f}, "
                       f"variance −{_pct(result.variance_reduction, 0)} (theory 1−ρ²: −{_pct(result.expected_reduction, 0)}), "
                       f"CI width × {result.ci_width_ratio:.2f}.")
-    elif isinstance(result, EffectResult):
-        primary, cuped_line = result, ""
-    else:
-        raise ValueError(f"result must be an EffectResult or CupedResult, got {type(result).__name__}")
-    if not isinstance(srm, SRMResult):
-        raise ValueError(f"srm must be an SRMResult (from srm_check), got {type(srm).__name__}")
     if not isinstance(name, str) or not name:
         raise ValueError("name must be a non-empty string")
-    if not (isinstance(mde, (int, float)) and np.isfinite(mde) and mde > 0):
-        raise ValueError(f"mde must be a positive number (absolute lift), got {mde!r}")
-    g_items = list(guardrails.items()) if isinstance(guardrails, Mapping) else [(g.metric, g) for g in guardrails]
-    for gname, g in g_items:
-        if not isinstance(g, EffectResult):
-            raise ValueError(f"guardrail {gname!r} must be an EffectResult")
+    if not (isinstance(heading_level, int) and not isinstance(heading_level, bool) and 1 <= heading_level <= 5):
+        raise ValueError(f"heading_level must be an int from 1 to 5, got {heading_level!r}")
+    verdict = recommendation(result, srm, mde=mde, guardrails=guardrails,
+                             guardrail_tolerance=guardrail_tolerance, lower_is_better=lower_is_better)
+    rec, why, bad_guard = verdict
+    g_items = _guardrail_items(guardrails)
+    h1, h2 = "#" * heading_level, "#" * (heading_level + 1)
 
     is_rate = primary.method.startswith("two-proportion")
     fmt = (lambda v: _pct(v, 2)) if is_rate else (lambda v: f"{v:,.4g}")
     dfmt = (lambda v: "n/a" if not np.isfinite(v) else f"{100 * v:+.2f} pp") if is_rate else (lambda v: f"{v:+,.4g}")
-    bad_guard = [n for n, g in g_items if g.significant and g.effect_ci_upper < -abs(guardrail_tolerance)]
     lo, hi, eff = primary.effect_ci_lower, primary.effect_ci_upper, primary.effect
-    if srm.srm:
-        rec, why = "Do not decide", f"sample ratio mismatch (p = {srm.pvalue:.2g} < {srm.alpha}): the result is not trustworthy until the cause is fixed."
-    elif bad_guard:
-        rec, why = "Do not ship", f"guardrail(s) {', '.join(bad_guard)} significantly worse."
-    elif lo > 0 and eff >= mde:
-        rec, why = "Ship", "the lift is statistically significant and at least the minimum worthwhile effect."
-    elif lo > 0:
-        rec, why = "Ship only if cheap", "the lift is real but smaller than the minimum worthwhile effect."
-    elif hi < 0:
-        rec, why = "Do not ship", "the change significantly hurts the primary metric."
-    elif hi < mde:
-        rec, why = "Do not ship", "no effect of worthwhile size: the CI excludes the MDE."
-    else:
-        rec, why = "Inconclusive", "the CI includes both 0 and the MDE — the test lacks power; collect more units."
 
     counts = ", ".join(f"{k}: {v:,}" for k, v in srm.counts.items())
     shares = ", ".join(f"{k}: {_pct(v, 1)}" for k, v in srm.expected_shares.items())
     lines = [
-        f"# Experiment decision memo — {name}",
+        f"{h1} Experiment decision memo — {name}",
         "",
         f"**Recommendation: {rec}** — {why}",
         "",
-        "## Hypothesis",
+        f"{h2} Hypothesis",
         hypothesis or f"Changing the experience in *{name}* raises `{primary.metric}`; the smallest lift worth shipping is {dfmt(mde)} (absolute).",
         "",
-        "## Trust check: sample ratio",
+        f"{h2} Trust check: sample ratio",
         f"Units {counts} (design {shares}); χ² = {srm.chi2:.2f}, p = {srm.pvalue:.3g} → "
         + ("**SRM detected — stop.**" if srm.srm else "no SRM."),
         "",
-        f"## Primary metric: `{primary.metric}`",
+        f"{h2} Primary metric: `{primary.metric}`",
         "| | control | treatment |",
         "|---|---|---|",
         f"| units | {primary.n_control:,} | {primary.n_treatment:,} |",
@@ -816,7 +978,7 @@ def decision_memo(
     ]
     if cuped_line:
         lines += ["", cuped_line]
-    lines += ["", "## Guardrails"]
+    lines += ["", f"{h2} Guardrails"]
     if g_items:
         lines += ["| metric | lift | CI | p | status |", "|---|---|---|---|---|"]
         for gname, g in g_items:
@@ -827,13 +989,13 @@ def decision_memo(
         lines.append("None specified — name at least one (e.g. refund rate, page load time) before the next test.")
     lines += [
         "",
-        "## Decision rule (fixed before the test)",
+        f"{h2} Decision rule (fixed before the test)",
         f"Ship if no SRM, no guardrail significantly worse, and the {int(round(100 * (1 - primary.alpha)))}% CI of the lift is above 0 "
         f"with the estimate ≥ MDE {dfmt(mde)}; analysed once at the planned horizon (no peeking).",
     ]
     notes = list(primary.warnings) + [w for _, g in g_items for w in g.warnings]
     if notes:
-        lines += ["", "## Caveats", *[f"- {w}" for w in notes]]
+        lines += ["", f"{h2} Caveats", *[f"- {w}" for w in notes]]
     if owner:
         lines += ["", f"_Owner: {owner}_"]
     return "\n".join(lines) + "\n"

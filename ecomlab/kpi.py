@@ -42,6 +42,8 @@ __all__ = [
     "period_kpis",
     "decompose_change",
     "drilldown",
+    "allocate_paid_amount",
+    "category_gmv",
     "anomaly_alerts",
 ]
 
@@ -600,6 +602,126 @@ def drilldown(
 
 
 # --------------------------------------------------------------------------------------
+# GMV by category: allocate each order's paid amount to its lines
+# --------------------------------------------------------------------------------------
+def allocate_paid_amount(orders: pd.DataFrame, order_items: pd.DataFrame) -> pd.DataFrame:
+    """Split each placed order's ``paid_amount`` across its lines, by line value share.
+
+    An order's discount (coupon, 满减) and shipping fee belong to the whole order, so
+    GMV has no natural split by category. The rule used here (and stated in lesson
+    05-1): each line gets the order's ``paid_amount`` in proportion to its value at
+    the price paid, ``line_items_amount = quantity x unit_price``::
+
+        line_paid_amount = paid_amount x line_items_amount / Σ_order line_items_amount
+
+    so the lines of an order add up to its ``paid_amount`` and category GMVs add up to
+    the total GMV (:func:`ecomlab.metrics.gmv`). An order whose lines are all worth 0
+    is split equally between its lines. Cancelled orders are dropped
+    (:func:`ecomlab.metrics.placed_orders`); placed orders without any line are
+    reported in ``attrs["orders_without_lines"]`` (their GMV cannot be allocated).
+
+    Returns one row per line of a placed order: ``order_id, sku_id, quantity,
+    line_items_amount, line_paid_amount`` plus ``order_ts`` and ``customer_id``.
+
+    >>> od = pd.DataFrame({"order_id": ["o1"], "customer_id": ["c1"], "status": ["completed"],
+    ...     "order_ts": pd.to_datetime(["2025-11-11"]), "paid_amount": [90.0]})
+    >>> oi = pd.DataFrame({"order_id": ["o1", "o1"], "sku_id": ["a", "b"],
+    ...     "quantity": [1, 2], "unit_price": [60.0, 20.0]})
+    >>> allocate_paid_amount(od, oi)[["sku_id", "line_items_amount", "line_paid_amount"]]
+      sku_id  line_items_amount  line_paid_amount
+    0      a               60.0              54.0
+    1      b               40.0              36.0
+    """
+    _require(orders, ["order_id", "customer_id", "order_ts", "status", "paid_amount"], "orders")
+    _require(order_items, ["order_id", "sku_id", "quantity", "unit_price"], "order_items")
+    for col in ("quantity", "unit_price"):
+        if not pd.api.types.is_numeric_dtype(order_items[col]):
+            raise ValueError(f"order_items[{col!r}] must be numeric, got {order_items[col].dtype}")
+        if (order_items[col] < 0).any():
+            raise ValueError(f"order_items[{col!r}] must be >= 0")
+    if not pd.api.types.is_numeric_dtype(orders["paid_amount"]):
+        raise ValueError(f"orders['paid_amount'] must be numeric, got {orders['paid_amount'].dtype}")
+    if orders["order_id"].duplicated().any():
+        raise ValueError("orders['order_id'] has duplicates; one row per order expected")
+    placed = metrics.placed_orders(orders)[["order_id", "customer_id", "order_ts", "paid_amount"]]
+    # hash lookup (Series.isin with many Arrow-string values is slow); ids are unique
+    items = order_items[pd.Index(placed["order_id"]).get_indexer(order_items["order_id"]) >= 0]
+    lines = items[["order_id", "sku_id", "quantity"]].assign(
+        line_items_amount=items["quantity"].to_numpy(float) * items["unit_price"].to_numpy(float)
+    )
+    out = lines.merge(placed, on="order_id", how="inner")
+    grp = out.groupby("order_id", sort=False)["line_items_amount"]
+    total = grp.transform("sum").to_numpy()
+    n_lines = grp.transform("size").to_numpy()
+    share = np.where(total > 0, out["line_items_amount"].to_numpy() / np.where(total > 0, total, 1.0), 1.0 / n_lines)
+    out["line_paid_amount"] = out["paid_amount"].to_numpy() * share
+    out = out.drop(columns="paid_amount").reset_index(drop=True)
+    out.attrs["orders_without_lines"] = int(len(placed) - out["order_id"].nunique())
+    out.attrs["rule"] = "paid_amount split by line share of quantity x unit_price (equal split if all lines are 0)"
+    return out
+
+
+def category_gmv(
+    orders: pd.DataFrame,
+    order_items: pd.DataFrame,
+    products: pd.DataFrame,
+    *,
+    start: str | pd.Timestamp | None = None,
+    end: str | pd.Timestamp | None = None,
+) -> pd.DataFrame:
+    """GMV by product category over ``[start, end)``, allocated by :func:`allocate_paid_amount`.
+
+    Returns one row per category (every category of ``products``, zero when nothing was
+    sold) with ``gmv`` (CNY), ``orders`` (placed orders with at least one line of the
+    category — an order can count in two categories) and ``units``. The ``gmv`` column
+    adds up to the GMV of the placed orders in the window, so two of these tables can be
+    fed to :func:`drilldown` to split a GMV change by category. There is no UV per
+    category in this table (a visitor browses many categories), so the drill-down is on
+    GMV only.
+
+    >>> od = pd.DataFrame({"order_id": ["o1"], "customer_id": ["c1"], "status": ["completed"],
+    ...     "order_ts": pd.to_datetime(["2025-11-11"]), "paid_amount": [90.0]})
+    >>> oi = pd.DataFrame({"order_id": ["o1", "o1"], "sku_id": ["a", "b"],
+    ...     "quantity": [1, 2], "unit_price": [60.0, 20.0]})
+    >>> pr = pd.DataFrame({"sku_id": ["a", "b"], "category": ["storage", "bath"]})
+    >>> category_gmv(od, oi, pr)
+      category   gmv  orders  units
+    0     bath  36.0       1      2
+    1  storage  54.0       1      1
+    """
+    _require(products, ["sku_id", "category"], "products")
+    if products["sku_id"].duplicated().any():
+        raise ValueError("products['sku_id'] has duplicates; one row per SKU expected")
+    _require(orders, ["order_ts"], "orders")
+    _require_datetime(orders, "order_ts", "orders")
+    o = orders
+    if start is not None:
+        o = o[o["order_ts"] >= pd.Timestamp(start)]
+    if end is not None:
+        o = o[o["order_ts"] < pd.Timestamp(end)]
+    lines = allocate_paid_amount(o, order_items)
+    cat = products.set_index("sku_id")["category"]
+    lines["category"] = lines["sku_id"].map(cat)
+    unknown = lines["category"].isna()
+    if unknown.any():
+        raise ValueError(
+            f"{int(unknown.sum())} order line(s) have a sku_id not in products "
+            f"(e.g. {list(lines.loc[unknown, 'sku_id'].unique()[:3])})"
+        )
+    cats = (products["category"].cat.categories if isinstance(products["category"].dtype, pd.CategoricalDtype)
+            else pd.Index(sorted(products["category"].astype(str).unique())))
+    g = lines.groupby(lines["category"].astype(str))
+    out = pd.DataFrame({
+        "gmv": g["line_paid_amount"].sum(),
+        "orders": g["order_id"].nunique(),
+        "units": g["quantity"].sum(),
+    }).reindex(pd.Index(cats.astype(str), name="category"), fill_value=0)
+    out = out.astype({"orders": "int64", "units": "int64"}).reset_index()
+    out.attrs["orders_without_lines"] = lines.attrs.get("orders_without_lines", 0)
+    return out
+
+
+# --------------------------------------------------------------------------------------
 # anomaly alerts
 # --------------------------------------------------------------------------------------
 def _calendar_days(calendar) -> np.ndarray:
@@ -659,6 +781,7 @@ def anomaly_alerts(
     window: int = 28,
     baseline: Literal["trailing", "centered"] = "trailing",
     weekday: bool = True,
+    rate_denominators: Mapping[str, str] | None = None,
     return_all: bool = False,
 ) -> pd.DataFrame:
     """Robust daily KPI alerts that do not flood on 双11.
@@ -678,6 +801,13 @@ def anomaly_alerts(
        Leys et al. 2013; 1.4826 makes it a standard-deviation estimate for normal
        data). The scale is floored at 1% of the expected value so a flat history does
        not turn tiny wobbles into alerts. ``expected = median * f_weekday``.
+       **Sampling-noise floor** (optional): for a rate metric listed in
+       ``rate_denominators`` (e.g. ``{"cr": "uv"}``: CR = buyers / UV) the scale is
+       also floored at the binomial standard error ``sqrt(e (1 - e) / n_t)`` of the
+       day's own denominator ``n_t`` (``e`` = expected rate). A median/MAD from a few
+       weeks can understate the noise of a small segment (a PC segment with 400
+       visitors a day); the floor means "never alert on a move that chance alone
+       produces on this day's traffic".
     4. **Promotions (stated rule)** — days in ``calendar`` (default
        :data:`PROMO_DAYS_2024_2025`; pass ``ecomlab.simulate.promo_calendar()`` for
        Nestwell, or ``[]`` to switch it off) are *neither scored nor used in
@@ -691,7 +821,9 @@ def anomaly_alerts(
     ``series``: a Series indexed by date (metric = its name), or a DataFrame with a
     ``date`` column, optional segment column ``by`` and KPI columns (``metrics``,
     default every one of uv, buyers, orders, gmv, cr, aov present) — e.g. the output of
-    :func:`daily_kpis`. Returns columns ``date, segment, metric, value, expected,
+    :func:`daily_kpis`. ``rate_denominators`` maps rate metrics to their count
+    column in ``series`` (a DataFrame); the rates must lie in [0, 1]. Returns columns
+    ``date, segment, metric, value, expected,
     robust_z, direction`` ("drop"/"spike"), ``rel_change``; all scored rows if
     ``return_all=True`` (with an ``alert`` flag).
 
@@ -728,6 +860,20 @@ def anomaly_alerts(
         raise ValueError(f"series must be a Series or DataFrame, got {type(series).__name__}")
     if metrics is not None and isinstance(series, pd.Series):
         raise ValueError("metrics only applies to a DataFrame input")
+    rate_den = dict(rate_denominators or {})
+    if rate_den:
+        if not isinstance(series, pd.DataFrame):
+            raise ValueError("rate_denominators needs a DataFrame input with the count columns")
+        for m, c in rate_den.items():
+            if m not in metrics_:
+                raise ValueError(f"rate_denominators names metric {m!r}, which is not scored ({metrics_})")
+            if c not in df.columns or not pd.api.types.is_numeric_dtype(df[c]):
+                raise ValueError(f"rate_denominators: count column {c!r} for {m!r} must be a numeric column of series")
+            if (df[c] < 0).any():
+                raise ValueError(f"rate_denominators: count column {c!r} must be >= 0")
+            vals = df[m].to_numpy(dtype=float, na_value=np.nan)
+            if np.any((vals < 0) | (vals > 1)):
+                raise ValueError(f"rate_denominators: metric {m!r} must be a rate in [0, 1]")
     if by is not None and by not in df.columns:
         raise ValueError(f"series has no segment column by={by!r}; columns: {list(df.columns)}")
     for m in metrics_:
@@ -777,6 +923,13 @@ def anomaly_alerts(
             med, mad, cnt = _window_stats(xa, base_ok, window, baseline == "centered")
             scale = np.maximum(1.4826 * mad, 0.01 * np.abs(med))
             expected = med * f
+            if m in rate_den:
+                n_t = np.full(len(grid), np.nan)
+                n_t[pos] = df[rate_den[m]].to_numpy(dtype=float, na_value=np.nan)[m_seg]
+                e = np.clip(expected, 0.0, 1.0)
+                with np.errstate(all="ignore"):
+                    se = np.where(n_t > 0, np.sqrt(e * (1 - e) / n_t) / f, 0.0)
+                scale = np.maximum(scale, np.nan_to_num(se))
             with np.errstate(all="ignore"):
                 rz = np.where(scale > 0, (xa - med) / scale, np.where(xa == med, 0.0, np.inf * np.sign(xa - med)))
             scored = np.isfinite(x) & ~is_promo & (cnt >= min_history)
@@ -806,5 +959,6 @@ def anomaly_alerts(
     out.attrs["rule"] = (
         f"|robust z| >= {z}; baseline = {baseline} median/MAD over {window} days (min {min_history}); "
         "promo days neither scored nor used in baselines"
+        + (f"; binomial noise floor for {sorted(rate_den)}" if rate_den else "")
     )
     return out

@@ -21,6 +21,7 @@ labels with units, and return the :class:`~matplotlib.axes.Axes` they drew on:
 - :func:`pareto` — sorted bars, cumulative-share line and the 80% reference.
 - :func:`response_curve` — spend vs response points with an optional fitted curve.
 - :func:`kpi_tree` — a KPI decomposition (GMV = UV × CR × AOV) as a box tree.
+- :func:`page_heatmap` — a click heatmap 热力图 drawn to scale on the page (PDP).
 
 Every function validates its inputs and raises :class:`ValueError` naming the argument.
 """
@@ -47,6 +48,7 @@ __all__ = [
     "cohort_heatmap",
     "funnel",
     "kpi_tree",
+    "page_heatmap",
     "pareto",
     "register_cjk_font",
     "response_curve",
@@ -547,4 +549,96 @@ def kpi_tree(
     ax.set_ylim(leaf_counter[0] - 0.5, -0.5)
     ax.set_axis_off()
     ax.set_title(title)
+    return ax
+
+
+# --------------------------------------------------------------------- page heatmap
+def page_heatmap(
+    grid: pd.DataFrame,
+    ax: Axes | None = None,
+    *,
+    title: str = "Where visitors click",
+    page_width: float = 375.0,
+    fold: float | None = 812.0,
+    marks: Mapping[str, tuple[float, float]] | None = None,
+    vmax: float | None = None,
+    cmap: str = "magma_r",
+    colorbar: bool = True,
+    cbar_label: str = "Share of clicks",
+) -> Axes:
+    """Click heatmap 热力图 drawn on the page itself (x = 0 .. ``page_width`` pt).
+
+    ``grid`` is one version's density from :func:`ecomlab.traffic.click_heatmap`: rows
+    = y-bin centres in pt from the top of the page (ascending), columns = x-bin centres
+    in pt; values are click shares (or counts). The page is drawn to scale (equal
+    aspect) with the top at the top; ``fold`` draws the end of the first screen
+    (812 pt on a 375 × 812 phone; ``None`` for none). ``marks`` labels page elements,
+    ``{"add to cart": (x, y)}``. Pass the same ``vmax`` to compare two versions side
+    by side.
+
+    Example: two versions side by side on one colour scale::
+
+        grids = traffic.click_heatmap(page_clicks)
+        vmax = max(g.to_numpy().max() for g in grids.values())
+        fig, axes = plt.subplots(1, 2)
+        for ax, v in zip(axes, "AB"):
+            page_heatmap(grids[v], ax, title=f"Version {v}", vmax=vmax)
+    """
+    if not isinstance(grid, pd.DataFrame):
+        raise ValueError(f"grid must be a pandas DataFrame, got {type(grid).__name__}")
+    if grid.empty:
+        raise ValueError("grid is empty; it needs at least one cell")
+    values = grid.to_numpy(dtype=float, na_value=np.nan)
+    if not np.isfinite(values).all() or (values < 0).any():
+        raise ValueError("grid must hold finite, non-negative values (click shares or counts)")
+    try:
+        ys = np.asarray(grid.index, dtype=float)
+        xs = np.asarray(grid.columns, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise ValueError("grid index (y) and columns (x) must be numeric bin centres in pt") from exc
+    if len(ys) > 1 and not (np.diff(ys) > 0).all():
+        raise ValueError("grid index (y-bin centres) must be strictly increasing")
+    if len(xs) > 1 and not (np.diff(xs) > 0).all():
+        raise ValueError("grid columns (x-bin centres) must be strictly increasing")
+    if not (isinstance(page_width, (int, float)) and page_width > 0):
+        raise ValueError(f"page_width must be a positive number of pt, got {page_width!r}")
+    if vmax is not None and not (isinstance(vmax, (int, float)) and vmax > 0):
+        raise ValueError(f"vmax must be a positive number or None, got {vmax!r}")
+    if cmap not in mpl.colormaps:
+        raise ValueError(f"cmap {cmap!r} is not a registered matplotlib colormap")
+    if fold is not None and not (isinstance(fold, (int, float)) and fold > 0):
+        raise ValueError(f"fold must be a positive number of pt or None, got {fold!r}")
+    for v, n in ((title, "title"), (cbar_label, "cbar_label")):
+        _check_str(v, n)
+    half_y = (ys[1] - ys[0]) / 2 if len(ys) > 1 else ys[0]
+    y_top, y_bottom = max(0.0, ys[0] - half_y), ys[-1] + half_y
+    ax = _get_ax(ax)
+    ax.add_patch(mpl.patches.Rectangle((0.0, y_top), float(page_width), y_bottom - y_top,
+                                       facecolor="#f4f4f4", edgecolor="#bbbbbb", zorder=0))
+    shown = np.where(values > 0, values, np.nan)  # no clicks: the grey page shows through
+    image = ax.imshow(shown, extent=(0.0, float(page_width), y_bottom, y_top), origin="upper",
+                      aspect="equal", cmap=cmap, vmin=0.0, vmax=vmax, interpolation="nearest",
+                      zorder=1)
+    if fold is not None:
+        ax.axhline(fold, color=PALETTE[4], linestyle="--", linewidth=1.5, zorder=2)
+        ax.annotate(f"first screen ends ({fold:.0f} pt)", (page_width, fold), xytext=(-2, -3),
+                    textcoords="offset points", ha="right", va="top", fontsize="x-small",
+                    color="#1f5f8b", zorder=3)
+    for label, (x, y) in (marks or {}).items():
+        ax.annotate(str(label), (x, y), xytext=(0, 0), textcoords="offset points", ha="center",
+                    va="center", fontsize="x-small", color="black",
+                    bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "alpha": 0.85,
+                          "edgecolor": "none"}, zorder=4)
+    if colorbar:
+        bar = ax.figure.colorbar(image, ax=ax, shrink=0.6)
+        bar.set_label(cbar_label)
+        if vmax is None or vmax <= 1:
+            bar.formatter = PercentFormatter(1.0, decimals=1)
+            bar.update_ticks()
+    ax.set_xlim(0, page_width)
+    ax.set_ylim(y_bottom, y_top)
+    ax.set_title(title)
+    ax.set_xlabel("x (pt from the left edge)")
+    ax.set_ylabel("y (pt from the top of the page)")
+    ax.grid(False)
     return ax

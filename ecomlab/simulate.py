@@ -635,7 +635,9 @@ def generate(config: WorldConfig | None = None, scale: float = 1.0, seed: int = 
                             c: round(float(v), 4) for c, v in _realised_returns(order_items, returns, products).items()}}
 
     say("behaviour events")
-    events, sess_info, ev_truth = _events(cfg, R("events"), orders, order_items, customers, products, scale)
+    nov = np.asarray((days >= EVENT_START) & (days < EVENT_END))
+    events, sess_info, ev_truth = _events(cfg, R("events"), orders, order_items, customers, products, scale,
+                                          shape[nov])
     truth["funnel"] = ev_truth
     page_clicks, pc_truth = _page_clicks(R("page_clicks"), sess_info, scale)
     truth["page_clicks"] = pc_truth
@@ -1037,8 +1039,15 @@ def _share_repeat_39w(orders):
 
 
 # ------------------------------------------------------------------------------------
-def _events(cfg, rng, orders, order_items, customers, products, scale):
-    """November 2025 behaviour log built around the month's real orders."""
+def _events(cfg, rng, orders, order_items, customers, products, scale, day_shape):
+    """November 2025 behaviour log built around the month's real orders.
+
+    Traffic (sessions) follows the *expected* demand of each day (``day_shape``) and the
+    planted session conversion rates, independently of how many orders that day actually
+    had; the day's real orders are the buying sessions and the rest do not buy. So daily
+    conversion varies with binomial noise, and on the incident day traffic is normal
+    while orders are missing.
+    """
     inwin = (orders["order_ts"] >= EVENT_START) & (orders["order_ts"] < EVENT_END) & (orders["status"] != "cancelled")
     bo = orders[inwin].reset_index(drop=True)
     src_names = list(schema.TRAFFIC_SOURCES)
@@ -1053,12 +1062,15 @@ def _events(cfg, rng, orders, order_items, customers, products, scale):
     n_days = 30
     nb = np.zeros((n_days, 3, len(src_names)))
     np.add.at(nb, (b_day, b_dev, b_src), 1)
-    # the incident day: sessions keep their normal volume (the orders were lost)
+    # expected buying sessions: the month's buyers per device x source spread over the days
+    # by expected demand (the orders lost in the incident added back: traffic was normal)
     inc_day = (pd.Timestamp(cfg.incident["date"]) - EVENT_START).days
     inc_dev = dev_names.index(cfg.incident["device"])
-    expected_buy = nb.copy()
-    expected_buy[inc_day, inc_dev] = nb[inc_day, inc_dev] / (1 - cfg.incident["drop"])
-    n_sess = rng.poisson(expected_buy / cr[None] * 1.0)
+    totals = nb.sum(axis=0)
+    totals[inc_dev] += nb[inc_day, inc_dev] * cfg.incident["drop"] / (1 - cfg.incident["drop"])
+    w = np.asarray(day_shape, dtype=float)
+    expected_buy = totals[None, :, :] * (w / w.sum())[:, None, None]
+    n_sess = rng.poisson(expected_buy / cr[None])
     n_non = np.maximum(n_sess - nb.astype(int), 0)
     d_i, v_i, s_i = np.nonzero(n_non)
     reps = n_non[d_i, v_i, s_i]
@@ -1066,7 +1078,7 @@ def _events(cfg, rng, orders, order_items, customers, products, scale):
     n_nb = len(nn_day)
     # on the incident day, a share of non-buying android sessions got to checkout and failed
     failed = (nn_day == inc_day) & (nn_dev == inc_dev)
-    failed_count = int(round(expected_buy[inc_day, inc_dev].sum() - nb[inc_day, inc_dev].sum()))
+    failed_count = max(0, int(round(expected_buy[inc_day, inc_dev].sum() - nb[inc_day, inc_dev].sum())))
     fail_idx = np.flatnonzero(failed)[:failed_count]
     checkout_failed = np.zeros(n_nb, bool)
     checkout_failed[fail_idx] = True

@@ -128,14 +128,19 @@ def clean_events(
     1. missing timestamp → removed; 2. exact duplicate of an earlier row (all columns
     equal, a double-fired tracker) → removed, first copy kept; 3. ``ts`` outside
     ``[start, end)`` → removed. Rows with a missing ``device`` are **kept** and counted.
-    Returns ``(clean, report)``; the report has one row per reason with ``rows`` and
-    ``action`` and ends with the rows in and out, so nothing is dropped silently.
+    Returns ``(clean, report)``; the report has one row per reason with ``rows`` (rows
+    removed or kept under that reason, first rule wins, so the removed rows add up to
+    rows in − rows out), ``flagged`` (rows of the input matching the rule on its own,
+    before any other rule: a duplicated out-of-window row is flagged by both) and
+    ``action``, and ends with the rows in and out, so nothing is dropped silently.
 
     >>> ev = pd.DataFrame({"session_id": ["s1", "s1", "s2"], "device": ["ios", "ios", None],
     ...     "ts": pd.to_datetime(["2025-11-01 10:00", "2025-11-01 10:00", "2025-12-03 09:00"])})
     >>> clean, report = clean_events(ev)
     >>> len(clean), report.set_index("reason")["rows"].to_dict()["exact duplicate row"]
     (1, 1)
+    >>> report.set_index("reason").loc["missing device", ["rows", "flagged"]].tolist()
+    [0, 1]
     """
     _require(events, [ts])
     if not pd.api.types.is_datetime64_any_dtype(events[ts]):
@@ -145,24 +150,28 @@ def clean_events(
         raise ValueError(f"start ({lo}) must be before end ({hi})")
     n_in = len(events)
     missing_ts = events[ts].isna().to_numpy()
-    dup = events.duplicated(keep="first").to_numpy() & ~missing_ts
+    flag_dup = events.duplicated(keep="first").to_numpy()
+    dup = flag_dup & ~missing_ts
     t = events[ts]
     outside = ((t < lo) | (t >= hi)).to_numpy() & ~missing_ts & ~dup
     before = ((t < lo).to_numpy()) & outside
     keep = ~(missing_ts | dup | outside)
     clean = events[keep].reset_index(drop=True)
     n_missing_dev = int(clean["device"].isna().sum()) if "device" in clean.columns else 0
+    flag_before = (t < lo).to_numpy()
+    flag_after = (t >= hi).to_numpy()
+    flag_dev = int(events["device"].isna().sum()) if "device" in events.columns else 0
     report = pd.DataFrame(
         [
-            ("rows in", n_in, "input"),
-            ("missing timestamp", int(missing_ts.sum()), "removed"),
-            ("exact duplicate row", int(dup.sum()), "removed"),
-            (f"before {lo:%Y-%m-%d}", int(before.sum()), "removed"),
-            (f"on/after {hi:%Y-%m-%d}", int((outside & ~before).sum()), "removed"),
-            ("missing device", n_missing_dev, "kept (segment 'missing')"),
-            ("rows out", len(clean), "output"),
+            ("rows in", n_in, n_in, "input"),
+            ("missing timestamp", int(missing_ts.sum()), int(missing_ts.sum()), "removed"),
+            ("exact duplicate row", int(dup.sum()), int(flag_dup.sum()), "removed"),
+            (f"before {lo:%Y-%m-%d}", int(before.sum()), int(flag_before.sum()), "removed"),
+            (f"on/after {hi:%Y-%m-%d}", int((outside & ~before).sum()), int(flag_after.sum()), "removed"),
+            ("missing device", n_missing_dev, flag_dev, "kept (segment 'missing')"),
+            ("rows out", len(clean), len(clean), "output"),
         ],
-        columns=["reason", "rows", "action"],
+        columns=["reason", "rows", "flagged", "action"],
     )
     return clean, report
 
@@ -213,21 +222,28 @@ def funnel(
     steps: Sequence[str] = ("pv", "cart", "buy"),
     *,
     by: Literal["device", "source", "traffic_source"] | None = None,
-    mode: Literal["loose", "strict", "independent"] = "loose",
+    mode: Literal["loose", "strict", "unordered", "independent"] = "loose",
     unit: Literal["session", "visitor"] = "session",
 ) -> pd.DataFrame:
     """Conversion funnel 转化漏斗 over ``steps``, per session or visitor.
 
-    Modes (a unit = a session or a visitor):
+    Modes (a unit = a session or a visitor), from the most to the least demanding:
 
-    - ``"loose"`` — a unit reaches step k if it has *at least one* event of every step
-      1..k, **in any order** (set semantics). Counts are non-increasing.
-    - ``"strict"`` — time-ordered: step 1 is reached at its first event; step k is
-      reached at the first step-k event **at or after** the time step k-1 was reached
-      (same-second ties count as in order). Counts are non-increasing and ≤ loose.
-    - ``"independent"`` — each step counted on its own (a unit with a ``buy`` but no
-      ``cart`` event counts at ``buy``); counts may increase — shown for contrast, it is
-      what a naive ``value_counts`` gives.
+    - ``"strict"`` — strict funnel 严格漏斗, time-ordered: step 1 is reached at its first
+      event; step k is reached at the first step-k event **at or after** the time step
+      k-1 was reached (same-second ties count as in order). Counts are non-increasing.
+    - ``"unordered"`` — a unit reaches step k if it has *at least one* event of every
+      step 1..k, **in any order** (set semantics). Non-increasing; ≥ strict.
+    - ``"loose"`` — loose funnel 宽松漏斗 (the course glossary's definition): each step
+      counted on its own, whether or not the earlier steps happened (a session with a
+      ``buy`` but no ``cart`` event — "buy now" 立即购买 — counts at ``buy``). ≥
+      unordered at every step; counts may increase from one step to the next, so
+      ``step_conversion`` is then a ratio of counts, not a conversion.
+      ``"independent"`` is an accepted alias.
+
+    On the bundled Nestwell log about one buying session in six has no ``cart`` event
+    (it used "buy now"), so the strict pv → cart → buy funnel counts fewer buyers than
+    the loose one.
 
     ``by`` (device/source) labels each unit with the segment of its **first event**
     (sessions have one device/source; a visitor may have several). A missing device is
@@ -242,11 +258,16 @@ def funnel(
     >>> ev = pd.DataFrame({"session_id": ["s1", "s1", "s2", "s2"],
     ...     "ts": pd.to_datetime(["2025-11-01 10:00", "2025-11-01 10:01", "2025-11-01 11:00", "2025-11-01 11:01"]),
     ...     "event": ["pv", "cart", "cart", "pv"]})
-    >>> funnel(ev, mode="strict")["units"].tolist(), funnel(ev, mode="loose")["units"].tolist()
-    ([2, 1, 0], [2, 2, 0])
+    >>> [funnel(ev, mode=m)["units"].tolist() for m in ("strict", "unordered")]
+    [[2, 1, 0], [2, 2, 0]]
+    >>> buy_now = pd.DataFrame({"session_id": ["s3", "s3"], "event": ["pv", "buy"],
+    ...     "ts": pd.to_datetime(["2025-11-01 12:00", "2025-11-01 12:02"])})
+    >>> [funnel(buy_now, mode=m)["units"].tolist() for m in ("strict", "loose")]
+    [[1, 0, 0], [1, 0, 1]]
     """
-    if mode not in ("loose", "strict", "independent"):
-        raise ValueError(f"mode must be 'loose', 'strict' or 'independent', got {mode!r}")
+    if mode not in ("loose", "strict", "unordered", "independent"):
+        raise ValueError(f"mode must be 'strict', 'unordered' or 'loose', got {mode!r}")
+    mode = "loose" if mode == "independent" else mode
     steps = tuple(steps)
     if len(steps) < 2 or len(set(steps)) != len(steps):
         raise ValueError(f"steps must be >= 2 distinct event types, got {steps!r}")
@@ -265,10 +286,10 @@ def funnel(
     k_steps = len(steps)
     present_units = np.bincount(u, minlength=n_units) > 0
     reached = np.zeros((k_steps, n_units), bool)
-    if mode in ("loose", "independent"):
+    if mode in ("loose", "unordered"):
         for k in range(k_steps):
             reached[k, u[st == k]] = True
-        if mode == "loose":
+        if mode == "unordered":
             reached = np.logical_and.accumulate(reached, axis=0)
     else:
         t_prev = None
@@ -445,28 +466,44 @@ def cart_abandonment(
 
 
 def activity_heatmap(
-    events: pd.DataFrame, *, event: str | None = None, normalize: bool = False, ts: str = "ts"
+    events: pd.DataFrame,
+    *,
+    event: str | None = None,
+    normalize: bool = False,
+    per_day: bool = False,
+    ts: str = "ts",
 ) -> pd.DataFrame:
     """Hour-of-day × weekday event counts (rows 0-23, columns Mon..Sun).
 
     ``event`` restricts to one event type (e.g. ``"buy"``); ``normalize=True`` returns
-    shares of all counted events (the grid sums to 1). Hours are local (Beijing) time as
+    shares of all counted events (the grid sums to 1). ``per_day=True`` returns the
+    **mean events per day** instead of totals: each weekday column is divided by the
+    number of distinct dates of that weekday in the (filtered) log, so a month with
+    five Saturdays and four Mondays compares fairly. Hours are local (Beijing) time as
     stored.
 
-    >>> ev = pd.DataFrame({"event": ["pv", "buy"], "ts": pd.to_datetime(["2025-11-03 21:10", "2025-11-03 21:40"])})
-    >>> int(activity_heatmap(ev).loc[21, "Mon"])
-    2
+    >>> ev = pd.DataFrame({"event": ["pv", "buy", "pv"],
+    ...     "ts": pd.to_datetime(["2025-11-03 21:10", "2025-11-03 21:40", "2025-11-10 21:05"])})
+    >>> int(activity_heatmap(ev).loc[21, "Mon"]), float(activity_heatmap(ev, per_day=True).loc[21, "Mon"])
+    (3, 1.5)
     """
     _require(events, [ts] + (["event"] if event is not None else []))
+    if normalize and per_day:
+        raise ValueError("choose normalize=True (shares) or per_day=True (mean per day), not both")
     t = _ts_int(events, ts)
     if event is not None:
         t = t[(events["event"].astype(str) == event).to_numpy()]
     us_per_h = 3_600_000_000
     hours = (t // us_per_h) % 24
-    wd = ((t // (24 * us_per_h)) + 3) % 7  # 1970-01-01 was a Thursday
-    mat = np.bincount(hours * 7 + wd, minlength=24 * 7).reshape(24, 7).astype(float if normalize else np.int64)
+    day = t // (24 * us_per_h)
+    wd = (day + 3) % 7  # 1970-01-01 was a Thursday
+    mat = np.bincount(hours * 7 + wd, minlength=24 * 7).reshape(24, 7).astype(float if (normalize or per_day) else np.int64)
     if normalize:
         mat = mat / mat.sum() if mat.sum() > 0 else mat
+    if per_day:
+        days = np.unique(day)
+        n_days = np.bincount((days + 3) % 7, minlength=7).astype(float)
+        mat = np.divide(mat, n_days, out=np.zeros_like(mat), where=n_days > 0)
     return pd.DataFrame(mat, index=pd.Index(range(24), name="hour"),
                         columns=pd.Index(["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"], name="weekday"))
 

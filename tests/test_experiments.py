@@ -218,3 +218,93 @@ def test_decision_memo_rules():
         ex.decision_memo(res, srm, name="x", mde=-1)
     with pytest.raises(ValueError, match="srm"):
         ex.decision_memo(res, None, name="x", mde=0.01)
+
+
+def _timed(n=6_000, days=7, seed=4, pc=0.03, pt=0.03):
+    rng = np.random.default_rng(seed)
+    v = rng.choice(["control", "treatment"], n)
+    p = np.where(v == "treatment", pt, pc)
+    return pd.DataFrame({"variant": v, "converted": rng.random(n) < p,
+                         "assigned_at": pd.Timestamp("2025-10-06") + pd.to_timedelta(rng.uniform(0, days, n), unit="D")})
+
+
+def test_cumulative_looks_match_proportion_test_at_every_look():
+    df = _timed()
+    looks = ex.cumulative_looks(df)
+    assert len(looks) == 7 and list(looks["look"]) == list(range(1, 8))
+    assert (looks["n_control"].diff().dropna() > 0).all()
+    for _, row in looks.iterrows():
+        upto = df[df["assigned_at"] < row["period"] + pd.Timedelta(days=1)]
+        ref = ex.proportion_test(upto)
+        assert row["pvalue"] == pytest.approx(ref.pvalue, rel=1e-9)
+        assert row["z"] == pytest.approx(ref.statistic, rel=1e-9)
+        assert row["effect"] == pytest.approx(ref.effect)
+        assert row["n_treatment"] == ref.n_treatment
+    assert np.allclose(looks["obf_boundary"], ex.obrien_fleming_boundary(7))
+    assert (looks["significant"] == (looks["pvalue"] < 0.05)).all()
+    assert (looks["obf_significant"] == (looks["z"].abs() >= looks["obf_boundary"])).all()
+    weekly = ex.cumulative_looks(df, freq="7D")
+    assert len(weekly) <= 2 and weekly["n_control"].iloc[-1] == looks["n_control"].iloc[-1]
+
+
+def test_cumulative_looks_no_variation_and_validation():
+    df = _timed(n=200, days=3, pc=0.0, pt=0.0)
+    df.loc[df.index[-1], "converted"] = True  # variation only at the last unit
+    df = df.sort_values("assigned_at")
+    looks = ex.cumulative_looks(df)
+    assert looks["z"].isna().sum() >= 1 and not looks["significant"].iloc[0]
+    with pytest.raises(ValueError, match="datetime"):
+        ex.cumulative_looks(df.assign(assigned_at="2025-10-06"))
+    with pytest.raises(ValueError, match="freq"):
+        ex.cumulative_looks(df, freq="nonsense")
+    with pytest.raises(ValueError, match="missing column"):
+        ex.cumulative_looks(df, time_col="ts")
+    with pytest.raises(ValueError, match="binary"):
+        ex.cumulative_looks(df.assign(converted=3))
+
+
+def test_recommendation_rules_and_guardrail_direction():
+    srm_ok = ex.srm_check(pd.DataFrame({"variant": ["control", "treatment"] * 50}))
+
+    def eff(lo, hi, metric="m", method="Welch t-test"):
+        return ex.EffectResult(metric, method, 1.0, 1.0, 1000, 1000, (lo + hi) / 2, lo, hi, 0.0, 0.0, 0.0,
+                               0.0, 0.01 if (lo > 0 or hi < 0) else 0.5, 0.05, bool(lo > 0 or hi < 0))
+
+    assert ex.recommendation(eff(0.2, 1.0), srm_ok, mde=0.5).decision == "Ship"
+    assert ex.recommendation(eff(0.1, 0.5), srm_ok, mde=0.5).decision == "Ship only if cheap"
+    assert ex.recommendation(eff(-1.0, -0.1), srm_ok, mde=0.5).decision == "Do not ship"
+    assert ex.recommendation(eff(-0.2, 0.3), srm_ok, mde=0.5).decision == "Do not ship"
+    assert ex.recommendation(eff(-0.2, 0.8), srm_ok, mde=0.5).decision == "Inconclusive"
+    bad = ex.srm_check(pd.DataFrame({"variant": ["control"] * 51_500 + ["treatment"] * 48_500}))
+    assert ex.recommendation(eff(0.2, 1.0), bad, mde=0.5).decision == "Do not decide"
+    # a guardrail that rose significantly is bad only when lower is better
+    refunds_up = eff(0.01, 0.03, metric="refund_rate")
+    assert ex.recommendation(eff(0.2, 1.0), srm_ok, mde=0.5, guardrails=[refunds_up]).decision == "Ship"
+    r = ex.recommendation(eff(0.2, 1.0), srm_ok, mde=0.5, guardrails=[refunds_up], lower_is_better=["refund_rate"])
+    assert r.decision == "Do not ship" and r.worse_guardrails == ("refund_rate",)
+    rev_down = eff(-2.0, -0.5, metric="revenue")
+    assert ex.recommendation(eff(0.2, 1.0), srm_ok, mde=0.5, guardrails={"rpv": rev_down}).decision == "Do not ship"
+    assert ex.recommendation(eff(0.2, 1.0), srm_ok, mde=0.5, guardrails={"rpv": rev_down},
+                             guardrail_tolerance=3.0).decision == "Ship"
+    assert r.decision in ex.DECISIONS and "<table>" in r._repr_html_()
+    with pytest.raises(ValueError, match="lower_is_better"):
+        ex.recommendation(eff(0.2, 1.0), srm_ok, mde=0.5, lower_is_better=["nope"])
+    with pytest.raises(ValueError, match="result"):
+        ex.recommendation("x", srm_ok, mde=0.5)
+
+
+def test_decision_memo_heading_level_and_agrees_with_recommendation():
+    df = _ab(n=20_000, pc=0.032, pt=0.040)
+    res, srm = ex.proportion_test(df), ex.srm_check(df)
+    memo = ex.decision_memo(res, srm, name="exp_checkout", mde=0.004, heading_level=3)
+    assert memo.startswith("### Experiment decision memo") and "\n#### Hypothesis" in memo
+    assert f"**Recommendation: {ex.recommendation(res, srm, mde=0.004).decision}**" in memo
+    with pytest.raises(ValueError, match="heading_level"):
+        ex.decision_memo(res, srm, name="x", mde=0.004, heading_level=0)
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    failures, tried = doctest.testmod(ex, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert tried >= 25 and failures == 0

@@ -231,3 +231,109 @@ def test_anomaly_alerts_validation():
         kpi.anomaly_alerts(df, by="city")
     empty = kpi.anomaly_alerts(df[df["device"] == "pc"].head(5), by="device", metrics=["cr"])
     assert len(empty) == 0 and list(empty.columns[:6]) == ["date", "segment", "metric", "value", "expected", "robust_z"]
+
+
+# --- GMV by category (allocation of paid_amount to lines) ----------------------------
+def _orders_items():
+    od = pd.DataFrame({
+        "order_id": ["o1", "o2", "o3", "o4"],
+        "customer_id": ["c1", "c2", "c1", "c3"],
+        "order_ts": pd.to_datetime(["2025-11-11 10:00", "2025-11-11 12:00", "2025-11-12 09:00", "2025-11-11 13:00"]),
+        "status": ["completed", "refunded", "completed", "cancelled"],
+        "paid_amount": [90.0, 50.0, 30.0, 999.0],
+    })
+    oi = pd.DataFrame({
+        "order_id": ["o1", "o1", "o2", "o3", "o3", "o4"],
+        "sku_id": ["a", "b", "a", "b", "c", "a"],
+        "quantity": [1, 2, 1, 1, 1, 5],
+        "unit_price": [60.0, 20.0, 40.0, 0.0, 0.0, 10.0],
+    })
+    pr = pd.DataFrame({"sku_id": ["a", "b", "c"],
+                       "category": pd.Categorical(["storage", "bath", "bath"], categories=["storage", "bath", "decor"])})
+    return od, oi, pr
+
+
+def test_allocate_paid_amount_rule_and_totals():
+    od, oi, _ = _orders_items()
+    lines = kpi.allocate_paid_amount(od, oi)
+    assert "o4" not in set(lines["order_id"])  # cancelled: not GMV
+    got = lines.set_index(["order_id", "sku_id"])["line_paid_amount"]
+    assert got[("o1", "a")] == pytest.approx(90.0 * 60 / 100) and got[("o1", "b")] == pytest.approx(36.0)
+    assert got[("o3", "b")] == pytest.approx(15.0) and got[("o3", "c")] == pytest.approx(15.0)  # all-zero lines: equal split
+    per_order = lines.groupby("order_id")["line_paid_amount"].sum()
+    expected = metrics.placed_orders(od).set_index("order_id")["paid_amount"]
+    np.testing.assert_allclose(per_order.reindex(expected.index), expected)
+    assert lines.attrs["orders_without_lines"] == 0
+    no_lines = kpi.allocate_paid_amount(od, oi[oi["order_id"] != "o2"])
+    assert no_lines.attrs["orders_without_lines"] == 1
+
+
+def test_allocate_paid_amount_validation():
+    od, oi, _ = _orders_items()
+    with pytest.raises(ValueError, match="missing column"):
+        kpi.allocate_paid_amount(od, oi.drop(columns="unit_price"))
+    with pytest.raises(ValueError, match=">= 0"):
+        kpi.allocate_paid_amount(od, oi.assign(quantity=-1))
+    with pytest.raises(ValueError, match="duplicates"):
+        kpi.allocate_paid_amount(pd.concat([od, od]), oi)
+
+
+def test_category_gmv_adds_up_and_keeps_every_category():
+    od, oi, pr = _orders_items()
+    c = kpi.category_gmv(od, oi, pr, start="2025-11-11", end="2025-11-12")
+    assert list(c["category"]) == ["storage", "bath", "decor"]
+    day = od[(od["order_ts"] >= "2025-11-11") & (od["order_ts"] < "2025-11-12")]
+    assert c["gmv"].sum() == pytest.approx(metrics.gmv(day))
+    assert c.set_index("category").loc["decor", "gmv"] == 0
+    assert c.set_index("category").loc["storage", "orders"] == 2  # o1 and o2
+    d = kpi.drilldown(c[["category", "gmv"]], kpi.category_gmv(od, oi, pr)[["category", "gmv"]])
+    assert d.loc["Total", "delta_gmv"] == pytest.approx(30.0)
+    with pytest.raises(ValueError, match="not in products"):
+        kpi.category_gmv(od, oi, pr[pr["sku_id"] != "c"])
+    with pytest.raises(ValueError, match="duplicates"):
+        kpi.category_gmv(od, oi, pd.concat([pr, pr]))
+
+
+def test_category_gmv_matches_daily_gmv_on_bundled_data():
+    from ecomlab import datasets as ds
+
+    od, oi, pr = ds.load("orders"), ds.load("order_items"), ds.load("products")
+    c = kpi.category_gmv(od, oi, pr, start="2025-11-11", end="2025-11-12")
+    day = od[(od["order_ts"] >= "2025-11-11") & (od["order_ts"] < "2025-11-12")]
+    assert c["gmv"].sum() == pytest.approx(metrics.gmv(day), rel=1e-12)
+
+
+# --- sampling-noise floor for rate metrics --------------------------------------------
+def test_rate_denominators_floor_suppresses_noise_not_incidents():
+    df = _simulated_daily()
+    # a small segment: shrink pc's traffic so its daily CR is mostly sampling noise
+    small = df.assign(uv=np.where(df["device"] == "pc", 300, df["uv"]))
+    plain = kpi.anomaly_alerts(small, by="device", metrics=["cr"], return_all=True)
+    floored = kpi.anomaly_alerts(small, by="device", metrics=["cr"], return_all=True,
+                                 rate_denominators={"cr": "uv"})
+    assert (floored["robust_z"].abs() <= plain["robust_z"].abs() + 1e-12).all()  # floor only widens the scale
+    pc_plain = plain[plain["segment"] == "pc"]["robust_z"].abs()
+    pc_floor = floored[floored["segment"] == "pc"]["robust_z"].abs()
+    assert pc_floor.max() < pc_plain.max()
+    hit = floored[(floored["date"] == "2025-11-20") & (floored["segment"] == "android")]
+    assert bool(hit["alert"].iloc[0])  # the 60% drop survives the floor
+    # every scored row: the implied scale (|value - expected| / |z|) is at least the binomial SE
+    rows = floored.merge(small[["date", "device", "uv"]], left_on=["date", "segment"], right_on=["date", "device"])
+    rows = rows[rows["robust_z"].abs() > 1e-9]
+    se = np.sqrt(rows["expected"] * (1 - rows["expected"]) / rows["uv"])
+    implied = (rows["value"] - rows["expected"]).abs() / rows["robust_z"].abs()
+    assert (implied >= se * (1 - 1e-9)).all()
+    assert "binomial noise floor" in floored.attrs["rule"]
+
+
+def test_rate_denominators_validation():
+    df = _simulated_daily(days=30)
+    with pytest.raises(ValueError, match="not scored"):
+        kpi.anomaly_alerts(df, by="device", metrics=["uv"], rate_denominators={"cr": "uv"})
+    with pytest.raises(ValueError, match="count column"):
+        kpi.anomaly_alerts(df, by="device", metrics=["cr"], rate_denominators={"cr": "visits"})
+    with pytest.raises(ValueError, match=r"rate in \[0, 1\]"):
+        kpi.anomaly_alerts(df, by="device", metrics=["uv"], rate_denominators={"uv": "buyers"})
+    s = df[df["device"] == "ios"].set_index("date")["cr"]
+    with pytest.raises(ValueError, match="DataFrame"):
+        kpi.anomaly_alerts(s, rate_denominators={"cr": "uv"})

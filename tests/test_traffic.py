@@ -62,6 +62,14 @@ def test_clean_events_reports_every_reason():
     assert r["rows out"] == len(clean) == len(ev)
     assert r["rows in"] - rep.loc[rep["action"] == "removed", "rows"].sum() == r["rows out"]
     assert r["missing device"] == int(ev["device"].isna().sum()) > 0  # kept
+    # a duplicated out-of-window row is removed once (as a duplicate) but flagged by both rules
+    both = ev.iloc[[5]].assign(ts=pd.Timestamp("2025-12-02"))
+    c2, rep2 = tr.clean_events(pd.concat([ev, both, both], ignore_index=True))
+    r2 = rep2.set_index("reason")
+    assert r2.loc["exact duplicate row", ["rows", "flagged"]].tolist() == [1, 1]
+    assert r2.loc["on/after 2025-12-01", ["rows", "flagged"]].tolist() == [1, 2]
+    assert len(c2) == len(ev) and r2.loc["rows in", "rows"] - len(c2) == 2
+    assert r2.loc["missing device", "flagged"] >= r2.loc["missing device", "rows"]
     with pytest.raises(ValueError, match="datetime64"):
         tr.clean_events(raw.assign(ts=raw["ts"].astype(str)))
     with pytest.raises(ValueError, match="before end"):
@@ -94,12 +102,27 @@ def test_strict_funnel_matches_naive_loop(steps):
 @given(st.integers(1, 120), st.integers(0, 10_000), st.sampled_from(["session", "visitor"]))
 def test_funnel_non_increasing_and_strict_le_loose(n, seed, unit):
     ev = _events(n, seed)
-    loose = tr.funnel(ev, mode="loose", unit=unit)["units"].to_numpy()
+    unordered = tr.funnel(ev, mode="unordered", unit=unit)["units"].to_numpy()
     strict = tr.funnel(ev, mode="strict", unit=unit)["units"].to_numpy()
-    indep = tr.funnel(ev, mode="independent", unit=unit)["units"].to_numpy()
-    assert (np.diff(loose) <= 0).all() and (np.diff(strict) <= 0).all()
-    assert (strict <= loose).all() and (loose <= indep).all()
-    assert loose[0] == indep[0]
+    loose = tr.funnel(ev, mode="loose", unit=unit)["units"].to_numpy()
+    assert (np.diff(unordered) <= 0).all() and (np.diff(strict) <= 0).all()
+    assert (strict <= unordered).all() and (unordered <= loose).all()
+    assert strict[0] == unordered[0] == loose[0]
+    np.testing.assert_array_equal(tr.funnel(ev, mode="independent", unit=unit)["units"], loose)  # alias
+
+
+def test_loose_funnel_counts_buy_now_sessions_that_strict_drops():
+    """Glossary: a loose funnel counts everyone who reached a step (宽松漏斗)."""
+    t = pd.to_datetime(["2025-11-01 10:00", "2025-11-01 10:01", "2025-11-01 10:02"])
+    ev = pd.DataFrame({
+        "session_id": ["s1"] * 3 + ["s2"] * 2 + ["s3"] * 2,
+        "ts": list(t) + list(t[:2]) + list(t[:2]),
+        "event": ["pv", "cart", "buy", "pv", "buy", "buy", "pv"],  # s2 buy now; s3 buy logged before pv
+    })
+    by_mode = {m: tr.funnel(ev, mode=m)["units"].tolist() for m in ("strict", "unordered", "loose")}
+    assert by_mode == {"strict": [3, 1, 1], "unordered": [3, 1, 1], "loose": [3, 1, 3]}
+    f = tr.funnel(ev, mode="loose")
+    assert f["step_conversion"].iloc[2] == 3.0  # a ratio of counts, not a conversion
 
 
 def test_funnel_by_segment_and_rates():
@@ -172,6 +195,11 @@ def test_activity_heatmap():
     np.testing.assert_array_equal(h.to_numpy(), ref.to_numpy())
     assert tr.activity_heatmap(ev, normalize=True).to_numpy().sum() == pytest.approx(1.0)
     assert tr.activity_heatmap(ev, event="buy").to_numpy().sum() == int((ev["event"] == "buy").sum())
+    per_day = tr.activity_heatmap(ev, per_day=True)
+    n_days = ev["ts"].dt.normalize().drop_duplicates().dt.day_of_week.value_counts().reindex(range(7), fill_value=0)
+    np.testing.assert_allclose(per_day.to_numpy() * np.where(n_days > 0, n_days, 1).astype(float), h.to_numpy())
+    with pytest.raises(ValueError, match="not both"):
+        tr.activity_heatmap(ev, normalize=True, per_day=True)
 
 
 def _clicks(seed=0):
@@ -201,3 +229,34 @@ def test_click_heatmap_and_element_share():
     assert "χ²" in r._repr_html_() and len(r.to_frame()) == 3
     with pytest.raises(ValueError, match="version"):
         tr.element_click_share(pc[pc["page_version"] == "A"].assign(page_version="A"))
+
+
+def test_page_heatmap_draws_click_grid_to_scale():
+    """plots.page_heatmap (the lesson's PDP figure) draws traffic.click_heatmap grids."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from ecomlab import plots
+
+    grids = tr.click_heatmap(_clicks(), bins=(5, 20))
+    vmax = max(g.to_numpy().max() for g in grids.values())
+    fig, axes = plt.subplots(1, 2)
+    try:
+        for ax, v in zip(axes, "AB", strict=True):
+            out = plots.page_heatmap(grids[v], ax, title=f"Version {v} 热力图", vmax=vmax,
+                                     marks={"buy now": (270.0, 784.0)})
+            assert out is ax and ax.get_xlim() == (0.0, 375.0)
+            assert ax.get_ylim()[0] > ax.get_ylim()[1]  # top of the page at the top
+        assert axes[1].images[0].get_clim() == (0.0, vmax)
+        with pytest.raises(ValueError, match="grid must be a pandas DataFrame"):
+            plots.page_heatmap(grids["A"].to_numpy(), axes[0])
+        with pytest.raises(ValueError, match="non-negative"):
+            plots.page_heatmap(-grids["A"], axes[0])
+        with pytest.raises(ValueError, match="fold"):
+            plots.page_heatmap(grids["A"], axes[0], fold=-1)
+        with pytest.raises(ValueError, match="cmap"):
+            plots.page_heatmap(grids["A"], axes[0], cmap="not-a-map")
+    finally:
+        plt.close(fig)

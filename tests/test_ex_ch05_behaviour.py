@@ -1,0 +1,90 @@
+"""Exercise bank ch05_behaviour (lesson 05-3): right answers pass, typical wrong ones fail
+with a helpful message, and the placeholder ``____`` reports "not attempted"."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from ecomlab import datasets as ds
+from ecomlab import traffic
+from ecomlab.exercises import ____, use_data
+from ecomlab.exercises import ch05_behaviour as ex
+
+QUESTIONS = [ex.q1, ex.q2, ex.q3, ex.q4, ex.q5]
+
+
+@pytest.fixture(scope="module")
+def events() -> pd.DataFrame:
+    use_data(None)
+    return ds.load("events")
+
+
+@pytest.fixture(scope="module")
+def clean(events) -> pd.DataFrame:
+    return traffic.clean_events(events)[0]
+
+
+@pytest.fixture(scope="module")
+def page_clicks() -> pd.DataFrame:
+    return ds.load("page_clicks")
+
+
+@pytest.mark.parametrize("q", QUESTIONS, ids=lambda q: q.id)
+def test_placeholder_is_not_attempted(q):
+    assert q.check(____).status == "not_attempted"
+
+
+@pytest.mark.parametrize("q", QUESTIONS, ids=lambda q: q.id)
+def test_question_has_prompt_hints_solution(q):
+    assert q.id.startswith("ch05_behaviour.q") and q.prompt and q.hints and q.solution
+
+
+def test_q1_duplicates(events):
+    assert ex.q1.check(int(events.duplicated(keep="first").sum())).correct
+    wrong = ex.q1.check(int(events.duplicated(keep=False).sum()))  # both copies counted
+    assert wrong.status == "incorrect" and "too high" in wrong.message
+
+
+def test_q2_buy_now_line_share(clean):
+    buys = clean.loc[clean["event"] == "buy", ["session_id", "sku_id"]]
+    carts = clean.loc[clean["event"] == "cart", ["session_id", "sku_id"]].drop_duplicates()
+    m = buys.merge(carts, on=["session_id", "sku_id"], how="left", indicator=True)
+    right = (m["_merge"] == "left_only").mean()
+    assert 0.2 < right < 0.4 and ex.q2.check(right).correct
+    # typical wrong answer: the share of buying *sessions* without any cart event
+    s = traffic.sessions(clean)
+    per_session = (s["reached_buy"] & ~s["reached_cart"]).sum() / s["reached_buy"].sum()
+    wrong = ex.q2.check(per_session)
+    assert wrong.status == "incorrect" and "too low" in wrong.message
+    assert "percentage" in ex.q2.check(right * 100).message
+
+
+def test_q3_worst_device(clean):
+    f = traffic.funnel(clean, by="device", mode="strict")
+    buy = f[(f["step"] == "buy") & (f["device"] != "missing")]
+    assert ex.q3.check(buy.loc[buy["drop_off"].idxmax(), "device"]).correct
+    best = buy.loc[buy["drop_off"].idxmin(), "device"]  # read the wrong end of the table
+    assert ex.q3.check(best).status == "incorrect"
+    assert "not one of the options" in ex.q3.check("tablet").message
+
+
+def test_q4_moved_elements(page_clicks):
+    r = traffic.element_click_share(page_clicks)
+    moved = set(r.residuals.index[(r.residuals.abs() > 2).any(axis=1)])
+    assert {"add_to_cart", "buy_now"} <= moved and ex.q4.check(moved).correct
+    wrong = ex.q4.check({"add_to_cart", "buy_now"})  # forgot the elements that lost share
+    assert wrong.status == "incorrect" and "missing" in wrong.message
+
+
+def test_q5_bounce_rate_function():
+    assert ex.q5.check(ex.bounce_rate).correct
+
+    def per_event(events):  # typical mistake: share of events, not of sessions
+        counts = events.groupby("session_id").size()
+        return float((counts == 1).sum() / len(events))
+
+    wrong = ex.q5.check(per_event)
+    assert wrong.status == "incorrect" and "case 1" in wrong.message
+    assert ex.q5.check(lambda events: ____).status == "not_attempted"
+    assert "expected a function" in ex.q5.check(0.33).message

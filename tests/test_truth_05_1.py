@@ -1,0 +1,73 @@
+"""Lesson 05-1 (KPI tree and monitoring) recovers the planted checkout incident.
+
+Tolerances and why:
+
+- ``incident_date`` / ``incident_device`` must equal ``truth["incident"]`` exactly: the
+  lesson's recommended monitor (CR by device, promotion calendar, sampling-noise floor)
+  must point at the planted day and device, not near it.
+- ``n_alerts`` <= 3 and no alert on a promotion day: "few alerts" — a monitor that rings
+  more than a few times a month, or on 双11, is ignored in practice. The planted world has
+  exactly one fault in November, so anything beyond it is a false alarm.
+- ``incident_cr_rel_change`` within 0.15 of ``-truth["incident"]["drop"]``: the planted
+  drop is in the share of Android *checkouts* that fail; daily CR also moves by sampling
+  noise (about 60 Android buyers a day, so ±13% relative per day) and the expected CR is a
+  median of ~18 normal days.
+- ``incident_lost_buyers`` within 40% of ``truth["incident"]["lost_orders"]``: the same
+  sampling noise on ~40 lost buyers (Poisson sd ≈ 8 on the day's ~60 expected buyers, plus
+  the baseline's own error).
+- The LMDI decomposition is exact arithmetic: its three effects must add up to the GMV
+  change within 1e-6 CNY (floating point only), the recorded residual must be ~0.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.notebooks
+
+
+@pytest.fixture(scope="module")
+def got(lesson_results):
+    return lesson_results("05-1")
+
+
+@pytest.fixture(scope="module")
+def incident():
+    from ecomlab import datasets
+
+    return datasets.truth()["incident"]
+
+
+def test_alert_on_planted_incident(got, incident):
+    assert got["incident_date"] == incident["date"]
+    assert got["incident_device"] == incident["device"]
+
+
+def test_few_alerts_and_none_on_promotion_days(got):
+    assert 1 <= got["n_alerts"] <= 3
+    assert got["n_alerts_on_promo_days"] == 0
+
+
+def test_size_of_the_incident(got, incident):
+    assert got["incident_cr_rel_change"] == pytest.approx(-incident["drop"], abs=0.15)
+    assert got["incident_lost_buyers"] == pytest.approx(incident["lost_orders"], rel=0.40)
+
+
+def test_decomposition_adds_up_exactly(got):
+    total = got["double11_gmv_uv_effect"] + got["double11_gmv_cr_effect"] + got["double11_gmv_aov_effect"]
+    assert total == pytest.approx(got["double11_delta_gmv"], abs=1e-6)
+    assert abs(got["decomposition_residual"]) < 1e-6
+
+
+def test_double11_is_a_traffic_event(got):
+    """双11's planted lift works through traffic (promotion multiplies visits); conversion
+    per visitor is not planted to change, so the UV effect dominates and CR is small."""
+    delta = got["double11_delta_gmv"]
+    assert delta > 0
+    assert got["double11_gmv_uv_effect"] / delta > 0.6
+    assert abs(got["double11_gmv_cr_effect"]) / delta < 0.15
+
+
+def test_diagnosis_points_at_the_device(got, incident):
+    assert got["incident_week_before_cr_effect"] < 0
+    assert got["incident_top_device_cr_effect"] == incident["device"]

@@ -1,0 +1,63 @@
+"""Truth recovery for lesson 05-3 (user behaviour analysis): the notebook's results vs truth.json.
+
+Tolerances and why:
+- cleaning counts (duplicates, out-of-window rows) are exact: the generator plants exactly
+  ``truth["blemishes"]`` rows and ``clean_events`` must remove exactly those;
+- peak and trough hours are exact: the planted hour shape (``truth["seasonality"]``) has a
+  clear maximum (21:00) and minimum (04:00) and ~375k events leave no doubt;
+- strict < loose buying sessions: ~30% of bought lines are "buy now" without a cart, so
+  the strict pv -> cart -> buy funnel must lose buyers; the loose count is every buying
+  session, within 1% of the planted ``truth["funnel"]["buying_sessions"]`` (only the
+  handful of buys among the out-of-window rows may differ);
+- element click shares: ~15.5k clicks per page version give a standard error of about
+  0.002 on a 5-10% share, so 0.01 (about 5 SE) around the planted share; B's add-to-cart
+  share must be higher than A's, and the chi-square test must find the mix moved.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from ecomlab.datasets import truth as load_truth
+
+pytestmark = pytest.mark.notebooks
+
+
+@pytest.fixture(scope="module")
+def got(lesson_results):
+    return lesson_results("05-3")
+
+
+@pytest.fixture(scope="module")
+def truth():
+    return load_truth()
+
+
+def test_cleaning_removes_exactly_the_planted_blemishes(got, truth):
+    assert got["rows_removed_duplicates"] == truth["blemishes"]["events_duplicated_rows"]
+    assert got["rows_removed_window"] == truth["blemishes"]["events_outside_window"]
+
+
+def test_activity_peak_and_trough_hours(got, truth):
+    assert got["peak_hour"] == truth["seasonality"]["peak_hour"]
+    assert got["trough_hour"] == truth["seasonality"]["trough_hour"]
+
+
+def test_strict_funnel_loses_buy_now_buyers(got, truth):
+    assert got["strict_buy_sessions"] < got["loose_buy_sessions"]
+    planted = truth["funnel"]["buying_sessions"]
+    assert got["loose_buy_sessions"] == pytest.approx(planted, rel=0.01)
+    assert 0.05 < got["buy_now_session_share"] < 0.5  # ~30% of lines; fewer whole sessions
+
+
+def test_cart_abandonment_is_a_rate(got):
+    assert 0.5 < got["cart_abandonment_rate"] < 0.95
+
+
+def test_version_b_lifts_add_to_cart_clicks(got, truth):
+    planted = truth["page_clicks"]["element_click_share"]
+    assert got["add_to_cart_share_B"] > got["add_to_cart_share_A"]
+    assert got["add_to_cart_share_A"] == pytest.approx(planted["A"]["add_to_cart"], abs=0.01)
+    assert got["add_to_cart_share_B"] == pytest.approx(planted["B"]["add_to_cart"], abs=0.01)
+    assert got["buy_now_share_B"] > got["buy_now_share_A"]
+    assert got["element_mix_pvalue"] < 0.001
