@@ -63,6 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="overwrite the committed notebooks with fresh outputs")
     run.add_argument("--out", default="build/notebooks", metavar="DIR",
                      help="folder for executed copies (default: build/notebooks)")
+    run.add_argument("--jobs", "-j", type=int, default=None, metavar="N",
+                     help="notebooks run at once (default: number of CPUs, at most 4)")
     run.add_argument("--timeout", type=_positive_number, default=120, metavar="SECONDS",
                      help="per-cell timeout (default: 120)")
     run.set_defaults(func=_cmd_run)
@@ -122,7 +124,7 @@ def _cmd_run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
     try:
         results = run_course(out_dir=args.out, in_place=args.in_place,
-                             notebooks=args.notebooks or None, timeout=args.timeout)
+                             notebooks=args.notebooks or None, timeout=args.timeout, jobs=args.jobs)
     except ValueError as exc:
         print(f"ecomlab run: error: {exc}", file=sys.stderr)
         return 2

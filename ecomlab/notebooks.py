@@ -279,8 +279,12 @@ def run_course(
     results_dir: str | os.PathLike[str] | None = None,
     timeout: float = 120,
     stream=None,
+    jobs: int | None = None,
 ) -> list[RunResult]:
     """Execute every course notebook (or ``notebooks``), printing one line each.
+
+    ``jobs`` notebooks run at once, each in its own worker process and kernel
+    (default: the number of CPUs, at most 4); ``jobs=1`` runs them one after another.
 
     Executed copies go to ``out_dir`` keeping the ``notebooks/`` layout, or back over
     the sources with ``in_place=True`` (only when the run succeeds; papermill's timing
@@ -308,31 +312,39 @@ def run_course(
     if not paths:
         print(f"no notebooks found under {base}", file=stream)
         return []
-    outcomes: list[RunResult] = []
+    if jobs is None:
+        jobs = min(os.cpu_count() or 1, 4)
+    if not isinstance(jobs, int) or jobs < 1:
+        raise ValueError(f"jobs must be a positive integer, got {jobs!r}")
+    outcomes: list[RunResult | None] = [None] * len(paths)
     total_start = time.perf_counter()
-    for i, src in enumerate(paths, start=1):
+    tasks = []
+    for src in paths:
         rel = _relative(src, root)
         dst = src if in_place else out_base / rel
-        start = time.perf_counter()
-        error = None
-        try:
-            if in_place:  # replace the source only when the run succeeded
-                with tempfile.TemporaryDirectory() as tmp:
-                    staged = Path(tmp) / src.name
-                    execute(src, staged, cwd=src.resolve().parent,
-                            results_dir=results_dir, timeout=timeout)
-                    strip_run_metadata(staged)
-                    shutil.copyfile(staged, src)
-            else:
-                execute(src, dst, cwd=dst.resolve().parent,
-                        results_dir=results_dir, timeout=timeout)
-        except Exception as exc:  # report and keep going; the summary fails the run
-            error = _one_line(exc)
-        secs = time.perf_counter() - start
-        outcomes.append(RunResult(src, dst, secs, error))
-        status = f"  FAILED: {error}" if error else ""
-        print(f"[{i}/{len(paths)}] {rel.as_posix()}  {secs:.1f} s{status}", file=stream, flush=True)
+        tasks.append((src, dst, rel, in_place, results_dir, timeout))
+    done = 0
+
+    def report(i: int, res: RunResult, rel: Path) -> None:
+        nonlocal done
+        done += 1
+        outcomes[i] = res
+        status = f"  FAILED: {res.error}" if res.error else ""
+        print(f"[{done}/{len(paths)}] {rel.as_posix()}  {res.seconds:.1f} s{status}", file=stream, flush=True)
+
+    if jobs == 1 or len(tasks) == 1:
+        for i, t in enumerate(tasks):
+            report(i, _run_one(*t), t[2])
+    else:
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            futures = {pool.submit(_run_one, *t): i for i, t in enumerate(tasks)}
+            for fut in as_completed(futures):
+                i = futures[fut]
+                report(i, fut.result(), tasks[i][2])
     total = time.perf_counter() - total_start
+    outcomes = [r for r in outcomes if r is not None]
     failed = sum(not r.ok for r in outcomes)
     print(
         f"{len(outcomes)} notebooks in {total:.1f} s"
@@ -341,6 +353,24 @@ def run_course(
         flush=True,
     )
     return outcomes
+
+
+def _run_one(src: Path, dst: Path, rel: Path, in_place: bool, results_dir, timeout: float) -> RunResult:
+    """Execute one notebook (in a worker process when run in parallel)."""
+    start = time.perf_counter()
+    error = None
+    try:
+        if in_place:  # replace the source only when the run succeeded
+            with tempfile.TemporaryDirectory() as tmp:
+                staged = Path(tmp) / src.name
+                execute(src, staged, cwd=src.resolve().parent, results_dir=results_dir, timeout=timeout)
+                strip_run_metadata(staged)
+                shutil.copyfile(staged, src)
+        else:
+            execute(src, dst, cwd=dst.resolve().parent, results_dir=results_dir, timeout=timeout)
+    except Exception as exc:  # report and keep going; the summary fails the run
+        error = _one_line(exc)
+    return RunResult(src, dst, time.perf_counter() - start, error)
 
 
 def _one_line(exc: BaseException) -> str:
