@@ -143,7 +143,7 @@ def set_theme(
             "figure.figsize": (8.0, 4.5),
             "figure.dpi": 100,
             "figure.constrained_layout.use": True,
-            "savefig.dpi": 150,
+            "savefig.dpi": 110,
             "savefig.bbox": "tight",
             "axes.titlesize": "large",
             "axes.titlelocation": "left",
