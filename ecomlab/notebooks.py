@@ -228,6 +228,8 @@ def execute(
             kernel_name="python3",
             progress_bar=False,
             log_output=False,
+            # write the notebook once at the end, not after every cell (~2 s per lesson)
+            request_save_on_cell_execute=False,
             cwd=str(work_dir),
             execution_timeout=timeout,
         )
