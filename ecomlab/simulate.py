@@ -576,15 +576,15 @@ def generate(config: WorldConfig | None = None, scale: float = 1.0, seed: int = 
         "order_id": order_ids,
         "customer_id": _take(cust_ids, o_cust),
         "order_ts": ts.as_unit("us"),
-        "sales_channel": np.asarray(schema.SALES_CHANNELS)[sales_ch],
-        "traffic_source": np.asarray(schema.TRAFFIC_SOURCES)[src],
+        "sales_channel": pd.Categorical.from_codes(sales_ch, categories=list(schema.SALES_CHANNELS)),
+        "traffic_source": pd.Categorical.from_codes(src, categories=list(schema.TRAFFIC_SOURCES)),
         "device": pd.Categorical.from_codes(np.where(dev_missing, -1, o_dev), categories=list(schema.DEVICES)),
         "coupon_id": _take(coupon_codes, np.arange(n_ord), valid=has_coupon),
         "items_amount": np.round(items, 2),
         "discount_amount": np.round(discount, 2),
         "shipping_fee": ship,
         "paid_amount": paid,
-        "status": np.asarray(schema.ORDER_STATUSES)[status],
+        "status": pd.Categorical.from_codes(status, categories=list(schema.ORDER_STATUSES)),
     })
     order_items = pd.DataFrame({
         "order_id": _take(order_ids, lines["_order"].to_numpy()),
@@ -593,18 +593,18 @@ def generate(config: WorldConfig | None = None, scale: float = 1.0, seed: int = 
         "unit_price": lines["unit_price"].to_numpy(),
         "list_price": lines["list_price"].to_numpy(),
     })
-    rets["order_id"] = _take(order_ids, rets.pop("_order").to_numpy()).to_numpy()
-    rets["sku_id"] = _take(products["sku_id"], rets.pop("_sku").to_numpy()).to_numpy()
+    rets["order_id"] = _take(order_ids, rets.pop("_order").to_numpy()).array
+    rets["sku_id"] = _take(products["sku_id"], rets.pop("_sku").to_numpy()).array
     returns = rets[["order_id", "sku_id", "return_date", "reason", "refund_amount"]]
 
     customers = pd.DataFrame({
         "customer_id": cust_ids,
         "visitor_id": vis_ids,
         "first_order_date": days[day_idx],
-        "acquisition_channel": np.asarray(schema.CHANNELS)[ch_idx],
-        "city_tier": np.asarray(schema.CITY_TIERS)[tier],
-        "gender": np.asarray(schema.GENDERS)[gender],
-        "age_band": np.asarray(schema.AGE_BANDS)[age],
+        "acquisition_channel": pd.Categorical.from_codes(ch_idx, categories=list(schema.CHANNELS)),
+        "city_tier": pd.Categorical.from_codes(tier, categories=list(schema.CITY_TIERS), ordered=True),
+        "gender": pd.Categorical.from_codes(gender, categories=list(schema.GENDERS)),
+        "age_band": pd.Categorical.from_codes(age, categories=list(schema.AGE_BANDS), ordered=True),
         "member_join_date": _day_or_nat(days, member_day),
         "joined_fan_group_date": _day_or_nat(days, join_day),
     })
@@ -676,7 +676,7 @@ def generate(config: WorldConfig | None = None, scale: float = 1.0, seed: int = 
         "coupon_campaign": campaign,
     }
     tables = {k: conform(k, v) for k, v in tables.items()}
-    truth["bgnbd"]["share_repeat_within_39_weeks"] = _share_repeat_39w(tables["orders"])
+    truth["bgnbd"]["share_repeat_within_39_weeks"] = _share_repeat_39w(o_cust, ts, status, n_cust)
     truth["blemishes"] = _blemish_counts(tables, ev_truth)
     truth["programme"] = _programme_truth(cfg, truth)
     tables["truth"] = truth  # type: ignore[assignment]
@@ -1028,14 +1028,19 @@ def _programme_truth(cfg, truth):
     }
 
 
-def _share_repeat_39w(orders):
-    o = orders[orders["status"] != "cancelled"]
-    first = o.groupby("customer_id", observed=True)["order_ts"].transform("min")
-    within = (o["order_ts"] > first) & (o["order_ts"] <= first + pd.Timedelta(weeks=39))
-    eligible_first = o.groupby("customer_id", observed=True)["order_ts"].min()
-    eligible = eligible_first[eligible_first <= END - pd.Timedelta(weeks=39)].index
-    rep = o.loc[within, "customer_id"].unique()
-    return round(float(pd.Index(eligible).isin(rep).mean()), 4)
+def _share_repeat_39w(o_cust, ts, status, n_cust):
+    """Share of customers (first order >= 39 weeks before the end) who order again
+    (not cancelled) within 39 weeks of their first order. Integer arrays, no string keys."""
+    keep = status != schema.ORDER_STATUSES.index("cancelled")
+    c = o_cust[keep]
+    t = pd.DatetimeIndex(ts).as_unit("ns").asi8[keep]
+    first = np.full(n_cust, np.iinfo(np.int64).max)
+    np.minimum.at(first, c, t)
+    w39 = pd.Timedelta(weeks=39).value
+    again = (t > first[c]) & (t <= first[c] + w39)
+    has_again = np.bincount(c[again], minlength=n_cust) > 0
+    eligible = (first < np.iinfo(np.int64).max) & (first <= pd.Timestamp(END).value - w39)
+    return round(float(has_again[eligible].mean()), 4)
 
 
 # ------------------------------------------------------------------------------------
@@ -1329,13 +1334,17 @@ def _order_values(rng, counts, z):
 def _coupon_campaign(cfg, rng, orders, customers):
     send = pd.Timestamp("2025-09-01")
     o = orders[(orders["status"] == "completed") & (orders["order_ts"] < send)]
-    g = o.groupby("customer_id", observed=True)
-    last = g["order_ts"].max()
+    # group on integer customer numbers (C0000001 -> 0), not on the string ids
+    num = _id_numbers(o["customer_id"], "C")
+    g = pd.DataFrame({"n": num, "ts": o["order_ts"].to_numpy(), "paid": o["paid_amount"].to_numpy()}).groupby("n")
+    last = g["ts"].max()
     freq = g.size()
-    mon = g["paid_amount"].sum()
+    mon = g["paid"].sum()
     rec = (send - last).dt.days
-    first = g["order_ts"].min()
+    first = g["ts"].min()
     tenure = (send - first).dt.days
+    ids = _take(customers["customer_id"], freq.index.to_numpy())
+    freq.index = last.index = mon.index = rec.index = tenure.index = pd.Index(ids.array)
     # CRM lifecycle rule at send time
     seg = np.select(
         [tenure <= 60, (freq >= 4) & (rec <= 90), rec <= 90, rec <= 240],
@@ -1353,7 +1362,7 @@ def _coupon_campaign(cfg, rng, orders, customers):
     value = np.where(purchased, np.round(np.exp(rng.normal(np.log(160), 0.8, n)), 2), 0.0)
     value = np.where(redeemed, np.maximum(value - cfg.coupon_value, 0), value)
     df = pd.DataFrame({
-        "customer_id": seg.index.to_numpy(), "campaign_id": "CMP2509", "send_date": send,
+        "customer_id": seg.index.array, "campaign_id": "CMP2509", "send_date": send,
         "treatment": treat, "segment_at_send": seg.to_numpy(),
         "recency_days": rec.to_numpy().astype("int64"), "frequency": freq.to_numpy().astype("int64"),
         "monetary_amount": np.round(mon.to_numpy(), 2),
@@ -1549,7 +1558,10 @@ def write_world(out_dir: str | Path, *, scale: float = 1.0, seed: int = 20251111
     for name in list(tables):
         df = tables.pop(name)   # release each table once written
         schema_ = pa.Schema.from_pandas(df.iloc[:0], preserve_index=False).remove_metadata()
-        with pq.ParquetWriter(out / f"{name}.parquet", schema_, compression="zstd") as w:
+        # dictionary-encode the categoricals only: high-cardinality ids gain nothing from it
+        dict_cols = [c for c in df.columns if isinstance(df[c].dtype, pd.CategoricalDtype)]
+        with pq.ParquetWriter(out / f"{name}.parquet", schema_, compression="zstd",
+                              use_dictionary=dict_cols or False) as w:
             for i in range(0, max(len(df), 1), chunk):   # large tables go out in 1M-row slices
                 part = pa.Table.from_pandas(df.iloc[i:i + chunk], schema=schema_, preserve_index=False)
                 w.write_table(part.replace_schema_metadata(None))
