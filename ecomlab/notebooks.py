@@ -56,6 +56,24 @@ _LESSON_FILE_RE = re.compile(r"^(\d+)_")
 #: be inherited by the kernel and stop figures from being stored in the notebook.
 KERNEL_ENV = {"MPLBACKEND": "module://matplotlib_inline.backend_inline", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
 
+
+@contextlib.contextmanager
+def kernel_config() -> Iterator[Any]:
+    """Kernel-manager config for one execution: IPC sockets in a private temporary folder.
+
+    With the default TCP transport, kernels started at the same moment (parallel course
+    runs, pytest-xdist) can be handed the same free port and die with "Address already
+    in use". Unix sockets in a folder of their own cannot collide, and the folder is
+    removed afterwards. Pass the yielded config to ``papermill.execute_notebook(config=...)``.
+    """
+    from traitlets.config import Config
+
+    with tempfile.TemporaryDirectory(prefix="ecomlab-kernel-") as d:
+        cfg = Config()
+        cfg.KernelManager.transport = "ipc"
+        cfg.KernelManager.ip = str(Path(d) / "kernel")
+        yield cfg
+
 def repo_root() -> Path:
     """Return the course checkout: the package's parent when it holds ``notebooks/``
     (a source or editable install), else the current directory (an installed wheel).
@@ -220,7 +238,7 @@ def execute(
         env["ECOMLAB_RESULTS_DIR"] = str(Path(results_dir).resolve())
     work_dir = Path(cwd) if cwd is not None else src.resolve().parent
     start = time.perf_counter()
-    with _environ(env):
+    with _environ(env), kernel_config() as kcfg:
         pm.execute_notebook(
             str(src),
             str(dst),
@@ -230,6 +248,7 @@ def execute(
             log_output=False,
             # write the notebook once at the end, not after every cell (~2 s per lesson)
             request_save_on_cell_execute=False,
+            config=kcfg,
             cwd=str(work_dir),
             execution_timeout=timeout,
         )

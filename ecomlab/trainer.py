@@ -161,9 +161,12 @@ def grade(returned: str | Path, out_csv: str | Path | None = None, *, timeout: i
             saved = {k: os.environ.get(k) for k in (*KERNEL_ENV, "ECOMLAB_GRADES_FILE")}
             os.environ.update({**KERNEL_ENV, "ECOMLAB_GRADES_FILE": str(log)})
             try:
-                pm.execute_notebook(str(nb), str(Path(tmp) / "out.ipynb"), kernel_name="python3",
-                                    progress_bar=False, cwd=tmp, execution_timeout=timeout,
-                                    request_save_on_cell_execute=False)
+                from ecomlab.notebooks import kernel_config
+
+                with kernel_config() as kcfg:
+                    pm.execute_notebook(str(nb), str(Path(tmp) / "out.ipynb"), kernel_name="python3",
+                                        progress_bar=False, cwd=tmp, execution_timeout=timeout,
+                                        request_save_on_cell_execute=False, config=kcfg)
                 error = None
             except Exception as exc:  # noqa: BLE001 - any failure is reported in the CSV
                 ename = getattr(exc, "ename", None) or type(exc).__name__
