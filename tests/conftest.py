@@ -27,8 +27,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as _hyp_settings
 
 from ecomlab.notebooks import _relative, execute, lesson_id, lesson_paths, notebooks_dir
+
+# Property tests check invariants, not speed: no per-example deadline on a shared 2-core machine.
+_hyp_settings.register_profile("ecomlab", deadline=None)
+_hyp_settings.load_profile("ecomlab")
 
 try:  # POSIX: lock a notebook's run so parallel workers execute it only once
     import fcntl
