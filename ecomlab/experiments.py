@@ -455,7 +455,10 @@ def proportion_test(
         raise ValueError(f"column {outcome!r} has no variation (all {'0' if x_c + x_t == 0 else '1'}); nothing to test")
     warns = _small_sample_warnings(n_c, n_t)
     p_c, p_t = x_c / n_c, x_t / n_t
-    res = test_proportions_2indep(x_t, n_t, x_c, n_c, method=method, compare="diff", correction=False)
+    # statsmodels also computes ratio and odds ratio (divide by zero when an arm has no
+    # conversions); we report the difference here and handle the relative lift below
+    with np.errstate(divide="ignore", invalid="ignore"):
+        res = test_proportions_2indep(x_t, n_t, x_c, n_c, method=method, compare="diff", correction=False)
     lo, hi = confint_proportions_2indep(x_t, n_t, x_c, n_c, method=method, compare="diff", alpha=alpha)
     if x_c > 0 and x_t > 0:
         rlo, rhi = confint_proportions_2indep(x_t, n_t, x_c, n_c, method="log", compare="ratio", alpha=alpha)
