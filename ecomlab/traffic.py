@@ -20,6 +20,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ecomlab.schema import EVENT_TYPES
+
 __all__ = [
     "clean_events",
     "sessions",
@@ -33,7 +35,7 @@ __all__ = [
     "ElementShareResult",
 ]
 
-EVENT_ORDER = ("pv", "fav", "cart", "buy")
+EVENT_ORDER = EVENT_TYPES  # the causal order of a visit, as declared in ecomlab.schema
 _UNITS = {"session": "session_id", "visitor": "visitor_id", "session_id": "session_id", "visitor_id": "visitor_id"}
 _BY = {"device": "device", "source": "source", "traffic_source": "source"}
 MISSING_LABEL = "missing"

@@ -18,27 +18,15 @@ from ecomlab.exercises import (
     NumberAnswer,
     Question,
     data,
+    derived,
 )
+from ecomlab.schema import PAID_CHANNELS
 
 #: Paid acquisition channels (organic_search has no spend, so no finite LTV : CAC).
-PAID_CHANNELS = ("search_ads", "feed_ads", "live_stream", "short_video", "social_seeding")
-
-_CACHE: dict[str, tuple[tuple[pd.DataFrame, ...], object]] = {}
-
-
-def _cached(key: str, inputs: tuple[pd.DataFrame, ...], make):
-    """Compute once per set of loaded tables (``data()`` returns the same frames until
-    ``use_data`` is called again, which loads new ones)."""
-    hit = _CACHE.get(key)
-    if hit is None or any(a is not b for a, b in zip(hit[0], inputs, strict=True)):
-        hit = (inputs, make())
-        _CACHE[key] = hit
-    return hit[1]
-
 
 def _valid() -> pd.DataFrame:
     o = data("orders")
-    return _cached("valid", (o,), lambda: metrics.valid_orders(o))
+    return derived(("ch04_cohorts", "valid"), lambda: metrics.valid_orders(o))
 
 
 # -- q1 ---------------------------------------------------------------------------------
@@ -86,7 +74,7 @@ q2 = Question(
 # -- q3 ---------------------------------------------------------------------------------
 def _km_share_within(days: float) -> float:
     o = data("orders")
-    km = _cached("km", (o,), lambda: users.time_to_second_purchase(o).km())
+    km = derived(("ch04_cohorts", "km"), lambda: users.time_to_second_purchase(o).km())
     return float(km.loc[km["days"] <= days, "repurchased"].iloc[-1])
 
 
@@ -157,7 +145,7 @@ def ltv_cac_2024() -> pd.DataFrame:
         ltv = users.historical_ltv(o, c, months=12)
         return users.ltv_cac(ltv, m, c, start="2024-01-01", end="2025-01-01")
 
-    return _cached("ltv_cac", (o, c, m), make)
+    return derived(("ch04_cohorts", "ltv_cac"), make)
 
 
 def _lowest_paid_ltv_cac() -> str:

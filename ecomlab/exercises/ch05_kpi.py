@@ -18,7 +18,9 @@ from ecomlab.exercises import (
     Question,
     SetAnswer,
     data,
+    derived,
 )
+from ecomlab.schema import TRAFFIC_SOURCES
 
 #: The days the questions are about (Nestwell's November 2025 behaviour log).
 INCIDENT_DAY = "2025-11-20"
@@ -27,27 +29,14 @@ DOUBLE11 = "2025-11-11"
 NORMAL_DAY = "2025-11-18"
 
 
-_CACHE: dict[tuple, tuple[tuple[pd.DataFrame, ...], pd.DataFrame]] = {}
-
-
-def _cached(key: tuple, inputs: tuple[pd.DataFrame, ...], make) -> pd.DataFrame:
-    """Compute once per set of loaded tables (``data()`` returns the same frames until
-    ``use_data`` is called again, which loads new ones)."""
-    hit = _CACHE.get(key)
-    if hit is None or any(a is not b for a, b in zip(hit[0], inputs, strict=True)):
-        hit = (inputs, make())
-        _CACHE[key] = hit
-    return hit[1]
-
-
 def _events() -> pd.DataFrame:
     raw = data("events")
-    return _cached(("events",), (raw,), lambda: traffic.clean_events(raw)[0])
+    return derived(("ch05_kpi", ("events",)), lambda: traffic.clean_events(raw)[0])
 
 
 def _daily(by: str | None = None) -> pd.DataFrame:
     ev, od = _events(), data("orders")
-    return _cached(("daily", by), (ev, od), lambda: kpi.daily_kpis(ev, od, by=by))
+    return derived(("ch05_kpi", ("daily", by)), lambda: kpi.daily_kpis(ev, od, by=by))
 
 
 def _day(table: pd.DataFrame, day: str) -> pd.DataFrame:
@@ -103,8 +92,7 @@ q2 = Question(
 
 
 # -- q3 ---------------------------------------------------------------------------------
-SOURCES = ("search_ads", "feed_ads", "live_stream", "short_video", "social_seeding",
-           "organic_search", "private_domain", "direct")
+SOURCES = TRAFFIC_SOURCES
 
 
 def _source_with_largest_cr_loss() -> str:

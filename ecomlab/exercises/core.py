@@ -950,6 +950,22 @@ def data(name: str) -> pd.DataFrame:
     return _DATA_CACHE[key]
 
 
+def derived(key: Any, make: Callable[[], Any]) -> Any:
+    """``make()`` computed once per data choice and cached like :func:`data`.
+
+    For expensive intermediate results that several questions of a bank share (a cleaned
+    event log, a KPI table); :func:`use_data` clears them with the tables. Keys should
+    name the bank, e.g. ``derived(("ch05_kpi", "events"), lambda: ...)``.
+
+    >>> derived(("doc", "answer"), lambda: 42)
+    42
+    """
+    full = ("derived", str(_DATA_DIR[0]), key)
+    if full not in _DATA_CACHE:
+        _DATA_CACHE[full] = make()
+    return _DATA_CACHE[full]
+
+
 # --------------------------------------------------------------------- grading log
 #: Environment variable naming a file to which every check appends one JSON line
 #: ``{"question_id": ..., "status": ...}``; ``ecomlab grade`` sets it per notebook.
