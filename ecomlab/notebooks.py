@@ -196,6 +196,7 @@ def execute(
     cwd: str | os.PathLike[str] | None = None,
     results_dir: str | os.PathLike[str] | None = None,
     timeout: float = 120,
+    env: Mapping[str, str] | None = None,
 ) -> float:
     """Execute one notebook top to bottom in a fresh ``python3`` kernel; return seconds.
 
@@ -211,6 +212,9 @@ def execute(
         Folder for :func:`ecomlab.results.record` (sets ``ECOMLAB_RESULTS_DIR``).
     timeout
         Per-cell timeout in seconds.
+    env
+        Extra environment variables for the kernel (e.g. the grading log of
+        :func:`ecomlab.trainer.grade`), on top of :data:`KERNEL_ENV`.
 
     Raises
     ------
@@ -232,7 +236,7 @@ def execute(
         raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
     dst = Path(out_path)
     dst.parent.mkdir(parents=True, exist_ok=True)
-    env = dict(KERNEL_ENV)
+    env = {**KERNEL_ENV, **(env or {})}
     if results_dir is not None:
         Path(results_dir).mkdir(parents=True, exist_ok=True)
         env["ECOMLAB_RESULTS_DIR"] = str(Path(results_dir).resolve())

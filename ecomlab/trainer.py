@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import ast
 import json
-import os
 import tempfile
 from pathlib import Path
 
@@ -144,7 +143,8 @@ def grade(returned: str | Path, out_csv: str | Path | None = None, *, timeout: i
     ``score`` (1 for correct, else 0). A notebook that fails to execute gets one row
     with ``question_id = "<execution>"``, status ``error`` and the error text.
     """
-    import papermill as pm
+    from ecomlab.exercises.core import GRADES_ENV
+    from ecomlab.notebooks import _one_line, execute
 
     root = Path(returned)
     if not root.is_dir():
@@ -156,28 +156,12 @@ def grade(returned: str | Path, out_csv: str | Path | None = None, *, timeout: i
         name = str(nb.relative_to(root))
         with tempfile.TemporaryDirectory() as tmp:
             log = Path(tmp) / "grades.jsonl"
-            from ecomlab.notebooks import KERNEL_ENV
-
-            saved = {k: os.environ.get(k) for k in (*KERNEL_ENV, "ECOMLAB_GRADES_FILE")}
-            os.environ.update({**KERNEL_ENV, "ECOMLAB_GRADES_FILE": str(log)})
             try:
-                from ecomlab.notebooks import kernel_config
-
-                with kernel_config() as kcfg:
-                    pm.execute_notebook(str(nb), str(Path(tmp) / "out.ipynb"), kernel_name="python3",
-                                        progress_bar=False, cwd=tmp, execution_timeout=timeout,
-                                        request_save_on_cell_execute=False, config=kcfg)
+                execute(nb, Path(tmp) / "out.ipynb", cwd=tmp, timeout=timeout,
+                        env={GRADES_ENV: str(log)})
                 error = None
             except Exception as exc:  # noqa: BLE001 - any failure is reported in the CSV
-                ename = getattr(exc, "ename", None) or type(exc).__name__
-                evalue = getattr(exc, "evalue", None) or str(exc).strip()
-                error = f"{ename}: {evalue.splitlines()[0][:200] if evalue else ''}"
-            finally:
-                for k, v in saved.items():
-                    if v is None:
-                        os.environ.pop(k, None)
-                    else:
-                        os.environ[k] = v
+                error = _one_line(exc)
             last: dict[str, str] = {}
             if log.exists():
                 for line in log.read_text(encoding="utf-8").splitlines():
