@@ -28,6 +28,8 @@ from statsmodels.stats.proportion import (
 )
 from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
 
+from ecomlab.validation import require_columns as _require
+
 __all__ = [
     "SampleSize",
     "SRMResult",
@@ -111,12 +113,6 @@ def _display(cls):
 # --------------------------------------------------------------------------------------
 # validation helpers
 # --------------------------------------------------------------------------------------
-def _require(df, columns, arg="df") -> None:
-    if not isinstance(df, pd.DataFrame):
-        raise ValueError(f"{arg} must be a pandas DataFrame, got {type(df).__name__}")
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise ValueError(f"{arg} is missing column(s) {missing}; it has {list(df.columns)}")
 
 
 def _check_prob(x, name, lo_open=True, hi_open=True) -> float:

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from ecomlab import metrics
+from ecomlab.validation import require_columns as _require
 
 __all__ = [
     "PROMO_WINDOWS_2024_2025",
@@ -99,12 +100,6 @@ PROMO_DAYS_2024_2025: pd.DatetimeIndex = promo_days()
 # --------------------------------------------------------------------------------------
 # validation helpers
 # --------------------------------------------------------------------------------------
-def _require(df, columns: Iterable[str], arg: str) -> None:
-    if not isinstance(df, pd.DataFrame):
-        raise ValueError(f"{arg} must be a pandas DataFrame, got {type(df).__name__}")
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise ValueError(f"{arg} is missing column(s) {missing}; it has {list(df.columns)}")
 
 
 def _require_datetime(df: pd.DataFrame, col: str, arg: str) -> None:

@@ -26,10 +26,10 @@ retention 留存率                active customers in period k / cohort size
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import numpy as np
 import pandas as pd
+
+from ecomlab.validation import require_columns
 
 #: Order statuses that count as a placed order for GMV (cancelled never shipped).
 PLACED_STATUSES = ("completed", "refunded")
@@ -38,16 +38,6 @@ PLACED_STATUSES = ("completed", "refunded")
 VALID_STATUSES = ("completed",)
 
 Number = float | int | np.ndarray | pd.Series
-
-
-def _require_columns(df: pd.DataFrame, columns: Iterable[str], arg: str = "df") -> None:
-    if not isinstance(df, pd.DataFrame):
-        raise ValueError(f"{arg} must be a pandas DataFrame, got {type(df).__name__}")
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise ValueError(
-            f"{arg} is missing column(s) {missing}; it has {list(df.columns)}"
-        )
 
 
 def _ratio(num: Number, den: Number, name: str) -> Number:
@@ -72,7 +62,7 @@ def placed_orders(orders: pd.DataFrame) -> pd.DataFrame:
     >>> len(placed_orders(df))
     2
     """
-    _require_columns(orders, ["status"], "orders")
+    require_columns(orders, ["status"], "orders")
     return orders[orders["status"].isin(PLACED_STATUSES)]
 
 
@@ -86,7 +76,7 @@ def valid_orders(orders: pd.DataFrame) -> pd.DataFrame:
     >>> len(valid_orders(df))
     1
     """
-    _require_columns(orders, ["status"], "orders")
+    require_columns(orders, ["status"], "orders")
     return orders[orders["status"].isin(VALID_STATUSES)]
 
 
@@ -97,7 +87,7 @@ def gmv(orders: pd.DataFrame, amount: str = "paid_amount") -> float:
     >>> gmv(df)
     100.0
     """
-    _require_columns(orders, ["status", amount], "orders")
+    require_columns(orders, ["status", amount], "orders")
     if not pd.api.types.is_numeric_dtype(orders[amount]):
         raise ValueError(f"orders[{amount!r}] must be numeric, got {orders[amount].dtype}")
     return float(placed_orders(orders)[amount].sum())
@@ -222,7 +212,7 @@ def repurchase_rate(
     >>> repurchase_rate(df)
     0.5
     """
-    _require_columns(orders, [customer, ts], "orders")
+    require_columns(orders, [customer, ts], "orders")
     o = _window(orders, ts, start, end)
     counts = _order_counts(o, customer)
     if len(counts) == 0:
@@ -247,7 +237,7 @@ def return_purchase_rate(
     >>> return_purchase_rate(df, ("2025-01-01", "2025-02-01"), ("2025-02-01", "2025-03-01"))
     0.5
     """
-    _require_columns(orders, [customer, ts], "orders")
+    require_columns(orders, [customer, ts], "orders")
     b1 = pd.Index(_window(orders, ts, *period1)[customer].unique())
     b2 = pd.Index(_window(orders, ts, *period2)[customer].unique())
     if len(b1) == 0:

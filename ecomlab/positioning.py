@@ -16,8 +16,8 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import silhouette_score
 from sklearn.preprocessing import StandardScaler
 
-from ecomlab.metrics import _require_columns
 from ecomlab.schema import LIKERT_ITEMS
+from ecomlab.validation import require_columns
 
 
 class Personas(NamedTuple):
@@ -48,7 +48,7 @@ def persona_clusters(survey: pd.DataFrame, k: int = 4, *, items: Sequence[str] =
     3000
     """
     items = list(items)
-    _require_columns(survey, items, "survey")
+    require_columns(survey, items, "survey")
     if not isinstance(k, (int, np.integer)) or k < 2:
         raise ValueError(f"k must be an integer >= 2, got {k!r}")
     if len(survey) < k:

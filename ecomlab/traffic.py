@@ -21,6 +21,7 @@ import pandas as pd
 from scipy import stats
 
 from ecomlab.schema import EVENT_TYPES
+from ecomlab.validation import require_columns
 
 __all__ = [
     "clean_events",
@@ -43,11 +44,7 @@ _INT_MAX = np.iinfo(np.int64).max
 
 
 def _require(df, columns, arg="events") -> None:
-    if not isinstance(df, pd.DataFrame):
-        raise ValueError(f"{arg} must be a pandas DataFrame, got {type(df).__name__}")
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise ValueError(f"{arg} is missing column(s) {missing}; it has {list(df.columns)}")
+    require_columns(df, columns, arg)
 
 
 def _ts_int(events: pd.DataFrame, col: str = "ts") -> np.ndarray:

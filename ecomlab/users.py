@@ -37,6 +37,7 @@ import pandas as pd
 from scipy import optimize, special, stats
 
 from ecomlab import metrics
+from ecomlab.validation import require_columns
 
 __all__ = [
     "SEGMENTS",
@@ -135,7 +136,7 @@ def _fmt(v: Any) -> str:
 
 
 def _require(df: Any, columns: Sequence[str], arg: str, *, allow_empty: bool = False) -> None:
-    metrics._require_columns(df, columns, arg)
+    require_columns(df, columns, arg)
     if not allow_empty and len(df) == 0:
         raise ValueError(f"{arg} is empty; expected at least one row")
 
@@ -2423,7 +2424,7 @@ def matching_estimate(
     if method not in ("exact", "nn"):
         raise ValueError(f"method must be 'exact' or 'nn', got {method!r}")
     cols = [outcome, treated, post, *covariates] + ([exposure] if exposure else [])
-    metrics._require_columns(panel, cols, "panel")
+    require_columns(panel, cols, "panel")
     pp = _binary(panel[post], post).astype(bool)
     df = panel[pp]
     if len(df) == 0:
