@@ -40,11 +40,19 @@ VALID_STATUSES = ("completed",)
 Number = float | int | np.ndarray | pd.Series
 
 
-def _ratio(num: Number, den: Number, name: str) -> Number:
-    """num / den with NaN where den == 0 (a rate with no denominator is undefined)."""
+def _ratio(num: Number, den: Number, name: str, *, signed_num: bool = False,
+           den_name: str = "denominator") -> Number:
+    """num / den with NaN where den == 0 (a rate with no denominator is undefined).
+
+    ``signed_num`` allows a negative numerator (profit, margin); the denominator must
+    always be >= 0. A Series input keeps its index in the result.
+    """
     num_a = np.asarray(num, dtype="float64")
     den_a = np.asarray(den, dtype="float64")
-    if np.any(den_a < 0) or np.any(num_a < 0):
+    if signed_num:
+        if np.any(den_a < 0):
+            raise ValueError(f"{name}: {den_name} must be >= 0")
+    elif np.any(den_a < 0) or np.any(num_a < 0):
         raise ValueError(f"{name}: numerator and denominator must be >= 0")
     with np.errstate(divide="ignore", invalid="ignore"):
         out = np.where(den_a > 0, num_a / np.where(den_a > 0, den_a, 1.0), np.nan)
@@ -150,15 +158,8 @@ def roi(incremental_gross_profit: Number, cost: Number) -> Number:
     >>> roi(15000.0, 10000.0)
     0.5
     """
-    num = np.asarray(incremental_gross_profit, dtype="float64") - np.asarray(cost, dtype="float64")
-    c = np.asarray(cost, dtype="float64")
-    if np.any(c < 0):
-        raise ValueError("roi: cost must be >= 0")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.where(c > 0, num / np.where(c > 0, c, 1.0), np.nan)
-    if isinstance(cost, pd.Series):
-        return pd.Series(out, index=cost.index, name="roi")
-    return float(out) if out.ndim == 0 else out
+    profit = np.asarray(incremental_gross_profit, dtype="float64") - np.asarray(cost, dtype="float64")
+    return _ratio(profit, cost, "roi", signed_num=True, den_name="cost")
 
 
 def gross_margin(revenue: Number, cogs: Number) -> Number:
@@ -167,15 +168,8 @@ def gross_margin(revenue: Number, cogs: Number) -> Number:
     >>> gross_margin(200.0, 120.0)
     0.4
     """
-    r = np.asarray(revenue, dtype="float64")
-    if np.any(r < 0):
-        raise ValueError("gross_margin: revenue must be >= 0")
-    g = r - np.asarray(cogs, dtype="float64")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.where(r > 0, g / np.where(r > 0, r, 1.0), np.nan)
-    if isinstance(revenue, pd.Series):
-        return pd.Series(out, index=revenue.index, name="gross_margin")
-    return float(out) if out.ndim == 0 else out
+    profit = np.asarray(revenue, dtype="float64") - np.asarray(cogs, dtype="float64")
+    return _ratio(profit, revenue, "gross_margin", signed_num=True, den_name="revenue")
 
 
 def retention(active: Number, cohort_size: Number) -> Number:
