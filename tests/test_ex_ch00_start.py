@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from ecomlab import datasets, metrics
-from ecomlab.exercises import ____, use_data
 from ecomlab.exercises import ch00_start as ex
+from ecomlab.exercises import use_data
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -32,17 +32,6 @@ def _incorrect(result, *fragments: str) -> None:
     assert result.status == "incorrect", str(result)
     for fragment in fragments:
         assert fragment in result.message, (fragment, result.message)
-
-
-@pytest.mark.parametrize("q", [ex.q1, ex.q2, ex.q3, ex.q4], ids=["q1", "q2", "q3", "q4"])
-def test_placeholder_is_not_attempted(q):
-    assert q.check(____).status == "not_attempted"
-
-
-@pytest.mark.parametrize("q", [ex.q1, ex.q2, ex.q3, ex.q4], ids=["q1", "q2", "q3", "q4"])
-def test_questions_have_prompt_hints_solution_and_id(q):
-    assert q.prompt and q.hints and q.solution
-    assert q.id.startswith("ch00_start.q")
 
 
 def test_q1_orders_in_2025(orders, orders_2025):

@@ -23,18 +23,6 @@ def tables():
     return events, orders
 
 
-@pytest.mark.parametrize("name", ["q1", "q2", "q3", "q4", "q5"])
-def test_placeholder_is_not_attempted(name):
-    assert getattr(ex, name).check(____).status == "not_attempted"
-
-
-def test_bank_has_at_least_four_questions_with_hints_and_solutions():
-    qs = [getattr(ex, f"q{i}") for i in range(1, 6)]
-    for q in qs:
-        assert q.id.startswith("ch05_kpi.q")
-        assert q.hints and q.prompt.strip()
-
-
 def test_q1_android_cr(tables):
     events, orders = tables
     d = kpi.daily_kpis(events, orders, by="device")
