@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 import zlib
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -187,8 +187,8 @@ def _days() -> pd.DatetimeIndex:
     return pd.date_range(START, END, freq="D")
 
 
-def _demand_shape(cfg: WorldConfig, days: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray, dict]:
-    """Daily demand multiplier (mean 1 per year), promo flag per day, and peak days."""
+def _demand_shape(cfg: WorldConfig, days: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray]:
+    """Daily demand multiplier (mean 1 per year) and the promotion flag per day."""
     doy = days.day_of_year.to_numpy()
     yearly = 1 + 0.12 * np.cos(2 * np.pi * (doy - 15) / 365.25) - 0.08 * np.cos(4 * np.pi * (doy - 200) / 365.25)
     weekly = np.asarray(cfg.weekday_shape)[days.day_of_week.to_numpy()]
@@ -214,7 +214,7 @@ def _demand_shape(cfg: WorldConfig, days: pd.DatetimeIndex) -> tuple[np.ndarray,
     years = days.year.to_numpy()
     for y in np.unique(years):
         shape[years == y] /= shape[years == y].mean()
-    return shape, on_promo, {}
+    return shape, on_promo
 
 
 def _hour_sampler(cfg: WorldConfig, rng: np.random.Generator, n: int) -> np.ndarray:
@@ -225,7 +225,7 @@ def _hour_sampler(cfg: WorldConfig, rng: np.random.Generator, n: int) -> np.ndar
 
 
 # ------------------------------------------------------------------------------------
-def _products(cfg: WorldConfig, rng: np.random.Generator) -> pd.DataFrame:
+def _products(rng: np.random.Generator) -> pd.DataFrame:
     n_per = np.array([60, 55, 45, 45, 50, 45])
     cats = np.repeat(np.arange(6), n_per)
     n = len(cats)
@@ -426,12 +426,12 @@ def generate(config: WorldConfig | None = None, scale: float = 1.0, seed: int = 
     R = _Rng(seed)
     days = _days()
     n_day = len(days)
-    shape, on_promo, _ = _demand_shape(cfg, days)
+    shape, on_promo = _demand_shape(cfg, days)
     op = _op_time(shape)
     truth: dict = {"seed": int(seed), "scale": float(scale), "window": [str(START.date()), str(END.date())]}
 
     say("catalogue and prices")
-    products = _products(cfg, R("products"))
+    products = _products(R("products"))
     prices = _daily_prices(cfg, R("prices"), products, days, on_promo)
 
     say("marketing")
@@ -545,7 +545,7 @@ def generate(config: WorldConfig | None = None, scale: float = 1.0, seed: int = 
         quantity=("quantity", "sum"), _day=("_day", "first"), _sec=("_sec", "first"))
 
     say("inventory")
-    inv, lines, stock_truth = _inventory(cfg, R("inventory"), products, lines, days, n_day)
+    inv, lines, stock_truth = _inventory(R("inventory"), products, lines, days, n_day)
     truth["stockouts"] = stock_truth
 
     lines["unit_price"] = prices[lines["_day"].to_numpy(), lines["_sku"].to_numpy()]
@@ -619,8 +619,7 @@ def generate(config: WorldConfig | None = None, scale: float = 1.0, seed: int = 
         "order_value_multiplier": cfg.persona_order_value_mult,
     }
     joined = join_day >= 0
-    truth["fan_group_effect"] = _fan_truth(cfg, joined, lines, orders, products, o_cust, o_post_join,
-                                           o_cf, status, days, n_cust)
+    truth["fan_group_effect"] = _fan_truth(cfg, joined, lines, orders, products, o_cust, o_cf, status)
     truth["membership"] = {"effect_on_purchase_rate": cfg.membership_effect,
                            "members": int(member.sum()),
                            "note": "members are selected on a higher purchase rate; joining changes nothing"}
@@ -653,7 +652,7 @@ def generate(config: WorldConfig | None = None, scale: float = 1.0, seed: int = 
     say("keywords, market, search trends, survey")
     keywords, kw_truth = _keywords(cfg, R("keywords"), scale)
     truth["ctr_by_rank"] = kw_truth
-    market, search_trends, mk_truth = _market(cfg, R("market"), days)
+    market, search_trends, mk_truth = _market(cfg, R("market"))
     truth["market"] = mk_truth
     survey = _survey(cfg, R("survey"), persona, customers, scale)
     truth["personas"]["survey_respondents"] = int(len(survey))
@@ -684,11 +683,11 @@ def generate(config: WorldConfig | None = None, scale: float = 1.0, seed: int = 
 
 
 # ------------------------------------------------------------------------------------
-def _ids(prefix: str, nums, width: int, first: int | None = None) -> pd.Series:
+def _ids(prefix: str, nums, width: int) -> pd.Series:
     """Fixed-width ids ``prefix + zero-padded number`` as Arrow-backed strings.
 
-    ``_ids("C", 1, 7, first=...)`` is not supported; pass the numbers. Built by writing
-    the digits straight into an Arrow buffer (a loop over digit positions, not rows).
+    Built by writing the digits straight into an Arrow buffer (a loop over digit
+    positions, not rows).
     """
     import pyarrow as pa
 
@@ -852,7 +851,7 @@ def _choose_skus(cfg, rng, products, prices, days, l_day, l_persona):
     return np.minimum(pos - inv * n_sku, n_sku - 1)
 
 
-def _inventory(cfg, rng, products, lines, days, n_day):
+def _inventory(rng, products, lines, days, n_day):
     """Reorder-point policy for the top-20 SKUs; stockouts lose or substitute lines."""
     n_sku = len(products)
     units = np.bincount(lines["_sku"], weights=lines["quantity"], minlength=n_sku)
@@ -983,7 +982,7 @@ def _realised_returns(order_items, returns, products):
     return (rc.groupby("category", observed=True).size() / cat.groupby("category", observed=True).size()).to_dict()
 
 
-def _fan_truth(cfg, joined, lines, orders, products, o_cust, o_post_join, o_cf, status, days, n_cust):
+def _fan_truth(cfg, joined, lines, orders, products, o_cust, o_cf, status):
     """Effect of the fan-group programme on its members' H2-2025 orders (ATT)."""
     h2 = orders["order_ts"].to_numpy() >= np.datetime64(cfg.fan_group_start)
     valid = status == 0
@@ -1164,7 +1163,7 @@ def _events(cfg, rng, orders, order_items, customers, products, scale, day_shape
     sess_src = np.concatenate([b_src, nn_src]).astype(np.int8)
     # missing device (whole sessions, tracker failure)
     sess_dev[rng.random(n_sess_all) < cfg.missing_device_rate] = -1
-    true_funnel = _true_funnel(None, cfg, cr, dev_names, src_names, n_b, n_nb, failed_count)
+    true_funnel = _true_funnel(cfg, cr, dev_names, src_names, n_b, n_nb, failed_count)
 
     # blemishes: junk copies outside the month (a tracker with a wrong clock), duplicates
     n_out = int(round(cfg.out_of_window_events * scale))
@@ -1205,7 +1204,7 @@ def _events(cfg, rng, orders, order_items, customers, products, scale, day_shape
     return out, sess_info, true_funnel
 
 
-def _true_funnel(e, cfg, cr, dev_names, src_names, n_b, n_nb, failed_count):
+def _true_funnel(cfg, cr, dev_names, src_names, n_b, n_nb, failed_count):
     return {
         "unit": "session",
         "planted_session_cr": {d: {s: round(float(cr[i, j]), 5) for j, s in enumerate(src_names)}
@@ -1420,7 +1419,7 @@ def _keywords(cfg, rng, scale):
     return df, {"form": "ctr = ctr_rank1 * rank ** -decay_exponent (clicks / impressions)", **kp}
 
 
-def _market(cfg, rng, days):
+def _market(cfg, rng):
     months = pd.date_range(START, END, freq="MS")
     nm = len(months)
     size0 = {"storage": 42e6, "kitchen": 68e6, "bedding": 75e6, "bath": 30e6, "decor": 40e6, "cleaning": 25e6}
@@ -1586,8 +1585,3 @@ def _json_default(o):
     if isinstance(o, (pd.Timestamp,)):
         return str(o.date())
     raise TypeError(type(o))
-
-
-def config_dict(config: WorldConfig | None = None) -> dict:
-    """The planted parameters as a plain dict (for reports)."""
-    return asdict(config or WorldConfig())
