@@ -150,7 +150,7 @@ _t(
     "customers",
     "one row per customer (a visitor who has ordered at least once)",
     "Every Nestwell buyer, with how and when they were acquired.",
-    ["00", "04-1", "04-2", "04-3", "06"],
+    ["00", "04-1", "04-2", "04-3", "05-1", "06"],
     [
         _c("customer_id", "string", "customer id (C + 7 digits)"),
         _c("visitor_id", "string", "the customer's visitor id in the behaviour log and experiments"),
@@ -167,7 +167,7 @@ _t(
     "products",
     "one row per SKU",
     "The catalogue: six home-goods categories with list price, unit cost and supply.",
-    ["00", "02", "04-2", "06"],
+    ["00", "02", "04-2", "04-3", "05-1", "06"],
     [
         _c("sku_id", "string", "SKU id (SKU + 4 digits)"),
         _c("name", "string", "product name (English)"),
@@ -205,7 +205,7 @@ _t(
     "order_items",
     "one row per order line",
     "What each order contained, at the price paid.",
-    ["02", "04-2", "05-1", "06"],
+    ["00", "02", "04-2", "04-3", "05-1", "06"],
     [
         _c("order_id", "string", "order"),
         _c("sku_id", "string", "SKU"),
@@ -218,7 +218,7 @@ _t(
     "returns",
     "one row per returned order line",
     "Returned lines with reason and refund.",
-    ["02", "06"],
+    ["00", "02", "04-1", "06"],
     [
         _c("order_id", "string", "order"),
         _c("sku_id", "string", "SKU returned"),
@@ -231,7 +231,7 @@ _t(
     "daily_prices",
     "one row per SKU per day",
     "Shelf price each day; weekly exogenous price tests on a subset of SKUs identify elasticity.",
-    ["02"],
+    ["00", "02"],
     [
         _c("sku_id", "string", "SKU"),
         _c("date", "date", "day", "date"),
@@ -243,7 +243,7 @@ _t(
     "inventory",
     "one row per top SKU per day",
     "Stock position of the 20 best-selling SKUs under a reorder-point policy.",
-    ["02"],
+    ["00", "02"],
     [
         _c("sku_id", "string", "SKU"),
         _c("date", "date", "day", "date"),
@@ -275,7 +275,7 @@ _t(
     "page_clicks",
     "one row per click on a product detail page (PDP)",
     "Click coordinates on the mobile PDP (viewport 375 x 812 pt) for two page versions.",
-    ["05-3"],
+    ["00", "05-3"],
     [
         _c("session_id", "string", "session"),
         _c("page_version", "category", "A = current PDP, B = redesign with the buy button higher", categories=("A", "B")),
@@ -288,7 +288,7 @@ _t(
     "marketing_daily",
     "one row per channel per day",
     "Spend and platform-reported results of each marketing channel.",
-    ["03", "04-2", "06"],
+    ["00", "03", "04-2", "06"],
     [
         _c("channel", "category", "marketing channel", categories=CHANNELS),
         _c("date", "date", "day", "date"),
@@ -303,7 +303,7 @@ _t(
     "keywords",
     "one row per search keyword",
     "Marketplace search keywords for Nestwell's categories, last 30 days.",
-    ["03"],
+    ["00", "03"],
     [
         _c("keyword", "string", "keyword (English gloss)"),
         _c("keyword_zh", "string", "keyword as searched (Chinese)"),
@@ -321,7 +321,7 @@ _t(
     "market",
     "one row per category x brand x month",
     "Third-party marketplace panel estimates (like 生意参谋 market data) of category sales by brand.",
-    ["01"],
+    ["00", "01"],
     [
         _c("category", "category", "category", categories=CATEGORIES),
         _c("brand", "category", "brand (Nestwell and five fictional competitors)", categories=BRANDS),
@@ -335,7 +335,7 @@ _t(
     "search_trends",
     "one row per category x week",
     "Marketplace search index by category (rising and falling demand).",
-    ["01"],
+    ["00", "01"],
     [
         _c("category", "category", "category", categories=CATEGORIES),
         _c("week", "date", "Monday of the week", "date"),
@@ -346,7 +346,7 @@ _t(
     "survey",
     "one row per respondent",
     "Brand survey (2025-03) of customers and non-customers: attitudes on 1-5 Likert items, demographics, spend.",
-    ["01"],
+    ["00", "01"],
     [
         _c("respondent_id", "string", "respondent"),
         _c("customer_id", "string", "customer id when the respondent is a Nestwell customer", nullable=True),
@@ -362,7 +362,7 @@ _t(
     "experiments",
     "one row per visitor per experiment",
     "Three randomised online experiments: assignment, pre-period behaviour and outcome.",
-    ["05-2"],
+    ["00", "05-2"],
     [
         _c("experiment_id", "category", "experiment", categories=EXPERIMENTS),
         _c("visitor_id", "string", "visitor (randomisation unit)"),
@@ -378,7 +378,7 @@ _t(
     "coupon_campaign",
     "one row per customer in the campaign",
     "A randomised coupon campaign (sent 2025-09-01): half of eligible customers got a coupon.",
-    ["04-3", "06"],
+    ["00", "04-3", "06"],
     [
         _c("customer_id", "string", "customer"),
         _c("campaign_id", "string", "campaign"),

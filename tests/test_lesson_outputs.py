@@ -27,3 +27,17 @@ def test_lesson_stores_figures_and_no_warnings(path):
         assert not (o.get("output_type") == "stream" and o.get("name") == "stderr"), "".join(o.get("text", []))[:200]
         text = "".join(o.get("text", [])) + "".join(o.get("data", {}).get("text/plain", []))
         assert "Warning" not in text, text[:200]
+
+
+def test_data_card_lists_the_lessons_that_load_each_table():
+    """schema.TABLES[...].lessons (rendered into the data card) names every lesson loading it."""
+    import re
+
+    from ecomlab import schema
+
+    for path in LESSONS:
+        lid = nbrun.lesson_id(path)
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        src = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+        for table in set(re.findall(r'(?:load|data)\("(\w+)"', src)):
+            assert lid in schema.table(table).lessons, f"{table} is loaded by {lid}; add it to schema.py"
