@@ -68,9 +68,8 @@ class Term:
 
 
 _START = "00_start_here"
-_PRICING = "02_product/02_pricing"
-_CHANNELS = "03_traffic/01_channels"
-_FUNNEL = "03_traffic/03_funnel"
+# Terms sit in the lesson that teaches them today; chapter 03 (channels, funnels) and
+# chapter 02 (pricing) can take theirs over when those lessons are written.
 _RFM = "04_private_domain/01_rfm"
 _COHORTS = "04_private_domain/02_cohorts_ltv"
 _MEMBERS = "04_private_domain/03_membership_coupons"
@@ -108,41 +107,41 @@ TERMS: tuple[Term, ...] = (
          "public-domain traffic bought or won on a marketplace (公域).", None, _START),
     Term("gross margin", "毛利率",
          "The share of revenue left after the cost of the goods sold.",
-         "gross margin = (revenue − cost of goods) / revenue", _PRICING),
+         "gross margin = (revenue − cost of goods) / revenue", _COHORTS),
     # --- channels ---------------------------------------------------------------------
     Term("CAC", "获客成本",
          "Customer acquisition cost: marketing spend per new customer acquired.",
-         "CAC = spend / new customers", _CHANNELS),
+         "CAC = spend / new customers", _COHORTS),
     Term("ROAS", "广告支出回报率",
          "Return on ad spend: revenue per unit of ad spend. Platform-reported ROAS credits "
          "attributed revenue and overstates the incremental ROAS that would be lost without "
-         "the ads.", "ROAS = revenue / ad spend", _CHANNELS),
+         "the ads.", "ROAS = revenue / ad spend", _MEMBERS),
     Term("ROI", "投资回报率",
          "Return on investment: profit gained per unit of cost, measured on incremental "
          "gross profit (not revenue).",
-         "ROI = (incremental gross profit − cost) / cost", _CHANNELS),
+         "ROI = (incremental gross profit − cost) / cost", _MEMBERS),
     Term("input-output ratio", "投产比",
          "投入产出比, literally output per input. In Chinese e-commerce 投产比 usually "
          "means ROAS (revenue / ad spend), not profit ROI: always say which one a "
          "figure is.",
-         "投产比 = revenue / spend (= ROAS)", _CHANNELS),
+         "投产比 = revenue / spend (= ROAS)", _MEMBERS),
     # --- funnel -----------------------------------------------------------------------
     Term("funnel", "漏斗",
          "The ordered steps from visit to purchase (pv → fav/cart → buy) with the share of "
          "users reaching each step.",
-         "step rate_k = users at step k / users at step k−1", _FUNNEL),
+         "step rate_k = users at step k / users at step k−1", _BEHAVIOUR),
     Term("strict funnel", "严格漏斗",
          "A funnel counting a user at a step only if they completed every earlier step, in "
-         "order, within the window; rates can only fall step by step.", None, _FUNNEL),
+         "order, within the window; rates can only fall step by step.", None, _BEHAVIOUR),
     Term("loose funnel", "宽松漏斗",
          "A funnel counting every user who reached a step, whether or not they passed the "
-         "earlier ones; simpler, but a step can exceed the one before.", None, _FUNNEL),
+         "earlier ones; simpler, but a step can exceed the one before.", None, _BEHAVIOUR),
     Term("cart abandonment", "弃购",
          "Adding to cart without buying within the session or window.",
-         "cart abandonment rate = 1 − carts that reach purchase / carts", _FUNNEL),
+         "cart abandonment rate = 1 − carts that reach purchase / carts", _BEHAVIOUR),
     Term("session", "会话",
          "One visit: a visitor's consecutive events with no gap longer than a timeout "
-         "(30 minutes by convention).", None, _FUNNEL),
+         "(30 minutes by convention).", None, _BEHAVIOUR),
     # --- RFM --------------------------------------------------------------------------
     Term("RFM", "RFM模型",
          "Segmenting customers by Recency (days since last order), Frequency (number of "
