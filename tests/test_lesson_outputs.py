@@ -41,3 +41,18 @@ def test_data_card_lists_the_lessons_that_load_each_table():
         src = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
         for table in set(re.findall(r'(?:load|data)\("(\w+)"', src)):
             assert lid in schema.table(table).lessons, f"{table} is loaded by {lid}; add it to schema.py"
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=[str(p.parent.name + "/" + p.stem) for p in LESSONS])
+def test_papermill_sees_the_parameters(path):
+    """Analysts run `papermill LESSON out.ipynb -p data_dir DIR`: papermill must recognise the
+    parameters (its parser skips a line whose comment holds '=')."""
+    import papermill as pm
+
+    params = pm.inspect_notebook(str(path))
+    assert "data_dir" in params
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    cell = next(c for c in nb["cells"] if "parameters" in c["metadata"].get("tags", []))
+    assigned = [ln.split("=")[0].strip() for ln in "".join(cell["source"]).splitlines()
+                if "=" in ln.split("#")[0]]
+    assert set(assigned) <= set(params), set(assigned) - set(params)
