@@ -17,7 +17,8 @@ finding, e.g. "Repeat buyers are 18% of customers but 47% of revenue") and axis
 labels with units, and return the :class:`~matplotlib.axes.Axes` they drew on:
 
 - :func:`funnel` — stage counts as horizontal bars with step and overall conversion.
-- :func:`cohort_heatmap` — cohort × period matrix (retention, revenue per customer).
+- :func:`heatmap` — an annotated matrix (cross-tabs, transition matrices);
+  :func:`cohort_heatmap` — cohort × period matrix (retention, revenue per customer).
 - :func:`pareto` — sorted bars, cumulative-share line and the 80% reference.
 - :func:`response_curve` — spend vs response points with an optional fitted curve.
 - :func:`kpi_tree` — a KPI decomposition (GMV = UV × CR × AOV) as a box tree.
@@ -47,6 +48,7 @@ __all__ = [
     "PALETTE",
     "cohort_heatmap",
     "funnel",
+    "heatmap",
     "kpi_tree",
     "page_heatmap",
     "pareto",
@@ -96,6 +98,75 @@ def register_cjk_font() -> str:
     return CJK_FAMILY
 
 
+#: seaborn's ``whitegrid`` style (``seaborn.axes_style("whitegrid")``, seaborn 0.13), kept
+#: here so the theme does not import seaborn (and SciPy with it, ~1 s) in every lesson.
+#: ``tests/test_plots.py`` checks it still equals seaborn's.
+_WHITEGRID: dict[str, Any] = {
+    "figure.facecolor": "white",
+    "axes.facecolor": "white",
+    "axes.edgecolor": ".8",
+    "axes.grid": True,
+    "axes.axisbelow": True,
+    "axes.labelcolor": ".15",
+    "axes.spines.left": True,
+    "axes.spines.bottom": True,
+    "axes.spines.right": True,
+    "axes.spines.top": True,
+    "grid.color": ".8",
+    "grid.linestyle": "-",
+    "text.color": ".15",
+    "xtick.color": ".15",
+    "ytick.color": ".15",
+    "xtick.direction": "out",
+    "ytick.direction": "out",
+    "xtick.top": False,
+    "ytick.right": False,
+    "xtick.bottom": False,
+    "ytick.left": False,
+    "lines.solid_capstyle": "round",
+    "patch.edgecolor": "w",
+    "patch.force_edgecolor": True,
+}
+
+#: seaborn's ``notebook`` context (``seaborn.plotting_context("notebook")``) and its
+#: scale per context; font sizes are also multiplied by ``font_scale``.
+_NOTEBOOK_CONTEXT: dict[str, float] = {
+    "axes.linewidth": 1.25,
+    "grid.linewidth": 1.0,
+    "lines.linewidth": 1.5,
+    "lines.markersize": 6.0,
+    "patch.linewidth": 1.0,
+    "xtick.major.width": 1.25,
+    "ytick.major.width": 1.25,
+    "xtick.minor.width": 1.0,
+    "ytick.minor.width": 1.0,
+    "xtick.major.size": 6.0,
+    "ytick.major.size": 6.0,
+    "xtick.minor.size": 4.0,
+    "ytick.minor.size": 4.0,
+    "font.size": 12.0,
+    "axes.labelsize": 12.0,
+    "axes.titlesize": 12.0,
+    "xtick.labelsize": 11.0,
+    "ytick.labelsize": 11.0,
+    "legend.fontsize": 11.0,
+    "legend.title_fontsize": 12.0,
+}
+_CONTEXT_SCALE = {"paper": 0.8, "notebook": 1.0, "talk": 1.5, "poster": 2.0}
+_FONT_KEYS = frozenset(
+    {"font.size", "axes.labelsize", "axes.titlesize", "xtick.labelsize", "ytick.labelsize",
+     "legend.fontsize", "legend.title_fontsize"}
+)
+
+
+def _context_rc(context: str, font_scale: float) -> dict[str, float]:
+    """seaborn's ``plotting_context(context, font_scale)``: notebook sizes × the scale."""
+    scale = _CONTEXT_SCALE[context]
+    return {
+        k: v * scale * (font_scale if k in _FONT_KEYS else 1.0) for k, v in _NOTEBOOK_CONTEXT.items()
+    }
+
+
 def set_theme(
     *,
     context: Literal["paper", "notebook", "talk", "poster"] = "notebook",
@@ -104,21 +175,19 @@ def set_theme(
 ) -> None:
     """Apply the course theme and make Chinese text render (one call per lesson).
 
-    Seaborn ``whitegrid`` with the course ``palette``, no top/right spines, left-aligned
-    titles, 8×4.5 in figures, and ``font.family = ["sans-serif", "EcomLab Sans SC"]``
-    with ``font.sans-serif = ["DejaVu Sans", "EcomLab Sans SC", ...]``: matplotlib
-    (≥ 3.6) takes each glyph from the first font in that list that has it.
+    Seaborn's ``whitegrid`` style and ``context`` sizes (applied from rc values, so
+    seaborn is not imported), with the course ``palette``, no top/right spines,
+    left-aligned titles, 8×4.5 in figures, and ``font.family = ["sans-serif",
+    "EcomLab Sans SC"]`` with ``font.sans-serif = ["DejaVu Sans", "EcomLab Sans SC"]``:
+    matplotlib (≥ 3.6) takes each glyph from the first font in that list that has it.
 
     >>> set_theme()
     >>> import matplotlib as mpl
     >>> mpl.rcParams["font.family"]
     ['sans-serif', 'EcomLab Sans SC']
     """
-    import seaborn as sns
-
-    valid_contexts = ("paper", "notebook", "talk", "poster")
-    if context not in valid_contexts:
-        raise ValueError(f"context must be one of {valid_contexts}, got {context!r}")
+    if context not in _CONTEXT_SCALE:
+        raise ValueError(f"context must be one of {tuple(_CONTEXT_SCALE)}, got {context!r}")
     if not isinstance(font_scale, (int, float)) or isinstance(font_scale, bool) or not (
         0 < font_scale <= 5
     ):
@@ -131,10 +200,11 @@ def set_theme(
         raise ValueError(f"palette holds values that are not colours: {bad}")
 
     family = register_cjk_font()
-    sans = [LATIN_FAMILY, family] + [
-        f for f in mpl.rcParamsDefault["font.sans-serif"] if f not in (LATIN_FAMILY, family)
-    ]
-    sns.set_theme(context=context, style="whitegrid", palette=palette, font_scale=font_scale)
+    # Both faces ship with the course, so no other fallback is ever reached; a short
+    # list also keeps matplotlib's per-text font lookup cheap (~10% of drawing time).
+    sans = [LATIN_FAMILY, family]
+    mpl.rcParams.update(_WHITEGRID)
+    mpl.rcParams.update(_context_rc(context, font_scale))
     mpl.rcParams.update(
         {
             "font.family": ["sans-serif", family],
@@ -279,12 +349,38 @@ def cohort_heatmap(
 
     ``matrix.loc[c, k]`` is the value for cohort ``c`` ``k`` periods after its start,
     e.g. retention = active customers of cohort c in period k / cohort size; cells not
-    yet observed are NaN and left blank. ``fmt`` formats the annotations and colour
-    bar: ``"percent"`` (fractions shown as 0–100%), ``"number"`` or a callable.
-    ``annotate`` defaults to True for matrices up to 24 × 24.
+    yet observed are NaN and left blank. :func:`heatmap` with cohort axis labels.
     """
-    import seaborn as sns
+    return heatmap(matrix, ax, title=title, fmt=fmt, xlabel=xlabel, ylabel=ylabel,
+                   cmap=cmap, annotate=annotate)
 
+
+def heatmap(
+    matrix: pd.DataFrame,
+    ax: Axes | None = None,
+    *,
+    title: str,
+    xlabel: str,
+    ylabel: str,
+    fmt: Literal["percent", "number"] | Callable[[float], str] = "percent",
+    cmap: str = "Blues",
+    annotate: bool | None = None,
+    colorbar: bool = True,
+) -> Axes:
+    """Annotated heatmap of a numeric matrix: rows top to bottom, columns left to right.
+
+    For cohort matrices, transition matrices (row shares) and cross-tabs. NaN cells are
+    left blank. ``fmt`` formats the annotations and colour bar: ``"percent"``
+    (fractions shown as 0–100%), ``"number"`` or a callable. ``annotate`` defaults to
+    True for matrices up to 24 × 24; ``colorbar=False`` drops the colour bar (when
+    every cell is annotated it adds little). Drawn with
+    :meth:`~matplotlib.axes.Axes.pcolormesh` (like ``seaborn.heatmap``, without
+    importing seaborn and SciPy, which costs a lesson ~1 s).
+
+    >>> m = pd.DataFrame([[1.0, 0.4], [1.0, np.nan]], index=["2025-01", "2025-02"])
+    >>> heatmap(m, title="Retention", xlabel="month", ylabel="cohort").get_title()
+    'Retention'
+    """
     if not isinstance(matrix, pd.DataFrame):
         raise ValueError(f"matrix must be a pandas DataFrame, got {type(matrix).__name__}")
     if matrix.empty:
@@ -312,16 +408,30 @@ def cohort_heatmap(
         _check_str(v, n)
     if annotate is None:
         annotate = max(values.shape) <= 24
+    if not isinstance(annotate, bool) or not isinstance(colorbar, bool):
+        raise ValueError(f"annotate and colorbar must be True or False, got {annotate!r}, {colorbar!r}")
     ax = _get_ax(ax)
     frame = pd.DataFrame(values, index=_labels(matrix.index), columns=_labels(matrix.columns))
-    annot: Any = False
-    if annotate:
-        annot = frame.map(lambda v: "" if pd.isna(v) else formatter(float(v)))
-    sns.heatmap(
-        frame, ax=ax, cmap=cmap, annot=annot, fmt="", linewidths=0.5, linecolor="white",
-        cbar_kws={"format": FuncFormatter(lambda v, _pos: formatter(v))},
-        annot_kws={"fontsize": "x-small"},
-    )
+    masked = np.ma.masked_invalid(frame.to_numpy())
+    mesh = ax.pcolormesh(masked, cmap=cmap, edgecolors="white", linewidth=0.5)
+    ax.set_xlim(0, values.shape[1])
+    ax.set_ylim(values.shape[0], 0)  # first cohort on top
+    ax.set_xticks(np.arange(values.shape[1]) + 0.5, frame.columns)
+    ax.set_yticks(np.arange(values.shape[0]) + 0.5, frame.index)
+    ax.tick_params(length=0)
+    for side in ("top", "right", "bottom", "left"):
+        ax.spines[side].set_visible(False)
+    if colorbar:
+        ax.figure.colorbar(mesh, ax=ax, format=FuncFormatter(lambda v, _pos: formatter(v)),
+                           fraction=0.05, pad=0.02).outline.set_visible(False)
+    if annotate:  # one label per cell (≤ 24 × 24), dark or light by the cell's luminance
+        rows, cols = np.nonzero(~masked.mask)
+        rgba = mesh.cmap(mesh.norm(masked[rows, cols].filled(np.nan)))
+        luminance = rgba[:, :3] @ np.array([0.2126, 0.7152, 0.0722])
+        for r, c, lum in zip(rows, cols, luminance, strict=True):
+            ax.text(c + 0.5, r + 0.5, formatter(float(values[r, c])), ha="center", va="center",
+                    fontsize="x-small", color=".15" if lum > 0.408 else "white",
+                    in_layout=False)
     ax.set_title(title)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
+import subprocess
+import sys
 import warnings
 
 os.environ.setdefault("MPLBACKEND", "Agg")
@@ -12,6 +14,7 @@ import matplotlib  # noqa: E402
 
 matplotlib.use("Agg")
 
+import matplotlib as mpl  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
@@ -95,6 +98,28 @@ def test_rc_params_after_set_theme():
     assert rc["axes.spines.top"] is False
 
 
+@pytest.mark.parametrize("context", ["paper", "notebook", "talk", "poster"])
+@pytest.mark.parametrize("font_scale", [1.0, 1.3])
+def test_theme_rc_equals_seaborn_whitegrid(context, font_scale):
+    """set_theme applies seaborn's whitegrid/context rc without importing seaborn."""
+    sns = pytest.importorskip("seaborn")
+    overridden = ("font.family", "font.sans-serif", "image.cmap")  # set_theme sets its own
+    assert plots._WHITEGRID == {
+        k: v for k, v in sns.axes_style("whitegrid").items() if k not in overridden
+    }
+    expected = dict(sns.plotting_context(context, font_scale=font_scale))
+    got = plots._context_rc(context, font_scale)
+    assert got.keys() == expected.keys()
+    for k, v in expected.items():
+        assert got[k] == pytest.approx(v), k
+
+
+def test_set_theme_does_not_import_seaborn():
+    code = "import sys; from ecomlab import plots; plots.set_theme(); print('seaborn' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
 def test_set_theme_is_idempotent_and_validates():
     before = sum(f.name == CJK_FAMILY for f in font_manager.fontManager.ttflist)
     plots.set_theme()
@@ -173,6 +198,24 @@ def test_cohort_heatmap(tmp_path):
     fig, ax3 = plt.subplots()
     plots.cohort_heatmap(_cohorts(), ax=ax3, fmt=lambda v: f"{v:.2f}")
     assert "0.30" in {t.get_text() for t in ax3.texts}
+
+
+def test_heatmap_layout_contrast_and_options(tmp_path):
+    m = pd.DataFrame([[0.0, 1.0], [0.5, np.nan]], index=["a", "b"], columns=["x", "y"])
+    ax = plots.heatmap(m, title="t", xlabel="next", ylabel="current", colorbar=False)
+    cells = {t.get_text(): t for t in ax.texts}
+    assert set(cells) == {"0%", "100%", "50%"}  # the NaN cell is blank
+    assert cells["0%"].get_position() == (0.5, 0.5)  # first row on top, first column left
+    assert cells["100%"].get_position() == (1.5, 0.5)
+    assert mpl.colors.to_rgb(cells["100%"].get_color()) == (1.0, 1.0, 1.0)  # light on dark
+    assert mpl.colors.to_rgb(cells["0%"].get_color()) != (1.0, 1.0, 1.0)
+    assert ax.get_ylim() == (2.0, 0.0)
+    assert len(ax.figure.axes) == 1  # no colour bar
+    ax2 = plots.heatmap(m, title="t", xlabel="x", ylabel="y", annotate=False)
+    assert len(ax2.texts) == 0 and len(ax2.figure.axes) == 2
+    _draw_strict(ax2.figure, tmp_path, "heatmap")
+    with pytest.raises(ValueError, match="annotate and colorbar"):
+        plots.heatmap(m, title="t", xlabel="x", ylabel="y", colorbar="yes")
 
 
 @pytest.mark.parametrize(

@@ -18,9 +18,8 @@ from ecomlab.exercises import (
     Question,
     SetAnswer,
     data,
+    derived,
 )
-
-_CLEAN: list[tuple[pd.DataFrame, pd.DataFrame]] = []  # (raw table, cleaned log)
 
 
 def _events() -> pd.DataFrame:
@@ -28,11 +27,8 @@ def _events() -> pd.DataFrame:
 
 
 def _clean() -> pd.DataFrame:
-    """The cleaned log, cached for the current raw table (re-cleaned after use_data)."""
-    raw = _events()
-    if not _CLEAN or _CLEAN[0][0] is not raw:
-        _CLEAN[:] = [(raw, traffic.clean_events(raw)[0])]
-    return _CLEAN[0][1]
+    """The cleaned log, computed once per data choice (``use_data`` clears it)."""
+    return derived(("ch05_behaviour", "clean"), lambda: traffic.clean_events(_events())[0])
 
 
 def buy_now_line_share(events: pd.DataFrame) -> float:
