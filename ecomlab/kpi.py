@@ -31,7 +31,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from ecomlab import metrics
+from ecomlab import keys, metrics
 from ecomlab.validation import require_columns as _require
 
 __all__ = [
@@ -128,8 +128,14 @@ def _codes(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
     """Integer codes (missing -> -1) and the uniques, fast for categoricals."""
     if isinstance(values.dtype, pd.CategoricalDtype):
         return values.cat.codes.to_numpy(np.int64), pd.Index(values.cat.categories)
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    return codes.astype(np.int64), pd.Index(uniques)
+    return keys.factorize(values, sort=True)
+
+
+def _id_codes(values: pd.Series) -> np.ndarray:
+    """Integer codes of an id column (missing -> -1), without building the labels."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return values.cat.codes.to_numpy(np.int64)
+    return keys.codes(values, sort=True)[0]
 
 
 def _segment_codes(ev: pd.Series, od: pd.Series) -> tuple[np.ndarray, np.ndarray, pd.Index]:
@@ -238,8 +244,8 @@ def _kpi_core(
     o_g = o_t * n_seg + o_seg[o_keep]
     n_g = n_t * n_seg
 
-    v_codes, _ = _codes(events["visitor_id"])
-    c_codes, _ = _codes(placed["customer_id"])
+    v_codes = _id_codes(events["visitor_id"])
+    c_codes = _id_codes(placed["customer_id"])
     uv = _distinct_per_group(e_g, v_codes[e_keep], n_g)
     buyers = _distinct_per_group(o_g, c_codes[o_keep], n_g)
     n_ord = np.bincount(o_g, minlength=n_g)
@@ -636,7 +642,7 @@ def allocate_paid_amount(orders: pd.DataFrame, order_items: pd.DataFrame) -> pd.
             raise ValueError(f"order_items[{col!r}] must be >= 0")
     if not pd.api.types.is_numeric_dtype(orders["paid_amount"]):
         raise ValueError(f"orders['paid_amount'] must be numeric, got {orders['paid_amount'].dtype}")
-    if orders["order_id"].duplicated().any():
+    if not keys.is_unique(orders["order_id"]):
         raise ValueError("orders['order_id'] has duplicates; one row per order expected")
     placed = metrics.placed_orders(orders)[["order_id", "customer_id", "order_ts", "paid_amount"]]
     # hash lookup (Series.isin with many Arrow-string values is slow); ids are unique

@@ -18,8 +18,8 @@ from typing import Literal, NamedTuple
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from ecomlab import keys
 from ecomlab.schema import EVENT_TYPES
 from ecomlab.validation import require_columns
 
@@ -47,13 +47,16 @@ def _require(df, columns, arg="events") -> None:
     require_columns(df, columns, arg)
 
 
-def _ts_int(events: pd.DataFrame, col: str = "ts") -> np.ndarray:
+def _ts_int(events: pd.DataFrame, col: str = "ts", *, convert: bool = True) -> np.ndarray | None:
+    """Validated timestamps as int64 microseconds (``None`` if only validation is wanted)."""
     s = events[col]
     if not pd.api.types.is_datetime64_any_dtype(s):
         raise ValueError(f"events[{col!r}] must be datetime64, got {s.dtype}")
-    if s.isna().any():
+    if s.hasnans:
         raise ValueError(f"events[{col!r}] has {int(s.isna().sum())} missing timestamp(s); run clean_events first")
-    return s.to_numpy().astype("datetime64[us]").astype(np.int64)
+    if not convert:
+        return None
+    return s.to_numpy().astype("datetime64[us]", copy=False).view(np.int64)
 
 
 def _codes(values: pd.Series, arg: str) -> tuple[np.ndarray, pd.Index]:
@@ -61,8 +64,7 @@ def _codes(values: pd.Series, arg: str) -> tuple[np.ndarray, pd.Index]:
         raise ValueError(f"events[{values.name!r}] has {int(values.isna().sum())} missing value(s) ({arg})")
     if isinstance(values.dtype, pd.CategoricalDtype):
         return values.cat.codes.to_numpy(np.int64), pd.Index(values.cat.categories)
-    codes, uniq = pd.factorize(values)
-    return codes.astype(np.int64), pd.Index(uniq)
+    return keys.factorize(values, sort=True)
 
 
 def _unit(events: pd.DataFrame, unit: str) -> tuple[str, np.ndarray, int]:
@@ -70,8 +72,13 @@ def _unit(events: pd.DataFrame, unit: str) -> tuple[str, np.ndarray, int]:
         raise ValueError(f"unit must be 'session' or 'visitor', got {unit!r}")
     col = _UNITS[unit]
     _require(events, [col])
-    codes, uniq = _codes(events[col], "unit")
-    return col, codes, len(uniq)
+    values = events[col]
+    if values.isna().any():
+        raise ValueError(f"events[{col!r}] has {int(values.isna().sum())} missing value(s) (unit)")
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return col, values.cat.codes.to_numpy(np.int64), len(values.cat.categories)
+    codes, n_units = keys.codes(values, sort=True)  # the labels are not needed here
+    return col, codes, n_units
 
 
 def _event_codes(events: pd.DataFrame, steps: Sequence[str]) -> np.ndarray:
@@ -89,7 +96,7 @@ def _event_codes(events: pd.DataFrame, steps: Sequence[str]) -> np.ndarray:
     return lut[codes]
 
 
-def _segment_of_units(events: pd.DataFrame, by: str | None, u: np.ndarray, n_units: int, ts: np.ndarray):
+def _segment_of_units(events: pd.DataFrame, by: str | None, u: np.ndarray, n_units: int, ts: np.ndarray | None):
     """Segment label of each unit = segment of its first event (time order)."""
     if by is None:
         return np.zeros(n_units, np.int64), pd.Index(["all"]), None
@@ -278,7 +285,8 @@ def funnel(
     if len(events) == 0:
         raise ValueError("events is empty")
     _, u, n_units = _unit(events, unit)
-    ts = _ts_int(events)
+    # time order matters only to the strict funnel and to a unit's first segment
+    ts = _ts_int(events, convert=mode == "strict" or by is not None)
     st = _event_codes(events, steps)
     seg, labels, _ = _segment_of_units(events, by, u, n_units, ts)
     n_seg = len(labels)
@@ -603,6 +611,7 @@ def element_click_share(
     >>> r.significant, round(float(r.shares.loc["buy_now", "B"]), 2)
     (True, 0.45)
     """
+    from scipy import stats  # lazy: keeps `import ecomlab` fast
     _require(page_clicks, [version, element], "page_clicks")
     if not (0 < alpha < 1):
         raise ValueError(f"alpha must be in (0, 1), got {alpha!r}")

@@ -19,7 +19,7 @@ Conventions (see ``STYLE.md``): every KPI comes from :mod:`ecomlab.metrics`; a
 purchase is an order whose ``status`` is in :data:`ecomlab.metrics.VALID_STATUSES`
 (cancelled and refunded orders are *not* purchases the customer kept); every function
 that leaves rows out reports how many and why in its result; time windows are
-half-open ``[start, end)``; all computation is vectorised (``pd.factorize`` codes +
+half-open ``[start, end)``; all computation is vectorised (integer codes from :func:`ecomlab.keys.factorize` +
 ``np.bincount`` / ``ufunc.at``), with no Python loop over rows or customers.
 Results are small typed records (frozen dataclasses) with documented fields, a
 notebook display (``_repr_html_``) and ``to_frame()``.
@@ -34,9 +34,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, special, stats
+from scipy import special
 
-from ecomlab import metrics
+from ecomlab import keys, metrics
 from ecomlab.validation import require_columns
 
 __all__ = [
@@ -192,15 +192,15 @@ def _us(t: pd.Timestamp) -> int:
 
 
 def _codes(s: pd.Series, name: str) -> tuple[np.ndarray, pd.Index]:
-    """Integer codes 0..k-1 and the unique values, in order of first appearance."""
-    codes, uniques = pd.factorize(s, sort=False, use_na_sentinel=True)
+    """Integer codes 0..k-1 and the unique values (sorted; fast for fixed-width ids)."""
+    codes, uniques = keys.factorize(s, sort=True)
     if len(codes) and codes.min() < 0:
         raise ValueError(f"column {name!r} has {int((codes < 0).sum())} missing value(s); expected none")
-    return codes.astype(np.int64, copy=False), pd.Index(uniques, name=name)
+    return codes, uniques.rename(name)
 
 
 def _check_unique_ids(orders: pd.DataFrame, order_id: str) -> None:
-    if orders[order_id].is_unique:  # one hash pass; find the duplicates only on failure
+    if keys.is_unique(orders[order_id]):  # one fast pass; find the duplicates only on failure
         return
     dup = orders[order_id].duplicated()
     if dup.any():
@@ -299,13 +299,13 @@ def _group_min_max(codes: np.ndarray, values: np.ndarray, k: int) -> tuple[np.nd
     return lo, hi
 
 
-def _unique_keys(keys: np.ndarray, size: int) -> np.ndarray:
+def _unique_keys(pair_keys: np.ndarray, size: int) -> np.ndarray:
     """Sorted distinct non-negative int64 keys (< size), via a bitmap when it fits."""
     if size <= 400_000_000:
         seen = np.zeros(size, dtype=bool)
-        seen[keys] = True
+        seen[pair_keys] = True
         return np.flatnonzero(seen)
-    return np.unique(keys)
+    return np.unique(pair_keys)
 
 
 def _rfm_frame(rfm: Any, arg: str = "rfm") -> pd.DataFrame:
@@ -773,8 +773,8 @@ def cohort_matrix(
     if metric == "revenue":
         cells = np.bincount(coh_of_cust[po.codes] * n_per + since, weights=po.amount, minlength=n_coh * n_per)
     else:
-        keys = _unique_keys(po.codes * n_per + since, k * n_per)
-        cust, per = np.divmod(keys, n_per)
+        pairs = _unique_keys(po.codes * n_per + since, k * n_per)
+        cust, per = np.divmod(pairs, n_per)
         cells = np.bincount(coh_of_cust[cust] * n_per + per, minlength=n_coh * n_per).astype(float)
     mat = cells.reshape(n_coh, n_per).astype(float)
     if metric == "retention":
@@ -1117,8 +1117,8 @@ def rfm_summary(
     pmin = int(p.min())
     span = int(p.max()) - pmin + 1
     c_cal, p_c = po.codes[in_cal], p[in_cal]
-    keys = _unique_keys(c_cal * span + (p_c - pmin), k * span)
-    n_periods = np.bincount(keys // span, minlength=k)
+    pairs = _unique_keys(c_cal * span + (p_c - pmin), k * span)
+    n_periods = np.bincount(pairs // span, minlength=k)
     last = np.full(k, np.iinfo(np.int64).min, dtype=np.int64)
     np.maximum.at(last, c_cal, p_c)
     amt_c = po.amount[in_cal]
@@ -1278,6 +1278,7 @@ class BGNBDResult(_Result):
 
     def to_frame(self) -> pd.DataFrame:
         """Parameters with standard errors and 95% Wald intervals (in log space)."""
+        from scipy import stats  # lazy: keeps `import ecomlab` fast
         est = pd.Series(self.params)
         se = pd.Series(self.se)
         z = stats.norm.ppf(0.975)
@@ -1349,6 +1350,7 @@ def fit_bgnbd(
     >>> fit_bgnbd(s).converged
     True
     """
+    from scipy import optimize  # lazy: keeps `import ecomlab` fast
     _require(summary, [frequency, recency, T], "summary")
     x, tx, TT = _check_bgnbd_data(
         _numeric(summary[frequency], frequency), _numeric(summary[recency], recency), _numeric(summary[T], T)
@@ -1553,6 +1555,7 @@ def fit_gamma_gamma(
     >>> fit_gamma_gamma(s).excluded
     {'no repeat purchase (frequency = 0)': 1, 'monetary_value <= 0': 0}
     """
+    from scipy import optimize  # lazy: keeps `import ecomlab` fast
     _require(summary, [frequency, monetary_value], "summary")
     x = _numeric(summary[frequency], frequency)
     m = _numeric(summary[monetary_value], monetary_value)
@@ -1701,6 +1704,7 @@ def spend_frequency_correlation(summary: pd.DataFrame) -> CorrelationResult:
     >>> spend_frequency_correlation(s).n
     5
     """
+    from scipy import stats  # lazy: keeps `import ecomlab` fast
     _require(summary, ["frequency", "monetary_value"], "summary")
     x = _numeric(summary["frequency"], "frequency")
     m = _numeric(summary["monetary_value"], "monetary_value")

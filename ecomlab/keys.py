@@ -1,0 +1,231 @@
+"""Integer codes for id columns: :func:`factorize` and :func:`is_unique`, fast on string ids.
+
+Every helper that groups by an id (customer, order, session, visitor) first turns the
+ids into integer codes 0..k-1. ``pandas.factorize`` does that by hashing every string,
+which costs ~0.35-0.5 s per million Arrow-backed ``str`` values (pandas 3.1): most of the
+time of an RFM table or a funnel at analyst scale.
+
+Exports almost always use **fixed-width** ids (``C0000123``, ``O000045678``, an 18-digit
+Tmall order number). For those, :func:`factorize` reads the Arrow string buffer as a
+bytes matrix, drops the byte positions that never vary (the prefix, leading zeros),
+and turns the rest into one ``uint64`` per row without any loss (and in string order):
+up to 19 varying *digits* become the decimal number they spell, other varying bytes (up
+to 8) are packed as they are.
+``pandas.factorize`` then hashes integers instead of strings; with ``sort=True`` and ids
+that spell compact numbers, a direct-address table replaces the hashing altogether. The
+codes and uniques are exactly those of ``pd.factorize(values, sort=...)``; any other
+input (variable width, ``object`` dtype, longer ids) goes straight to ``pd.factorize``.
+``benchmarks/README.md`` has the timings (10M ids: seconds → a fraction of a second).
+
+>>> codes, uniques = factorize(pd.Series(["C02", "C01", "C02", None], dtype="str"))
+>>> codes.tolist(), uniques.tolist()
+([0, 1, 0, -1], ['C02', 'C01'])
+>>> is_unique(pd.Series(["O001", "O002", "O003"], dtype="str"))
+True
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["codes", "factorize", "integer_keys", "is_unique"]
+
+_MAX_PACKED_BYTES = 8  # one uint64
+_MAX_DIGITS = 19  # 10**19 - 1 < 2**64
+
+
+def _arrow_strings(values: pd.Series | pd.Index):
+    """The values as one contiguous pyarrow string array, or None if not Arrow strings."""
+    import pyarrow as pa
+
+    dtype = values.dtype
+    arrow_str = isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"
+    arrow_str |= isinstance(dtype, pd.ArrowDtype) and (
+        pa.types.is_string(dtype.pyarrow_dtype) or pa.types.is_large_string(dtype.pyarrow_dtype)
+    )
+    if not arrow_str:
+        return None
+    chunked = values.array.__arrow_array__()  # zero-copy: the Arrow data pandas holds
+    if isinstance(chunked, pa.Array):
+        return chunked
+    return chunked.combine_chunks() if chunked.num_chunks != 1 else chunked.chunk(0)
+
+
+def integer_keys(values: pd.Series | pd.Index) -> tuple[np.ndarray, np.ndarray] | None:
+    """A lossless ``uint64`` key per value for fixed-width string ids, else ``None``.
+
+    Returns ``(keys, valid)``: equal keys ⇔ equal strings among the valid (non-missing)
+    rows; ``keys`` is 0 where ``valid`` is False. ``None`` when the values are not
+    Arrow-backed strings, have different byte lengths, or vary in more than 8 byte
+    positions that are not all digits (more than 19 varying digits).
+
+    >>> keys, valid = integer_keys(pd.Series(["A17", "A09", "A17"], dtype="str"))
+    >>> keys.tolist(), valid.tolist()
+    ([17, 9, 17], [True, True, True])
+    """
+    import pyarrow as pa
+
+    arr = _arrow_strings(values)
+    if arr is None or len(arr) == 0:
+        return None
+    n = len(arr)
+    bufs = arr.buffers()
+    off_dtype = np.int64 if pa.types.is_large_string(arr.type) else np.int32
+    offsets = np.frombuffer(bufs[1], dtype=off_dtype, count=n + 1, offset=arr.offset * off_dtype().itemsize)
+    data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.empty(0, np.uint8)
+    if arr.null_count:
+        valid = np.asarray(arr.is_valid())
+        starts = offsets[:-1][valid]
+        lengths = offsets[1:][valid] - starts
+    else:
+        valid = np.ones(n, dtype=bool)
+        starts = None
+        lengths = np.diff(offsets)
+    if len(lengths) == 0:
+        return np.zeros(n, np.uint64), valid
+    width = int(lengths[0])
+    if width == 0 or (lengths != width).any():
+        return None
+    if starts is None:  # contiguous: a zero-copy (n, width) view
+        matrix = data[offsets[0]:offsets[-1]].reshape(n, width)
+    else:
+        matrix = data[starts[:, None] + np.arange(width)]
+    cols = _varying_columns(matrix)
+    digits = []  # each varying column minus "0": all values ≤ 9 iff all are digits
+    if len(cols) <= _MAX_DIGITS:
+        for j in cols:
+            d = matrix[:, j] - np.uint8(48)  # uint8 wraps: bytes below "0" become ≥ 208
+            if d.max() > 9:
+                digits = None
+                break
+            digits.append(d)
+    else:
+        digits = None
+    if digits is None and len(cols) > _MAX_PACKED_BYTES:
+        return None
+    if digits is not None:  # the number the varying digits spell: compact for sequential ids
+        head = np.zeros(len(matrix), np.uint32)  # up to 9 digits fit 32 bits: half the traffic
+        for d in digits[:9]:
+            np.multiply(head, np.uint32(10), out=head)
+            np.add(head, d, out=head, casting="unsafe")
+        body = head.astype(np.uint64)
+        for d in digits[9:]:
+            np.multiply(body, np.uint64(10), out=body)
+            np.add(body, d, out=body, casting="unsafe")
+    else:  # the varying bytes themselves, most significant first (≤ 8 passes)
+        body = np.zeros(len(matrix), np.uint64)
+        for j in cols:
+            np.left_shift(body, np.uint64(8), out=body)
+            np.bitwise_or(body, matrix[:, j], out=body, casting="unsafe")
+    if starts is None:
+        return body, valid
+    keys = np.zeros(n, np.uint64)
+    keys[valid] = body
+    return keys, valid
+
+
+def _varying_columns(matrix: np.ndarray) -> np.ndarray:
+    """Byte positions whose value is not the same in every row."""
+    first = matrix[0]
+    step = max(1, len(matrix) // 4096)
+    varying = (matrix[::step] != first).any(axis=0)  # a sample settles most positions
+    for j in np.flatnonzero(~varying):
+        varying[j] = not (matrix[:, j] == first[j]).all()
+    return np.flatnonzero(varying)
+
+
+def codes(values: pd.Series | pd.Index, *, sort: bool = False) -> tuple[np.ndarray, int]:
+    """Integer codes (``int64``, missing → −1) and the number of distinct values.
+
+    The codes of :func:`factorize` without building the uniques: for aggregations that
+    only need to group rows (a funnel per session, distinct visitors per day).
+
+    >>> codes(pd.Series(["b", "a", "b"]), sort=True)
+    (array([1, 0, 1]), 2)
+    """
+    if not isinstance(values, (pd.Series, pd.Index)):
+        raise ValueError(f"values must be a pandas Series or Index, got {type(values).__name__}")
+    found = integer_keys(values)
+    if found is None:
+        c, uniques = pd.factorize(values, sort=sort, use_na_sentinel=True)
+        return np.asarray(c, dtype=np.int64), len(uniques)
+    all_keys, valid = found
+    some_missing = not valid.all()
+    key = all_keys[valid] if some_missing else all_keys
+    sub = _dense_codes(key) if sort and len(key) else None
+    if sub is None:
+        sub = pd.factorize(key, sort=sort)[0].astype(np.int64, copy=False)
+    n_unique = int(sub.max()) + 1 if len(sub) else 0
+    if not some_missing:
+        return sub, n_unique
+    out = np.full(len(all_keys), -1, dtype=np.int64)
+    out[valid] = sub
+    return out, n_unique
+
+
+def factorize(values: pd.Series | pd.Index, *, sort: bool = False) -> tuple[np.ndarray, pd.Index]:
+    """Integer codes (``int64``, missing → −1) and the uniques.
+
+    Same result as ``pd.factorize(values, sort=sort, use_na_sentinel=True)``: uniques in
+    order of first appearance, or sorted with ``sort=True``. Faster on fixed-width Arrow
+    string ids (see the module docstring); with ``sort=True`` and ids that spell compact
+    numbers (``S1000123``...), the codes come from a direct-address table (no hashing).
+
+    >>> codes, uniques = factorize(pd.Series(["b", "a", "b"]))
+    >>> codes.tolist(), list(uniques)
+    ([0, 1, 0], ['b', 'a'])
+    >>> factorize(pd.Series(["b", "a", "b"]), sort=True)[0].tolist()
+    [1, 0, 1]
+    """
+    c, n_unique = codes(values, sort=sort)
+    if sort:  # any row of a code holds its value: all rows of a code hold the same string
+        pos = np.empty(n_unique, np.int64)
+        rows = np.flatnonzero(c >= 0)
+        pos[c[rows]] = rows
+    else:  # a value's code is new exactly where it exceeds every earlier code
+        earlier_max = np.maximum.accumulate(np.concatenate(([-1], c[:-1])))
+        pos = np.flatnonzero(c > earlier_max)
+    taken = values[pos] if isinstance(values, pd.Index) else values.iloc[pos]
+    return c, pd.Index(taken, name=getattr(values, "name", None))
+
+
+def _dense_codes(key: np.ndarray) -> np.ndarray | None:
+    """Sorted-order codes via a direct-address table when the key range is compact."""
+    lo, hi = int(key.min()), int(key.max())
+    span = hi - lo + 1
+    if span > max(2 * len(key), 1 << 20):
+        return None
+    if lo <= span:  # a table from 0 is at most twice as long: skip the subtraction pass
+        offset, span = key, hi + 1
+    else:
+        offset = key - np.uint64(lo)
+    present = np.zeros(span, dtype=bool)
+    present[offset] = True
+    rank = np.cumsum(present, dtype=np.int64)
+    rank -= 1
+    return rank[offset]
+
+
+def is_unique(values: pd.Series | pd.Index) -> bool:
+    """True when no value occurs twice (missing values count as values, as in pandas).
+
+    Fast on fixed-width Arrow string ids: increasing keys (ids exported in order) need
+    one comparison pass, otherwise the integer keys are sorted.
+
+    >>> is_unique(pd.Series(["O2", "O1", "O2"], dtype="str"))
+    False
+    """
+    if not isinstance(values, (pd.Series, pd.Index)):
+        raise ValueError(f"values must be a pandas Series or Index, got {type(values).__name__}")
+    found = integer_keys(values)
+    if found is None:
+        return bool(values.is_unique)
+    keys, valid = found
+    if int((~valid).sum()) > 1:
+        return False
+    keys = keys[valid]
+    if len(keys) < 2 or bool((keys[1:] > keys[:-1]).all()):  # ids exported in order
+        return True
+    ordered = np.sort(keys)  # sorting integers beats hashing millions of distinct keys
+    return bool((ordered[1:] != ordered[:-1]).all())
