@@ -169,11 +169,11 @@ def main(argv=None) -> None:
     rows = []
     summary = None
     for name, (ours, duck, apply) in tasks.items():
-        t_ours, res = timed(lambda o=ours: o(True), repeat=2)
-        t_nock, _ = timed(lambda o=ours: o(False), repeat=2)
+        t_ours, res = timed(lambda o=ours: o(True), repeat=3)
+        t_nock, _ = timed(lambda o=ours: o(False), repeat=3)
         if name == "rfm_summary":
             summary = res
-        t_duck, _ = timed(duck, repeat=2)
+        t_duck, _ = timed(duck, repeat=3)
         t_app_s, _ = timed(apply)
         t_app = t_app_s * scale
         rows.append(
