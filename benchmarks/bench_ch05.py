@@ -131,7 +131,10 @@ def kpi_apply(ev: pd.DataFrame, od: pd.DataFrame) -> dict[str, float]:
     d = per_day.reindex(uv.index, fill_value=0).assign(uv=uv)
     d["cr"], d["aov"] = d["buyers"] / d["uv"], d["gmv"] / d["buyers"]
     a, b = d.iloc[-2], d.iloc[-1]
-    weight = (b["gmv"] - a["gmv"]) / (np.log(b["gmv"]) - np.log(a["gmv"]))
+    if min(a["gmv"], b["gmv"]) <= 0:  # LMDI needs positive GMV on both days
+        return {k: float("nan") for k in ("uv", "cr", "aov")}
+    same = np.isclose(a["gmv"], b["gmv"])
+    weight = a["gmv"] if same else (b["gmv"] - a["gmv"]) / (np.log(b["gmv"]) - np.log(a["gmv"]))
     return {k: weight * np.log(b[k] / a[k]) for k in ("uv", "cr", "aov")}
 
 
