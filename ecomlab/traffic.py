@@ -59,12 +59,16 @@ def _ts_int(events: pd.DataFrame, col: str = "ts", *, convert: bool = True) -> n
     return s.to_numpy().astype("datetime64[us]", copy=False).view(np.int64)
 
 
-def _codes(values: pd.Series, arg: str) -> tuple[np.ndarray, pd.Index]:
+def _codes(values: pd.Series, arg: str, *, labels: bool = True) -> tuple[np.ndarray, pd.Index | int]:
+    """Codes and the labels (or, with ``labels=False``, only their number)."""
     if values.isna().any():
         raise ValueError(f"events[{values.name!r}] has {int(values.isna().sum())} missing value(s) ({arg})")
     if isinstance(values.dtype, pd.CategoricalDtype):
-        return values.cat.codes.to_numpy(np.int64), pd.Index(values.cat.categories)
-    return keys.factorize(values, sort=True)
+        cats = pd.Index(values.cat.categories)
+        return values.cat.codes.to_numpy(np.int64), cats if labels else len(cats)
+    if labels:
+        return keys.factorize(values, sort=True)
+    return keys.codes(values, sort=True)
 
 
 def _unit(events: pd.DataFrame, unit: str) -> tuple[str, np.ndarray, int]:
@@ -72,12 +76,7 @@ def _unit(events: pd.DataFrame, unit: str) -> tuple[str, np.ndarray, int]:
         raise ValueError(f"unit must be 'session' or 'visitor', got {unit!r}")
     col = _UNITS[unit]
     _require(events, [col])
-    values = events[col]
-    if values.isna().any():
-        raise ValueError(f"events[{col!r}] has {int(values.isna().sum())} missing value(s) (unit)")
-    if isinstance(values.dtype, pd.CategoricalDtype):
-        return col, values.cat.codes.to_numpy(np.int64), len(values.cat.categories)
-    codes, n_units = keys.codes(values, sort=True)  # the labels are not needed here
+    codes, n_units = _codes(events[col], "unit", labels=False)
     return col, codes, n_units
 
 
