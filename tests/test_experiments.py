@@ -308,3 +308,28 @@ def test_docstring_examples_run():
 
     failures, tried = doctest.testmod(ex, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert tried >= 25 and failures == 0
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["control", "treatment", "treatment", "control", "control"],  # str
+        pd.Categorical(["control", "treatment", "treatment", "control", "control"],
+                       categories=["treatment", "control", "unused"]),  # unused category is fine
+        pd.array(["control", "treatment", "treatment", "control", "control"], dtype="object"),
+    ],
+)
+def test_two_arms_masks_match_string_comparison(values):
+    df = pd.DataFrame({"variant": values})
+    c, t = ex._two_arms(df, "variant", "control", "treatment")
+    as_str = df["variant"].astype(str).to_numpy()
+    assert c.tolist() == (as_str == "control").tolist()
+    assert t.tolist() == (as_str == "treatment").tolist()
+
+
+def test_two_arms_compares_labels_as_text():
+    """Integer arms are matched by their text, as the error messages name them."""
+    c, t = ex._two_arms(pd.DataFrame({"arm": [0, 1, 1, 0]}), "arm", "0", "1")
+    assert c.tolist() == [True, False, False, True] and t.tolist() == [False, True, True, False]
+    with pytest.raises(ValueError, match=r"variant\(s\) \['2'\]"):
+        ex._two_arms(pd.DataFrame({"arm": [0, 1, 2]}), "arm", "0", "1")
