@@ -260,3 +260,18 @@ def test_page_heatmap_draws_click_grid_to_scale():
             plots.page_heatmap(grids["A"], axes[0], cmap="not-a-map")
     finally:
         plt.close(fig)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 3), st.sampled_from(["s1", "s2", None]), st.sampled_from([0.0, 1.0, np.nan])),
+             min_size=0, max_size=25)
+)
+def test_duplicated_rows_equals_pandas(rows):
+    """The probe-first duplicate search gives pandas' ``duplicated(keep='first')`` exactly,
+    with repeated and missing timestamps, ids and values."""
+    ts = [pd.NaT if r[0] == 3 else pd.Timestamp("2025-11-01") + pd.Timedelta(seconds=r[0]) for r in rows]
+    df = pd.DataFrame({"ts": pd.Series(ts, dtype="datetime64[us]"),
+                       "session_id": pd.Series([r[1] for r in rows], dtype="str"),
+                       "v": [r[2] for r in rows]})
+    assert tr._duplicated_rows(df, "ts").tolist() == df.duplicated(keep="first").tolist()

@@ -26,9 +26,19 @@ def _events() -> pd.DataFrame:
     return data("events")
 
 
+def _cleaned() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``clean_events`` of the raw log (clean, report), once per data choice (``use_data`` clears it)."""
+    return derived(("ch05_behaviour", "clean"), lambda: traffic.clean_events(_events()))
+
+
 def _clean() -> pd.DataFrame:
-    """The cleaned log, computed once per data choice (``use_data`` clears it)."""
-    return derived(("ch05_behaviour", "clean"), lambda: traffic.clean_events(_events())[0])
+    return _cleaned()[0]
+
+
+def _n_exact_duplicates() -> int:
+    """Rows duplicating an earlier row: the report's count before any other rule."""
+    report = _cleaned()[1].set_index("reason")
+    return int(report.loc["exact duplicate row", "flagged"])
 
 
 def buy_now_line_share(events: pd.DataFrame) -> float:
@@ -67,7 +77,7 @@ def _bounce_cases() -> list[Case]:
 q1 = Question(
     prompt="How many rows of the **raw** `events` table are exact duplicates of an earlier "
     "row (the copy a double-firing tracker added; the first copy is genuine)?",
-    kind=NumberAnswer(expected=lambda: int(_events().duplicated(keep="first").sum()), abs_tol=0),
+    kind=NumberAnswer(expected=_n_exact_duplicates, abs_tol=0),
     hints=["`DataFrame.duplicated()` compares all columns of a row.",
            "`keep='first'` marks only the second and later copies; `keep=False` marks "
            "both copies and so counts every duplicate twice."],
