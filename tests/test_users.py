@@ -762,3 +762,12 @@ def test_uplift_by_segment_zero_control_rate_is_silent():
         t = U.uplift_by_segment(c)
     assert t["uplift"].tolist() == pytest.approx([2 / 3, 2 / 3])
     assert (t["ci_low"] < t["uplift"]).all() and (t["uplift"] < t["ci_high"]).all()
+
+
+@pytest.mark.parametrize("dtype", ["category", "str", object])
+def test_isin_matches_pandas_with_missing_and_unused_categories(dtype):
+    values = pd.Series(["completed", None, "refunded", "completed", "cancelled"], dtype=dtype)
+    if dtype == "category":
+        values = values.cat.add_categories(["unused"])
+    allowed = ("completed", "unused")
+    assert U._isin(values, allowed).tolist() == values.isin(list(allowed)).tolist()
