@@ -29,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["codes", "factorize", "integer_keys", "is_unique"]
+__all__ = ["codes", "codes_with_rows", "factorize", "integer_keys", "is_unique"]
 
 _MAX_PACKED_BYTES = 8  # one uint64
 _MAX_DIGITS = 19  # 10**19 - 1 < 2**64
@@ -144,24 +144,25 @@ def codes(values: pd.Series | pd.Index, *, sort: bool = False) -> tuple[np.ndarr
     >>> codes(pd.Series(["b", "a", "b"]), sort=True)
     (array([1, 0, 1]), 2)
     """
-    if not isinstance(values, (pd.Series, pd.Index)):
-        raise ValueError(f"values must be a pandas Series or Index, got {type(values).__name__}")
-    found = integer_keys(values)
-    if found is None:
-        c, uniques = pd.factorize(values, sort=sort, use_na_sentinel=True)
-        return np.asarray(c, dtype=np.int64), len(uniques)
-    all_keys, valid = found
-    some_missing = not valid.all()
-    key = all_keys[valid] if some_missing else all_keys
-    sub = _dense_codes(key) if sort and len(key) else None
-    if sub is None:
-        sub = pd.factorize(key, sort=sort)[0].astype(np.int64, copy=False)
-    n_unique = int(sub.max()) + 1 if len(sub) else 0
-    if not some_missing:
-        return sub, n_unique
-    out = np.full(len(all_keys), -1, dtype=np.int64)
-    out[valid] = sub
-    return out, n_unique
+    c, n_unique, _ = _codes_rows(values, sort=sort, want_rows=False)
+    return c, n_unique
+
+
+def codes_with_rows(values: pd.Series | pd.Index, *, sort: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes (``int64``, missing → −1) and, per code, the position of a row holding it.
+
+    ``values.iloc[rows]`` are the uniques of :func:`factorize` (code ``j`` ↔ ``rows[j]``);
+    taking only ``rows[wanted]`` labels a subset of codes without copying every unique
+    string first. Without ``sort`` each row is the value's first appearance; with
+    ``sort`` it is any row of that value (all hold the same string).
+
+    >>> s = pd.Series(["b", "a", "b"], dtype="str")
+    >>> c, rows = codes_with_rows(s, sort=True)
+    >>> c.tolist(), s.iloc[rows].tolist()
+    ([1, 0, 1], ['a', 'b'])
+    """
+    c, _, rows = _codes_rows(values, sort=sort, want_rows=True)
+    return c, rows
 
 
 def factorize(values: pd.Series | pd.Index, *, sort: bool = False) -> tuple[np.ndarray, pd.Index]:
@@ -178,20 +179,64 @@ def factorize(values: pd.Series | pd.Index, *, sort: bool = False) -> tuple[np.n
     >>> factorize(pd.Series(["b", "a", "b"]), sort=True)[0].tolist()
     [1, 0, 1]
     """
-    c, n_unique = codes(values, sort=sort)
+    c, rows = codes_with_rows(values, sort=sort)
+    taken = values[rows] if isinstance(values, pd.Index) else values.iloc[rows]
+    return c, pd.Index(taken, name=getattr(values, "name", None))
+
+
+def _codes_rows(
+    values: pd.Series | pd.Index, *, sort: bool, want_rows: bool
+) -> tuple[np.ndarray, int, np.ndarray | None]:
+    """Codes, the number of distinct values and (``want_rows``) a row per code."""
+    if not isinstance(values, (pd.Series, pd.Index)):
+        raise ValueError(f"values must be a pandas Series or Index, got {type(values).__name__}")
+    found = integer_keys(values)
+    rows = None
+    if found is None:
+        c, uniques = pd.factorize(values, sort=sort, use_na_sentinel=True)
+        out, n_unique = np.asarray(c, dtype=np.int64), len(uniques)
+    else:
+        all_keys, valid = found
+        some_missing = not valid.all()
+        key = all_keys[valid] if some_missing else all_keys
+        dense = _dense_codes(key, rows=want_rows) if sort and len(key) else None
+        if dense is None:
+            sub = pd.factorize(key, sort=sort)[0].astype(np.int64, copy=False)
+        elif want_rows:
+            sub, rows = dense
+        else:
+            sub = dense
+        n_unique = int(sub.max()) + 1 if len(sub) else 0
+        if some_missing:
+            out = np.full(len(all_keys), -1, dtype=np.int64)
+            out[valid] = sub
+            if rows is not None:  # positions among the valid rows → among all rows
+                rows = np.flatnonzero(valid)[rows]
+        else:
+            out = sub
+    if want_rows and rows is None:
+        rows = _rows_of(out, n_unique, sort)
+    return out, n_unique, rows
+
+
+def _rows_of(c: np.ndarray, n_unique: int, sort: bool) -> np.ndarray:
     if sort:  # any row of a code holds its value: all rows of a code hold the same string
         pos = np.empty(n_unique, np.int64)
         rows = np.flatnonzero(c >= 0)
         pos[c[rows]] = rows
-    else:  # a value's code is new exactly where it exceeds every earlier code
-        earlier_max = np.maximum.accumulate(np.concatenate(([-1], c[:-1])))
-        pos = np.flatnonzero(c > earlier_max)
-    taken = values[pos] if isinstance(values, pd.Index) else values.iloc[pos]
-    return c, pd.Index(taken, name=getattr(values, "name", None))
+        return pos
+    # unsorted codes number values by first appearance: a value's code is new exactly
+    # where it exceeds every earlier code
+    earlier_max = np.maximum.accumulate(np.concatenate(([-1], c[:-1])))
+    return np.flatnonzero(c > earlier_max)
 
 
-def _dense_codes(key: np.ndarray) -> np.ndarray | None:
-    """Sorted-order codes via a direct-address table when the key range is compact."""
+def _dense_codes(key: np.ndarray, *, rows: bool = False) -> np.ndarray | tuple[np.ndarray, np.ndarray] | None:
+    """Sorted-order codes via a direct-address table when the key range is compact.
+
+    ``rows=True`` also returns a position holding each code (the table stores row
+    numbers instead of flags: one scatter serves both).
+    """
     lo, hi = int(key.min()), int(key.max())
     span = hi - lo + 1
     if span > max(2 * len(key), 1 << 20):
@@ -203,11 +248,17 @@ def _dense_codes(key: np.ndarray) -> np.ndarray | None:
     # offsets are < span, so int64 holds them: numpy indexes with int64 ~2x faster than
     # with uint64, and a 4-byte rank table stays in cache (~4x faster gather at 10M rows)
     idx = offset.view(np.int64)
-    present = np.zeros(span, dtype=bool)
-    present[idx] = True
+    if rows:
+        table = np.full(span, -1, dtype=np.int64)
+        table[idx] = np.arange(len(idx))  # any row of a slot (the last, in practice)
+        present = table >= 0
+    else:
+        present = np.zeros(span, dtype=bool)
+        present[idx] = True
     rank = np.cumsum(present, dtype=np.int32 if span < 2**31 else np.int64)
     rank -= 1
-    return np.take(rank, idx).astype(np.int64, copy=False)
+    c = np.take(rank, idx).astype(np.int64, copy=False)
+    return (c, table[present]) if rows else c
 
 
 def _strictly_increasing_fixed_width(values: pd.Series | pd.Index) -> bool:

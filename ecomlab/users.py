@@ -191,12 +191,22 @@ def _us(t: pd.Timestamp) -> int:
     return int(np.datetime64(t.to_datetime64(), "us").view("int64"))
 
 
-def _codes(s: pd.Series, name: str) -> tuple[np.ndarray, pd.Index]:
-    """Integer codes 0..k-1 and the unique values (sorted; fast for fixed-width ids)."""
-    codes, uniques = keys.factorize(s, sort=True)
+def _codes_rows(s: pd.Series, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes 0..k-1 (in sorted order of the values) and a row holding each code."""
+    codes, rows = keys.codes_with_rows(s, sort=True)
     if len(codes) and codes.min() < 0:
         raise ValueError(f"column {name!r} has {int((codes < 0).sum())} missing value(s); expected none")
-    return codes, uniques.rename(name)
+    return codes, rows
+
+
+def _labels(s: pd.Series, rows: np.ndarray, name: str) -> pd.Index:
+    return pd.Index(s.iloc[rows], name=name)
+
+
+def _codes(s: pd.Series, name: str) -> tuple[np.ndarray, pd.Index]:
+    """Integer codes 0..k-1 and the unique values (sorted; fast for fixed-width ids)."""
+    codes, rows = _codes_rows(s, name)
+    return codes, _labels(s, rows, name)
 
 
 def _isin(values: pd.Series, allowed: Sequence[str]) -> np.ndarray:
@@ -284,20 +294,19 @@ def _prepare_orders(
             + (f" and order_ts < {before}" if before is not None else "")
             + f"; excluded: {excluded}"
         )
-    codes_all, uniq_all = _codes(orders[customer], customer)  # all rows: one hash pass
+    codes_all, rows_all = _codes_rows(orders[customer], customer)  # all rows: one pass
     codes = codes_all if keep.all() else codes_all[keep]
-    present = np.bincount(codes, minlength=len(uniq_all)) > 0
+    present = np.bincount(codes, minlength=len(rows_all)) > 0
+    rows = rows_all
     if not present.all():  # compact to customers with a purchase
         # a 4-byte table stays in cache: np.take from it is ~3x faster than int64 indexing
         remap = np.cumsum(present, dtype=np.int32 if len(present) < 2**31 else np.int64) - 1
         codes = np.take(remap, codes).astype(np.int64, copy=False)
-        uniq = uniq_all[present]
-    else:
-        uniq = uniq_all
+        rows = rows_all[present]
     return _Orders(
         codes=codes,
-        customers=uniq,
-        n_customers_all=len(uniq_all),
+        customers=_labels(orders[customer], rows, customer),  # only the ids kept: one take
+        n_customers_all=len(rows_all),
         ts_us=ts_all if keep.all() else ts_all[keep],
         amount=None if amt_all is None else (amt_all if keep.all() else amt_all[keep]),
         excluded=excluded,

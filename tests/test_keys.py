@@ -19,6 +19,11 @@ def _same_as_pandas(values: pd.Series) -> None:
         assert codes.dtype == np.int64
         np.testing.assert_array_equal(codes, exp_codes)
         assert list(uniques) == list(exp_uniques)
+        c2, rows = keys.codes_with_rows(values, sort=sort)
+        np.testing.assert_array_equal(c2, exp_codes)
+        labels = values[rows] if isinstance(values, pd.Index) else values.iloc[rows]
+        assert list(labels) == list(exp_uniques)  # the row of code j holds unique j
+        assert keys.codes(values, sort=sort)[1] == len(exp_uniques)
     assert keys.is_unique(values) == values.is_unique
 
 
@@ -49,6 +54,8 @@ def test_sorted_codes_for_sequential_ids_use_the_dense_table():
     assert k.tolist() == [5, 3, 5, 9, 0]  # the varying digits, as a number
     assert keys._dense_codes(k).tolist() == [2, 1, 2, 3, 0]
     assert keys._dense_codes(np.array([0, 2**40], dtype=np.uint64)) is None  # too sparse
+    c, rows = keys._dense_codes(k, rows=True)
+    assert c.tolist() == [2, 1, 2, 3, 0] and k[rows].tolist() == [0, 3, 5, 9]
     _same_as_pandas(s)
 
 
