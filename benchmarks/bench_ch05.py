@@ -24,6 +24,7 @@ import time
 
 import numpy as np
 import pandas as pd
+from timing import best_of, interleaved  # benchmarks/timing.py (the script's folder is on sys.path)
 
 
 def make_events(n_events: int, seed: int = 0, string_ids: bool = False) -> pd.DataFrame:
@@ -71,15 +72,6 @@ def make_orders(n_orders: int, seed: int = 1, string_ids: bool = False) -> pd.Da
         "device": pd.Categorical.from_codes(rng.integers(0, 3, n_orders), categories=["ios", "android", "pc"]),
         "traffic_source": pd.Categorical.from_codes(rng.integers(0, 8, n_orders), categories=[f"src{i}" for i in range(8)]),
     })
-
-
-def timeit(fn, repeat: int = 3):
-    best, out = float("inf"), None
-    for _ in range(repeat):
-        t = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t)
-    return best, out
 
 
 SQL_LOOSE = """
@@ -144,6 +136,7 @@ def main() -> None:
     ap.add_argument("--orders", type=int, default=None, help="default: events // 100")
     ap.add_argument("--string-ids", action="store_true", help="ids as pandas str instead of category")
     ap.add_argument("--apply-sample", type=int, default=40_000, help="events in the groupby-apply sample")
+    ap.add_argument("--rounds", type=int, default=5, help="interleaved rounds; each contender's best counts")
     args = ap.parse_args()
 
     import duckdb
@@ -175,13 +168,13 @@ def main() -> None:
         ("funnel unordered", lambda: traffic.funnel(ev, mode="unordered"), SQL_LOOSE, loose_apply, "session_id"),
         ("KPI tree (daily_kpis + LMDI)", kpi_tree, SQL_KPI, kpi_apply, None),
     ):
-        t_ours, res = timeit(ours)
-        t_db, db = timeit(lambda: con.sql(sql).fetchall())  # noqa: B023
+        best, out = interleaved({"ours": ours, "duck": lambda: con.sql(sql).fetchall()}, rounds=args.rounds)  # noqa: B023
+        (t_ours, res), (t_db, db) = (best["ours"], out["ours"]), (best["duck"], out["duck"])
         if col is not None:
-            t_s, _ = timeit(lambda: sample.groupby(col, observed=True).apply(apply_fn), repeat=1)  # noqa: B023
+            t_s, _ = best_of(lambda: sample.groupby(col, observed=True).apply(apply_fn), repeat=1)  # noqa: B023
             t_apply, how = t_s * scale, f"extrapolated x{scale:.0f} from {len(sample):,} events"
         else:  # 30 day groups: apply's per-group overhead is small, so run it on all rows
-            t_apply, _ = timeit(lambda: apply_fn(ev, od), repeat=1)  # noqa: B023
+            t_apply, _ = best_of(lambda: apply_fn(ev, od), repeat=1)  # noqa: B023
             how = "full data, 30 day groups"
         if name.startswith("funnel"):
             assert list(res["units"]) == list(db[0]), (name, list(res["units"]), db[0])

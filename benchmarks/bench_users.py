@@ -17,13 +17,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 
 import duckdb
 import numpy as np
 import pandas as pd
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+from timing import best_of, interleaved  # noqa: E402  (benchmarks/timing.py: the script's folder is on sys.path)
+
 from ecomlab import keys  # noqa: E402
 from ecomlab import users as U  # noqa: E402
 
@@ -48,16 +49,6 @@ def make_orders(n_customers: int, n_orders: int, seed: int = 0, id_dtype: str = 
             "status": pd.Categorical.from_codes(status, categories=["completed", "cancelled", "refunded"]),
         }
     )
-
-
-def timed(fn, repeat: int = 1):
-    best = np.inf
-    out = None
-    for _ in range(repeat):
-        t = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t)
-    return best, out
 
 
 # --- DuckDB equivalents ---------------------------------------------------------------
@@ -146,11 +137,12 @@ def main(argv=None) -> None:
     ap.add_argument("--bgnbd-customers", type=int, default=1_000_000)
     ap.add_argument("--id-dtype", choices=["str", "category"], default="str")
     ap.add_argument("--threads", type=int, default=0, help="DuckDB threads (0 = DuckDB default)")
+    ap.add_argument("--rounds", type=int, default=5, help="interleaved rounds; each contender's best counts")
     args = ap.parse_args(argv)
     if args.threads:
         duckdb.sql(f"set threads={args.threads}")
     print(f"pandas {pd.__version__}, numpy {np.__version__}, duckdb {duckdb.__version__}, cpus {os.cpu_count()}")
-    t, df = timed(lambda: make_orders(args.customers, args.orders, id_dtype=args.id_dtype))
+    t, df = best_of(lambda: make_orders(args.customers, args.orders, id_dtype=args.id_dtype))
     n_cust = df["customer_id"].nunique()
     print(f"generated {len(df):,} orders of {n_cust:,} customers (customer_id dtype {df['customer_id'].dtype}) in {t:.1f}s")
     as_of = df["order_ts"].max().normalize() + pd.Timedelta(days=1)
@@ -169,12 +161,12 @@ def main(argv=None) -> None:
     rows = []
     summary = None
     for name, (ours, duck, apply) in tasks.items():
-        t_ours, res = timed(lambda o=ours: o(True), repeat=3)
-        t_nock, _ = timed(lambda o=ours: o(False), repeat=3)
+        best, res = interleaved({"ours": lambda o=ours: o(True), "nock": lambda o=ours: o(False), "duck": duck},
+                                rounds=args.rounds)
+        t_ours, t_nock, t_duck = best["ours"], best["nock"], best["duck"]
         if name == "rfm_summary":
-            summary = res
-        t_duck, _ = timed(duck, repeat=3)
-        t_app_s, _ = timed(apply)
+            summary = res["ours"]
+        t_app_s, _ = best_of(apply, repeat=1)
         t_app = t_app_s * scale
         rows.append(
             {
@@ -191,16 +183,16 @@ def main(argv=None) -> None:
         print(f"  {name}: ecomlab {t_ours:.2f}s (no id check {t_nock:.2f}s), duckdb {t_duck:.2f}s, apply {t_app_s:.2f}s on {len(sample_ids):,} customers -> {t_app:.0f}s")
 
     # the share of the time spent on validation / id hashing
-    t_fact, _ = timed(lambda: keys.factorize(df["customer_id"], sort=True))
-    t_dup, _ = timed(lambda: keys.is_unique(df["order_id"]))
-    t_pdfact, _ = timed(lambda: pd.factorize(df["customer_id"]))
-    t_pddup, _ = timed(lambda: df["order_id"].is_unique)
+    t_fact, _ = best_of(lambda: keys.factorize(df["customer_id"], sort=True))
+    t_dup, _ = best_of(lambda: keys.is_unique(df["order_id"]))
+    t_pdfact, _ = best_of(lambda: pd.factorize(df["customer_id"]))
+    t_pddup, _ = best_of(lambda: df["order_id"].is_unique)
     print(f"  of which: keys.factorize(customer_id) {t_fact:.2f}s (pd.factorize {t_pdfact:.2f}s), "
           f"keys.is_unique(order_id) {t_dup:.2f}s (Series.is_unique {t_pddup:.2f}s) per call")
 
     # BG/NBD fit on (a) the weekly summary above and (b) 1M simulated customers with
     # continuous recency/T (worst case: no duplicate rows to collapse)
-    t_fit_w, fit_w = timed(lambda: U.fit_bgnbd(summary))
+    t_fit_w, fit_w = best_of(lambda: U.fit_bgnbd(summary))
     rng = np.random.default_rng(1)
     n = args.bgnbd_customers
     T = rng.uniform(1, 104, n)
@@ -210,7 +202,7 @@ def main(argv=None) -> None:
     x = np.minimum(N, rng.geometric(p))
     tx = np.where(x > 0, T * rng.beta(np.maximum(x, 1), np.maximum(N - x, 0) + 1), 0.0)
     sim = pd.DataFrame({"frequency": x.astype(float), "recency": tx, "T": T})
-    t_fit_c, fit_c = timed(lambda: U.fit_bgnbd(sim))
+    t_fit_c, fit_c = best_of(lambda: U.fit_bgnbd(sim))
     rows.append({"step": f"fit_bgnbd weekly summary ({len(summary):,} customers)", "ecomlab_s": t_fit_w})
     rows.append({"step": f"fit_bgnbd continuous ({n:,} customers)", "ecomlab_s": t_fit_c})
     print(f"  fit_bgnbd weekly: {fit_w!r}")
