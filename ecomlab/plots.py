@@ -344,6 +344,7 @@ def cohort_heatmap(
     ylabel: str = "Cohort (first-order month)",
     cmap: str = "Blues",
     annotate: bool | None = None,
+    colorbar: bool | None = None,
 ) -> Axes:
     """Cohort × period heatmap, one row per cohort, one column per period since start.
 
@@ -352,7 +353,7 @@ def cohort_heatmap(
     yet observed are NaN and left blank. :func:`heatmap` with cohort axis labels.
     """
     return heatmap(matrix, ax, title=title, fmt=fmt, xlabel=xlabel, ylabel=ylabel,
-                   cmap=cmap, annotate=annotate)
+                   cmap=cmap, annotate=annotate, colorbar=colorbar)
 
 
 def heatmap(
@@ -365,15 +366,16 @@ def heatmap(
     fmt: Literal["percent", "number"] | Callable[[float], str] = "percent",
     cmap: str = "Blues",
     annotate: bool | None = None,
-    colorbar: bool = True,
+    colorbar: bool | None = None,
 ) -> Axes:
     """Annotated heatmap of a numeric matrix: rows top to bottom, columns left to right.
 
     For cohort matrices, transition matrices (row shares) and cross-tabs. NaN cells are
     left blank. ``fmt`` formats the annotations and colour bar: ``"percent"``
     (fractions shown as 0–100%), ``"number"`` or a callable. ``annotate`` defaults to
-    True for matrices up to 24 × 24; ``colorbar=False`` drops the colour bar (when
-    every cell is annotated it adds little). Drawn with
+    True for matrices up to 24 × 24. ``colorbar`` defaults to a colour bar only when the
+    cells are not annotated (annotated cells already say what a colour means, and the
+    bar costs ~0.2 s of drawing). Drawn with
     :meth:`~matplotlib.axes.Axes.pcolormesh` (like ``seaborn.heatmap``, without
     importing seaborn and SciPy, which costs a lesson ~1 s).
 
@@ -408,6 +410,8 @@ def heatmap(
         _check_str(v, n)
     if annotate is None:
         annotate = max(values.shape) <= 24
+    if colorbar is None:
+        colorbar = not annotate
     if not isinstance(annotate, bool) or not isinstance(colorbar, bool):
         raise ValueError(f"annotate and colorbar must be True or False, got {annotate!r}, {colorbar!r}")
     ax = _get_ax(ax)

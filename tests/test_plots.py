@@ -212,7 +212,11 @@ def test_heatmap_layout_contrast_and_options(tmp_path):
     assert ax.get_ylim() == (2.0, 0.0)
     assert len(ax.figure.axes) == 1  # no colour bar
     ax2 = plots.heatmap(m, title="t", xlabel="x", ylabel="y", annotate=False)
-    assert len(ax2.texts) == 0 and len(ax2.figure.axes) == 2
+    assert len(ax2.texts) == 0 and len(ax2.figure.axes) == 2  # not annotated: a colour bar
+    ax3 = plots.heatmap(m, title="t", xlabel="x", ylabel="y")  # annotated: no bar by default
+    assert len(ax3.texts) == 3 and len(ax3.figure.axes) == 1
+    ax4 = plots.heatmap(m, title="t", xlabel="x", ylabel="y", colorbar=True)
+    assert len(ax4.texts) == 3 and len(ax4.figure.axes) == 2
     _draw_strict(ax2.figure, tmp_path, "heatmap")
     with pytest.raises(ValueError, match="annotate and colorbar"):
         plots.heatmap(m, title="t", xlabel="x", ylabel="y", colorbar="yes")
