@@ -97,8 +97,9 @@ _DAYS_PER_MONTH = 365.25 / 12
 class _Result:
     """Base of the typed results: a notebook display and ``to_frame()``."""
 
-    def to_frame(self) -> pd.DataFrame:  # pragma: no cover - overridden
-        raise NotImplementedError
+    def to_frame(self) -> pd.DataFrame:
+        """The result's ``table`` (a copy); results without one override this."""
+        return self.table.copy()
 
     def _scalars(self) -> dict[str, Any]:
         out = {}
@@ -420,10 +421,6 @@ class RFMResult(_Result):
     n_orders_used: int
     excluded: dict[str, int]
     n_customers_without_purchase: int
-
-    def to_frame(self) -> pd.DataFrame:
-        """The RFM table (a copy)."""
-        return self.table.copy()
 
 
 def rfm_table(
@@ -841,9 +838,6 @@ class SecondPurchaseResult(_Result):
     median_days_observed: float
     excluded: dict[str, int]
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.table.copy()
-
     def km(self) -> pd.DataFrame:
         """Kaplan-Meier estimate of P(no second purchase yet by day t) (statsmodels).
 
@@ -935,9 +929,6 @@ class LTVResult(_Result):
     months: int
     cutoff: pd.Timestamp
     excluded: dict[str, int]
-
-    def to_frame(self) -> pd.DataFrame:
-        return self.table.copy()
 
 
 def historical_ltv(

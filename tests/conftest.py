@@ -138,6 +138,14 @@ class NotebookCache:
 
 
 @pytest.fixture(scope="session")
+def truth() -> dict:
+    """The planted ground truth of the bundled world (``datasets/truth.json``)."""
+    from ecomlab import datasets
+
+    return datasets.truth()
+
+
+@pytest.fixture(scope="session")
 def notebook_cache(tmp_path_factory: pytest.TempPathFactory) -> NotebookCache:
     """Session cache of notebook executions (one folder shared by all xdist workers)."""
     base = tmp_path_factory.getbasetemp()

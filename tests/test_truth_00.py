@@ -32,10 +32,6 @@ def got(lesson_results) -> dict:
     return lesson_results("00")
 
 
-@pytest.fixture(scope="module")
-def truth() -> dict:
-    return datasets.truth()
-
 
 @pytest.fixture(scope="module")
 def orders() -> pd.DataFrame:

@@ -23,7 +23,6 @@ import pandas as pd
 import pytest
 
 from ecomlab import datasets, metrics
-from ecomlab.datasets import truth as load_truth
 
 pytestmark = pytest.mark.notebooks
 
@@ -32,10 +31,6 @@ pytestmark = pytest.mark.notebooks
 def got(lesson_results):
     return lesson_results("04-1")
 
-
-@pytest.fixture(scope="module")
-def truth():
-    return load_truth()
 
 
 @pytest.fixture(scope="module")

@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import pytest
 
-from ecomlab.datasets import truth as load_truth
-
 pytestmark = pytest.mark.notebooks
 
 
@@ -27,10 +25,6 @@ pytestmark = pytest.mark.notebooks
 def got(lesson_results):
     return lesson_results("05-3")
 
-
-@pytest.fixture(scope="module")
-def truth():
-    return load_truth()
 
 
 def test_cleaning_removes_exactly_the_planted_blemishes(got, truth):

@@ -29,10 +29,6 @@ def t() -> dict[str, pd.DataFrame]:
     return datasets.load_all()
 
 
-@pytest.fixture(scope="module")
-def truth() -> dict:
-    return datasets.truth()
-
 
 def test_elasticity_by_category(t, truth):
     pp = product.price_points(t["order_items"], t["orders"], t["daily_prices"], t["products"])
