@@ -52,6 +52,16 @@ def _arrow_strings(values: pd.Series | pd.Index):
     return chunked.combine_chunks() if chunked.num_chunks != 1 else chunked.chunk(0)
 
 
+def _offsets_and_data(arr):
+    """The ``n + 1`` value offsets of an Arrow string array (zero-copy) and its data buffer."""
+    import pyarrow as pa
+
+    bufs = arr.buffers()
+    off_dtype = np.int64 if pa.types.is_large_string(arr.type) else np.int32
+    offsets = np.frombuffer(bufs[1], dtype=off_dtype, count=len(arr) + 1, offset=arr.offset * off_dtype().itemsize)
+    return offsets, bufs[2]
+
+
 def integer_keys(values: pd.Series | pd.Index) -> tuple[np.ndarray, np.ndarray] | None:
     """A lossless ``uint64`` key per value for fixed-width string ids, else ``None``.
 
@@ -64,16 +74,13 @@ def integer_keys(values: pd.Series | pd.Index) -> tuple[np.ndarray, np.ndarray] 
     >>> keys.tolist(), valid.tolist()
     ([17, 9, 17], [True, True, True])
     """
-    import pyarrow as pa
 
     arr = _arrow_strings(values)
     if arr is None or len(arr) == 0:
         return None
     n = len(arr)
-    bufs = arr.buffers()
-    off_dtype = np.int64 if pa.types.is_large_string(arr.type) else np.int32
-    offsets = np.frombuffer(bufs[1], dtype=off_dtype, count=n + 1, offset=arr.offset * off_dtype().itemsize)
-    data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.empty(0, np.uint8)
+    offsets, data_buf = _offsets_and_data(arr)
+    data = np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.empty(0, np.uint8)
     if arr.null_count:
         valid = np.asarray(arr.is_valid())
         starts = offsets[:-1][valid]
@@ -268,19 +275,16 @@ def _strictly_increasing_fixed_width(values: pd.Series | pd.Index) -> bool:
     ``memcmp`` per pair) straight from the Arrow buffer; strictly increasing implies
     distinct. False means "not shown", not "duplicated".
     """
-    import pyarrow as pa
 
     arr = _arrow_strings(values)
     if arr is None or len(arr) < 2 or arr.null_count:
         return False
     n = len(arr)
-    bufs = arr.buffers()
-    off_dtype = np.int64 if pa.types.is_large_string(arr.type) else np.int32
-    offsets = np.frombuffer(bufs[1], dtype=off_dtype, count=n + 1, offset=arr.offset * off_dtype().itemsize)
+    offsets, data_buf = _offsets_and_data(arr)
     width = int(offsets[1] - offsets[0])
     if width == 0 or int(offsets[-1] - offsets[0]) != n * width or (np.diff(offsets) != width).any():
         return False
-    rows = np.frombuffer(bufs[2], dtype=f"S{width}", count=n, offset=int(offsets[0]))
+    rows = np.frombuffer(data_buf, dtype=f"S{width}", count=n, offset=int(offsets[0]))
     return bool((rows[1:] > rows[:-1]).all())
 
 
