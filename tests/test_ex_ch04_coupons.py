@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from ecomlab import datasets, metrics, users
+from ecomlab import causal, datasets, metrics, users
 from ecomlab import exercises as exr
 from ecomlab.exercises import ____
 from ecomlab.exercises import ch04_coupons as ex
@@ -20,7 +20,7 @@ def campaign():
 @pytest.fixture(scope="module")
 def panel():
     exr.use_data(None)
-    return users.fan_group_panel(datasets.load("orders"), datasets.load("customers"))
+    return causal.fan_group_panel(datasets.load("orders"), datasets.load("customers"))
 
 
 def test_q1_lapsing_uplift(campaign):
@@ -74,7 +74,7 @@ def test_q4_pre_period_gap(panel):
     right = rate[1] / rate[0] - 1
     assert right > 1  # joiners bought far more before the groups existed
     assert ex.q4.check(right)
-    naive_post = users.naive_member_gap(panel).relative_effect  # the post-period gap
+    naive_post = causal.naive_member_gap(panel).relative_effect  # the post-period gap
     r = ex.q4.check(naive_post)
     assert r.status == "incorrect" and "too high" in r.message
     assert ex.q4.check(rate[1] / rate[0]).status == "incorrect"  # forgot the − 1

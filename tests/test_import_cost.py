@@ -14,7 +14,7 @@ import sys
 HEAVY = ("scipy.stats", "scipy.optimize", "statsmodels", "sklearn", "seaborn")
 
 LIGHT_MODULES = [
-    "ecomlab.datasets", "ecomlab.metrics", "ecomlab.users", "ecomlab.traffic", "ecomlab.kpi",
+    "ecomlab.datasets", "ecomlab.metrics", "ecomlab.users", "ecomlab.causal", "ecomlab.traffic", "ecomlab.kpi",
     "ecomlab.plots", "ecomlab.glossary", "ecomlab.results",
     "ecomlab.exercises.ch00_start", "ecomlab.exercises.ch04_rfm",
     "ecomlab.exercises.ch04_cohorts", "ecomlab.exercises.ch04_coupons",
@@ -42,13 +42,13 @@ def test_estimators_load_only_the_statsmodels_modules_they_use() -> None:
     ``statsmodels.api``, which also loads every other model family, time series, etc. (~0.5 s)."""
     code = (
         "import sys, numpy as np, pandas as pd\n"
-        "from ecomlab import users\n"
+        "from ecomlab import causal\n"
         "rng = np.random.default_rng(0); n = 400\n"
         "joined = rng.random(n) < 0.3; pre = rng.poisson(2, n); post = rng.poisson(2, n)\n"
         "panel = pd.DataFrame({'customer_id': np.repeat([f'C{i:05d}' for i in range(n)], 2),\n"
         "    'post': np.tile([0, 1], n), 'joined': np.repeat(joined.astype(int), 2),\n"
         "    'orders': np.column_stack([pre, post]).ravel(), 'exposure_days': 180.0})\n"
-        "users.did_estimate(panel); users.did_estimate(panel, model='ols'); users.naive_member_gap(panel)\n"
+        "causal.did_estimate(panel); causal.did_estimate(panel, model='ols'); causal.naive_member_gap(panel)\n"
         "print(sorted(m for m in ('statsmodels.api', 'statsmodels.tsa', 'statsmodels.discrete') if m in sys.modules))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -21,7 +21,17 @@ import pytest
 from scipy import stats
 from sklearn.metrics import adjusted_rand_score
 
-from ecomlab import datasets, experiments, kpi, metrics, positioning, product, traffic, users
+from ecomlab import (
+    causal,
+    datasets,
+    experiments,
+    kpi,
+    metrics,
+    positioning,
+    product,
+    traffic,
+    users,
+)
 
 
 @pytest.fixture(scope="module")
@@ -89,15 +99,15 @@ def test_coupon_uplift_by_segment(t, truth):
 
 
 def test_fan_group_did_recovers_effect_naive_is_larger(t, truth):
-    panel = users.fan_group_panel(t["orders"], t["customers"])
-    did = users.did_estimate(panel)
-    naive = users.naive_member_gap(panel)
+    panel = causal.fan_group_panel(t["orders"], t["customers"])
+    did = causal.did_estimate(panel)
+    naive = causal.naive_member_gap(panel)
     planted = truth["fan_group_effect"]["rate_multiplier"] - 1
     assert abs(did.relative_effect - planted) <= 0.08, did.relative_effect
     assert did.ci_low <= truth["fan_group_effect"]["att_orders_h2"] <= did.ci_high
     assert naive.relative_effect > 3 * did.relative_effect
     # matching on the CRM view the invitations were based on (selection on observables)
-    match = users.matching_estimate(panel)
+    match = causal.matching_estimate(panel)
     assert abs(match.relative_effect - planted) <= 0.12, match.relative_effect
     assert match.ci_low <= planted <= match.ci_high
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ecomlab import metrics, users
+from ecomlab import causal, metrics, users
 from ecomlab.exercises import (
     Case,
     FunctionAnswer,
@@ -77,7 +77,7 @@ def _uplift_cases() -> list[Case]:
 
 
 def _fan_panel() -> pd.DataFrame:
-    return users.fan_group_panel(data("orders"), data("customers"))
+    return causal.fan_group_panel(data("orders"), data("customers"))
 
 
 def _pre_period_gap() -> float:
@@ -142,7 +142,7 @@ q3 = Question(
 )
 
 q4 = Question(
-    prompt="In the fan-group panel (`users.fan_group_panel(orders, customers)`), look at the "
+    prompt="In the fan-group panel (`causal.fan_group_panel(orders, customers)`), look at the "
     "**pre** period (2025 H1, before any fan group existed). By how much was the purchase "
     "rate (orders per day of exposure) of future joiners higher than that of non-joiners? "
     "Give the rate ratio − 1 (1.0 = twice as high).",
