@@ -27,8 +27,10 @@ LESSONS: tuple[str, ...] = (
     "03_traffic/01_channels",
     "03_traffic/03_funnel",
     "04_private_domain/01_rfm",
-    "04_private_domain/02_cohorts_ltv",
-    "04_private_domain/03_membership_coupons",
+    "04_private_domain/02_cohorts_repurchase",
+    "04_private_domain/03_clv",
+    "04_private_domain/04_coupons_uplift",
+    "04_private_domain/05_fan_groups",
     "05_data_iteration/01_kpi_tree",
     "05_data_iteration/02_ab_testing",
     "05_data_iteration/03_behaviour",
@@ -71,8 +73,11 @@ _START = "00_start_here"
 # Terms sit in the lesson that teaches them today; chapter 03 (channels, funnels) and
 # chapter 02 (pricing) can take theirs over when those lessons are written.
 _RFM = "04_private_domain/01_rfm"
-_COHORTS = "04_private_domain/02_cohorts_ltv"
-_MEMBERS = "04_private_domain/03_membership_coupons"
+_COHORTS = "04_private_domain/02_cohorts_repurchase"
+_CLV = "04_private_domain/03_clv"
+_COUPONS = "04_private_domain/04_coupons_uplift"
+_FAN = "04_private_domain/05_fan_groups"
+_MEMBERS = _FAN  # membership is evaluated with the fan groups (selection vs effect)
 _KPI = "05_data_iteration/01_kpi_tree"
 _AB = "05_data_iteration/02_ab_testing"
 _BEHAVIOUR = "05_data_iteration/03_behaviour"
