@@ -26,7 +26,19 @@ REQUIRED = {
     "peeking": None, "funnel": "漏斗", "strict funnel": None, "loose funnel": None,
     "cart abandonment": "弃购", "session": "会话", "heatmap": "热力图", "membership": "会员",
     "fan group": "粉丝群/社群", "coupon": "优惠券", "gross margin": "毛利率",
+    # issue 10: every term the lessons teach
+    "LMDI": None, "k-means": None, "Kaplan–Meier": None, "parallel trends": None,
+    "bounce rate": None, "T-learner": None, "placebo test": None, "event study": None,
 }
+
+#: Chinese-only terms the lessons teach (period-over-period comparisons).
+REQUIRED_ZH = ("环比", "同比")
+
+
+def test_required_chinese_terms_present():
+    zh = " / ".join(t.term_zh for t in TERMS)
+    missing = [z for z in REQUIRED_ZH if z not in zh]
+    assert not missing, f"glossary lacks {missing}"
 
 
 def test_required_terms_present_with_their_chinese_names():
