@@ -2,7 +2,8 @@
 # On a fresh machine you need only python3 (3.11), make and git:
 #   make course   execute every lesson into build/notebooks/ and build the site build/site/
 #   make test     unit + property tests, notebook execution, truth recovery, nbval
-#   make lab      JupyterLab on notebooks/
+#   make lab      JupyterLab on your own copy of the student edition (my-course/)
+#   make lab-solutions  JupyterLab on the solution notebooks (trainers)
 # Nothing is installed or registered outside .venv (the kernel is .venv's python3).
 
 PYTHON ?= python3
@@ -22,13 +23,14 @@ export PYTHONHASHSEED := 0
 
 NOTEBOOKS := $(shell find notebooks -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' 2>/dev/null)
 
-.PHONY: help venv course test unit nbval lab notebooks site student lock clean distclean
+.PHONY: help venv course test unit nbval lab lab-solutions notebooks site student lock clean distclean
 
 help:
 	@echo "make venv       create .venv from requirements.lock (re-runs when lock/pyproject change)"
 	@echo "make course     execute every notebook into build/notebooks/, then build build/site/"
 	@echo "make test       the whole suite: tests/ (incl. notebook execution) then nbval"
-	@echo "make lab        JupyterLab on notebooks/"
+	@echo "make lab        JupyterLab on your copy of the student edition (my-course/)"
+	@echo "make lab-solutions  JupyterLab on the solution notebooks (trainers)"
 	@echo "make notebooks  re-execute the committed notebooks in place (fresh stored outputs)"
 	@echo "make site       build build/site/ from build/notebooks/"
 	@echo "make student    the student edition (solutions stripped) in build/student/"
@@ -63,8 +65,20 @@ else
 		--nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg notebooks/
 endif
 
+# Students work in their own copy of the student edition (solutions stripped). New lessons
+# are added to it; a notebook already there is never overwritten (cp -n), so work is kept.
+STUDENT_DIR ?= my-course
+JUPYTER     ?= $(BIN)/jupyter
+
 lab: venv
-	$(BIN)/jupyter lab notebooks/
+	@rm -rf build/student-fresh
+	$(BIN)/ecomlab student --src notebooks --out build/student-fresh
+	@mkdir -p $(STUDENT_DIR) && cp -rn build/student-fresh/. $(STUDENT_DIR)/
+	@echo "Student edition in $(STUDENT_DIR)/ — your work there is never overwritten."
+	$(JUPYTER) lab $(STUDENT_DIR)/
+
+lab-solutions: venv
+	$(JUPYTER) lab notebooks/
 
 notebooks: venv
 	$(BIN)/ecomlab run --in-place
