@@ -46,6 +46,8 @@ __all__ = [
     "peeking_simulation",
     "cumulative_looks",
     "Recommendation",
+    "decide",
+    "decision_rates",
     "recommendation",
     "decision_memo",
 ]
@@ -848,18 +850,22 @@ def recommendation(
 
     Rule (Kohavi et al. 2020 ch. 2-3, "statistical vs practical significance"), with
     ``mde`` the smallest *absolute* lift worth shipping (the practical-significance
-    boundary) and the primary metric's ``1 - alpha`` CI ``[lo, hi]``:
+    boundary, the MDE the test was powered for) and the primary metric's ``1 - alpha``
+    CI ``[lo, hi]``:
 
     1. SRM (p < srm.alpha) → **Do not decide**: fix the assignment/logging first.
     2. A guardrail significantly worse by more than ``guardrail_tolerance`` → **Do not
        ship**. "Worse" is a significant fall (CI upper bound < -tolerance), or a
        significant rise (CI lower bound > tolerance) for a guardrail named in
        ``lower_is_better`` (refund rate, page load time...).
-    3. ``lo > 0`` and point estimate ≥ ``mde`` → **Ship**.
-    4. ``lo > 0`` but estimate < ``mde`` → **Ship only if cheap** (real but small).
-    5. ``hi < 0`` → **Do not ship** (it hurts).
-    6. CI contains 0 and ``hi < mde`` → **Do not ship** (no effect of worthwhile size).
-    7. Otherwise → **Inconclusive**: the CI holds both 0 and the MDE; the test lacked power.
+    3-7. The primary metric, by :func:`decide` (``lo > 0`` and ``hi ≥ mde`` → **Ship**;
+       ``lo > 0``, ``hi < mde`` → **Ship only if cheap**; ``hi < 0`` or ``hi < mde`` →
+       **Do not ship**; otherwise **Inconclusive**).
+
+    The ship condition is significance (``lo > 0``), not "estimate ≥ mde": a test sized
+    with :func:`sample_size` for ``mde`` at power 1 − β then ships a true lift of
+    ``mde`` with probability ≈ 1 − β (:func:`decision_rates` checks it by simulation),
+    whereas "estimate ≥ mde" would ship it only half the time.
 
     >>> df = pd.DataFrame({"variant": np.repeat(["control", "treatment"], 100_000),
     ...                    "converted": np.r_[np.arange(100_000) < 3200, np.arange(100_000) < 3250]})
@@ -869,9 +875,7 @@ def recommendation(
     primary = _primary(result)
     if not isinstance(srm, SRMResult):
         raise ValueError(f"srm must be an SRMResult (from srm_check), got {type(srm).__name__}")
-    if not (isinstance(mde, (int, float, np.integer, np.floating)) and not isinstance(mde, bool)
-            and np.isfinite(mde) and mde > 0):
-        raise ValueError(f"mde must be a positive number (absolute lift), got {mde!r}")
+    _check_mde(mde)
     if not (isinstance(guardrail_tolerance, (int, float)) and np.isfinite(guardrail_tolerance)):
         raise ValueError(f"guardrail_tolerance must be a number, got {guardrail_tolerance!r}")
     g_items = _guardrail_items(guardrails)
@@ -883,21 +887,112 @@ def recommendation(
     tol = abs(float(guardrail_tolerance))
     bad = tuple(n for n, g in g_items if g.significant and (
         g.effect_ci_lower > tol if n in lower_is_better else g.effect_ci_upper < -tol))
-    lo, hi, eff = primary.effect_ci_lower, primary.effect_ci_upper, primary.effect
+    lo, hi = primary.effect_ci_lower, primary.effect_ci_upper
     if srm.srm:
         return Recommendation("Do not decide", f"sample ratio mismatch (p = {srm.pvalue:.2g} < {srm.alpha}): "
                               "the result is not trustworthy until the cause is fixed.", bad)
     if bad:
         return Recommendation("Do not ship", f"guardrail(s) {', '.join(bad)} significantly worse.", bad)
-    if lo > 0 and eff >= mde:
-        return Recommendation("Ship", "the lift is statistically significant and at least the minimum worthwhile effect.")
-    if lo > 0:
-        return Recommendation("Ship only if cheap", "the lift is real but smaller than the minimum worthwhile effect.")
-    if hi < 0:
-        return Recommendation("Do not ship", "the change significantly hurts the primary metric.")
-    if hi < mde:
-        return Recommendation("Do not ship", "no effect of worthwhile size: the CI excludes the MDE.")
-    return Recommendation("Inconclusive", "the CI includes both 0 and the MDE — the test lacks power; collect more units.")
+    decision = str(decide(lo, hi, mde=mde))
+    return Recommendation(decision, _REASONS[(decision, bool(hi < 0))])
+
+
+_REASONS = {
+    ("Ship", False): "the lift is statistically significant and a worthwhile lift (≥ MDE) is within its CI.",
+    ("Ship only if cheap", False): "the lift is real but its whole CI is below the minimum worthwhile effect.",
+    ("Do not ship", True): "the change significantly hurts the primary metric.",
+    ("Do not ship", False): "no effect of worthwhile size: the CI excludes the MDE.",
+    ("Inconclusive", False): "the CI includes both 0 and the MDE — the test lacks power; collect more units.",
+}
+
+
+def _check_mde(mde) -> None:
+    if not (isinstance(mde, (int, float, np.integer, np.floating)) and not isinstance(mde, bool)
+            and np.isfinite(mde) and mde > 0):
+        raise ValueError(f"mde must be a positive number (absolute lift), got {mde!r}")
+
+
+def decide(lo, hi, *, mde: float) -> str | np.ndarray:
+    """The primary-metric part of the decision rule, vectorised over CI bounds.
+
+    With ``[lo, hi]`` the CI of the absolute lift and ``mde`` the smallest lift worth
+    shipping (> 0): ``lo > 0`` and ``hi ≥ mde`` → "Ship"; ``lo > 0`` and ``hi < mde`` →
+    "Ship only if cheap" (real, but a worthwhile lift is ruled out); ``hi < mde`` (incl.
+    ``hi < 0``) → "Do not ship"; otherwise "Inconclusive". Scalars give a ``str``, arrays
+    an array of labels. :func:`recommendation` adds the SRM and guardrail checks.
+
+    >>> decide(0.001, 0.006, mde=0.003), decide(-0.001, 0.002, mde=0.003)
+    ('Ship', 'Do not ship')
+    >>> decide(np.array([0.001, -0.002]), np.array([0.002, 0.004]), mde=0.003).tolist()
+    ['Ship only if cheap', 'Inconclusive']
+    """
+    _check_mde(mde)
+    lo_a, hi_a = np.asarray(lo, dtype=float), np.asarray(hi, dtype=float)
+    if lo_a.shape != hi_a.shape:
+        raise ValueError(f"lo and hi must have the same shape, got {lo_a.shape} and {hi_a.shape}")
+    if np.isnan(lo_a).any() or np.isnan(hi_a).any():
+        raise ValueError("lo and hi must not contain NaN (an undefined CI has no decision)")
+    if (lo_a > hi_a).any():
+        raise ValueError(f"lo must be <= hi; found lo > hi in {int((lo_a > hi_a).sum())} pair(s)")
+    out = np.select([(lo_a > 0) & (hi_a >= mde), lo_a > 0, hi_a < mde],
+                    ["Ship", "Ship only if cheap", "Do not ship"], default="Inconclusive").astype(object)
+    return str(out) if out.ndim == 0 else out
+
+
+def decision_rates(
+    baseline_rate: float,
+    n_per_arm: int,
+    true_lifts: Sequence[float],
+    *,
+    mde: float,
+    alpha: float = 0.05,
+    n_sims: int = 20_000,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """How often the decision rule ships, by simulation, for each true lift.
+
+    For each true absolute lift δ, simulates ``n_sims`` tests with ``n_per_arm`` units per
+    arm, converters ~ Binomial(n, p0) and Binomial(n, p0 + δ), computes the Wald CI of
+    the difference (as :func:`proportion_test`) and applies :func:`decide`. Returns one
+    row per δ: the share of each decision, ``estimate_ge_mde`` (share of tests that are
+    significant with estimate ≥ ``mde``: the naive "ship if the estimate clears the bar"
+    rule) and ``ship_formula``, the normal approximation of P(lo > 0) =
+    Φ(δ / SE − z_{1−α/2}) with SE = sqrt(p0(1−p0)/n + p1(1−p1)/n) — the power of a
+    two-sided z-test (Kohavi et al. 2020 ch. 17). At δ = ``mde`` and ``n_per_arm`` from
+    :func:`sample_size` (power 0.8), "Ship" ≈ 0.8 while ``estimate_ge_mde`` ≈ 0.5.
+
+    >>> r = decision_rates(0.032, 57_000, [0.0, 0.003], mde=0.003, n_sims=4000, seed=1)
+    >>> bool(abs(r.loc[0.003, "Ship"] - 0.8) < 0.03), bool(abs(r.loc[0.003, "estimate_ge_mde"] - 0.5) < 0.03)
+    (True, True)
+    """
+    p0 = _check_prob(baseline_rate, "baseline_rate")
+    alpha = _check_prob(alpha, "alpha")
+    for name, val in (("n_per_arm", n_per_arm), ("n_sims", n_sims)):
+        if not (isinstance(val, (int, np.integer)) and not isinstance(val, bool) and val >= 1):
+            raise ValueError(f"{name} must be a positive int, got {val!r}")
+    lifts = np.atleast_1d(np.asarray(true_lifts, dtype=float))
+    if lifts.size == 0 or not np.isfinite(lifts).all():
+        raise ValueError(f"true_lifts must be a non-empty list of finite numbers, got {true_lifts!r}")
+    bad = lifts[(p0 + lifts <= 0) | (p0 + lifts >= 1)]
+    if bad.size:
+        raise ValueError(f"baseline_rate + true lift must be in (0, 1); bad lift(s): {bad.tolist()}")
+    _check_mde(mde)
+    rng = np.random.default_rng(seed)
+    n = int(n_per_arm)
+    z = stats.norm.ppf(1 - alpha / 2)
+    rows = []
+    for d in lifts:  # a handful of scenarios; each one vectorised over n_sims
+        pc = rng.binomial(n, p0, n_sims) / n
+        pt = rng.binomial(n, p0 + d, n_sims) / n
+        eff = pt - pc
+        se = np.sqrt(pc * (1 - pc) / n + pt * (1 - pt) / n)
+        labels = decide(eff - z * se, eff + z * se, mde=mde)
+        share = {k: float(np.mean(labels == k)) for k in DECISIONS[:4]}
+        share["estimate_ge_mde"] = float(np.mean((eff - z * se > 0) & (eff >= mde)))
+        se_true = math.sqrt(p0 * (1 - p0) / n + (p0 + d) * (1 - p0 - d) / n)
+        share["ship_formula"] = float(stats.norm.cdf(d / se_true - z))
+        rows.append(share)
+    return pd.DataFrame(rows, index=pd.Index(lifts, name="true_lift"))
 
 
 def decision_memo(
@@ -991,7 +1086,8 @@ def decision_memo(
         "",
         f"{h2} Decision rule (fixed before the test)",
         f"Ship if no SRM, no guardrail significantly worse, and the {int(round(100 * (1 - primary.alpha)))}% CI of the lift is above 0 "
-        f"with the estimate ≥ MDE {dfmt(mde)}; analysed once at the planned horizon (no peeking).",
+        f"and does not rule out the MDE {dfmt(mde)} (the lift the test was powered for); "
+        "analysed once at the planned horizon (no peeking).",
     ]
     notes = list(primary.warnings) + [w for _, g in g_items for w in g.warnings]
     if notes:

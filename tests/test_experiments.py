@@ -271,7 +271,9 @@ def test_recommendation_rules_and_guardrail_direction():
                                0.0, 0.01 if (lo > 0 or hi < 0) else 0.5, 0.05, bool(lo > 0 or hi < 0))
 
     assert ex.recommendation(eff(0.2, 1.0), srm_ok, mde=0.5).decision == "Ship"
-    assert ex.recommendation(eff(0.1, 0.5), srm_ok, mde=0.5).decision == "Ship only if cheap"
+    # significant with a worthwhile lift inside the CI ships even when the estimate (0.3) < mde
+    assert ex.recommendation(eff(0.1, 0.5), srm_ok, mde=0.5).decision == "Ship"
+    assert ex.recommendation(eff(0.1, 0.45), srm_ok, mde=0.5).decision == "Ship only if cheap"
     assert ex.recommendation(eff(-1.0, -0.1), srm_ok, mde=0.5).decision == "Do not ship"
     assert ex.recommendation(eff(-0.2, 0.3), srm_ok, mde=0.5).decision == "Do not ship"
     assert ex.recommendation(eff(-0.2, 0.8), srm_ok, mde=0.5).decision == "Inconclusive"
@@ -333,3 +335,69 @@ def test_two_arms_compares_labels_as_text():
     assert c.tolist() == [True, False, False, True] and t.tolist() == [False, True, True, False]
     with pytest.raises(ValueError, match=r"variant\(s\) \['2'\]"):
         ex._two_arms(pd.DataFrame({"arm": [0, 1, 2]}), "arm", "0", "1")
+
+
+def test_decide_scalar_array_and_validation():
+    assert ex.decide(0.001, 0.003, mde=0.003) == "Ship"  # hi == mde still ships
+    assert ex.decide(0.001, 0.0029, mde=0.003) == "Ship only if cheap"
+    assert ex.decide(0.0, 0.004, mde=0.003) == "Inconclusive"  # lo == 0 is not significant
+    assert ex.decide(-0.004, -0.001, mde=0.003) == "Do not ship"
+    out = ex.decide(np.array([0.001, -0.002, -0.001]), np.array([0.004, 0.004, 0.002]), mde=0.003)
+    assert out.tolist() == ["Ship", "Inconclusive", "Do not ship"]
+    assert ex.decide(np.array([]), np.array([]), mde=0.003).tolist() == []
+    with pytest.raises(ValueError, match="mde"):
+        ex.decide(0.0, 0.1, mde=0)
+    with pytest.raises(ValueError, match="mde"):
+        ex.decide(0.0, 0.1, mde=True)
+    with pytest.raises(ValueError, match="NaN"):
+        ex.decide(np.nan, 0.1, mde=0.01)
+    with pytest.raises(ValueError, match="lo must be <= hi"):
+        ex.decide(0.2, 0.1, mde=0.01)
+    with pytest.raises(ValueError, match="same shape"):
+        ex.decide(np.zeros(2), np.zeros(3), mde=0.01)
+
+
+@given(lo=st.floats(-1, 1), width=st.floats(0, 2), mde=st.floats(0.001, 1))
+@settings(max_examples=200, deadline=None)
+def test_decide_agrees_with_recommendation(lo, width, mde):
+    srm_ok = ex.srm_check(pd.DataFrame({"variant": ["control", "treatment"] * 50}))
+    hi = lo + width
+    r = ex.EffectResult("m", "Welch t-test", 1.0, 1.0, 1000, 1000, (lo + hi) / 2, lo, hi, 0.0, 0.0, 0.0,
+                        0.0, 0.01, 0.05, bool(lo > 0 or hi < 0))
+    d = ex.decide(lo, hi, mde=mde)
+    assert d == ex.recommendation(r, srm_ok, mde=mde).decision
+    # shifting the whole CI up keeps a "Ship" and never creates a "Do not ship"
+    up = ex.decide(lo + 0.5, hi + 0.5, mde=mde)
+    assert up == "Ship" or d != "Ship"
+    assert up != "Do not ship" or d == "Do not ship"
+
+
+def test_decision_rates_power_matches_the_plan():
+    plan = ex.sample_size(0.032, mde_abs=0.003, power=0.8)
+    r = ex.decision_rates(0.032, plan.n_control, [0.0, 0.003, 0.006], mde=0.003, n_sims=8000, seed=3)
+    assert list(r.index) == [0.0, 0.003, 0.006]
+    assert r.loc[0.003, "Ship"] == pytest.approx(0.8, abs=0.02)  # the rule has the planned power
+    assert r.loc[0.003, "estimate_ge_mde"] == pytest.approx(0.5, abs=0.02)  # the naive rule: a coin flip
+    assert r.loc[0.0, "Ship"] == pytest.approx(0.025, abs=0.01)  # one-sided false ships
+    assert r.loc[0.003, "ship_formula"] == pytest.approx(0.8, abs=0.005)
+    assert r.loc[0.006, "Ship"] > 0.99
+    assert np.allclose(r[["Ship", "Ship only if cheap", "Inconclusive", "Do not ship"]].sum(axis=1), 1.0)
+    again = ex.decision_rates(0.032, plan.n_control, [0.0, 0.003, 0.006], mde=0.003, n_sims=8000, seed=3)
+    pd.testing.assert_frame_equal(r, again)  # reproducible with a seed
+
+
+def test_decision_rates_validation():
+    with pytest.raises(ValueError, match="baseline_rate"):
+        ex.decision_rates(0.0, 1000, [0.01], mde=0.01)
+    with pytest.raises(ValueError, match="n_per_arm"):
+        ex.decision_rates(0.03, 0, [0.01], mde=0.01)
+    with pytest.raises(ValueError, match="n_per_arm"):
+        ex.decision_rates(0.03, 10.5, [0.01], mde=0.01)
+    with pytest.raises(ValueError, match="true_lifts"):
+        ex.decision_rates(0.03, 1000, [], mde=0.01)
+    with pytest.raises(ValueError, match="true_lifts"):
+        ex.decision_rates(0.03, 1000, [np.nan], mde=0.01)
+    with pytest.raises(ValueError, match="bad lift"):
+        ex.decision_rates(0.03, 1000, [0.98], mde=0.01)
+    with pytest.raises(ValueError, match="mde"):
+        ex.decision_rates(0.03, 1000, [0.01], mde=-0.01)
