@@ -564,7 +564,7 @@ def campaign():
 
 
 def test_uplift_by_segment_recovers_truth(campaign):
-    out = U.uplift_by_segment(campaign).set_index("segment")
+    out = U.uplift_by_segment(campaign, segment="segment_at_send", outcome="purchased_30d").set_index("segment")
     truth = campaign.groupby("segment_at_send", observed=True)["true_uplift"].mean()
     for s in ("loyal", "lapsing"):
         assert out.loc[s, "ci_low"] <= truth[s] <= out.loc[s, "ci_high"]
@@ -573,16 +573,69 @@ def test_uplift_by_segment_recovers_truth(campaign):
     assert out.loc["loyal", "uplift"] < out.loc["lapsing", "uplift"]
     assert out.loc["all", "n_treated"] + out.loc["all", "n_control"] == len(campaign)
     with pytest.raises(ValueError, match="purchased_30d"):
-        U.uplift_by_segment(campaign.drop(columns="purchased_30d"))
+        U.uplift_by_segment(campaign.drop(columns="purchased_30d"), segment="segment_at_send", outcome="purchased_30d")
     with pytest.raises(ValueError, match="bool or 0/1"):
-        U.uplift_by_segment(campaign.assign(treatment="yes"))
+        U.uplift_by_segment(campaign.assign(treatment="yes"), segment="segment_at_send", outcome="purchased_30d")
+    with pytest.raises(ValueError, match="measure"):
+        U.uplift_by_segment(campaign, segment=None, outcome="purchased_30d", measure="median")
+    with pytest.raises(ValueError, match="alpha"):
+        U.uplift_by_segment(campaign, segment=None, outcome="purchased_30d", alpha=5)
+    with pytest.raises(ValueError, match="missing"):
+        U.uplift_by_segment(campaign.assign(segment_at_send=None), segment="segment_at_send", outcome="purchased_30d")
+    with pytest.raises(TypeError):  # no hidden defaults for the segment and outcome columns
+        U.uplift_by_segment(campaign)
+
+
+def test_uplift_by_segment_adjusted_p_values_match_statsmodels(campaign):
+    from statsmodels.stats.multitest import multipletests
+
+    c = campaign.assign(seg3=np.where(campaign["x"] > 0.5, "a", np.where(campaign["x"] > -0.5, "b", "c")))
+    for method in ("holm", "bonferroni"):
+        out = U.uplift_by_segment(c, segment="seg3", outcome="purchased_30d", p_adjust=method)
+        seg = out[out["segment"] != "all"]
+        assert seg["p_adjusted"].to_numpy() == pytest.approx(multipletests(seg["p_value"], method=method)[1])
+        assert (seg["p_adjusted"] >= seg["p_value"] - 1e-15).all()
+        allrow = out[out["segment"] == "all"].iloc[0]
+        assert allrow["p_adjusted"] == allrow["p_value"]  # not part of the segment family
+    one = U.uplift_by_segment(c, segment=None, outcome="purchased_30d")
+    assert len(one) == 1 and one["segment"].item() == "all"
+
+
+def test_uplift_by_segment_mean_matches_welch(campaign):
+    from scipy import stats
+
+    rng = np.random.default_rng(5)
+    c = campaign.assign(revenue=np.where(campaign["purchased_30d"], rng.lognormal(5, 0.8, len(campaign)), 0.0))
+    out = U.uplift_by_segment(c, segment="segment_at_send", outcome="revenue", measure="mean", alpha=0.01)
+    out = out.set_index("segment")
+    assert {"mean_treated", "mean_control"} <= set(out.columns) and "rate_control" not in out.columns
+    for s in ("loyal", "lapsing"):
+        g = c[c["segment_at_send"] == s]
+        a, b = g.loc[g["treatment"], "revenue"], g.loc[~g["treatment"], "revenue"]
+        assert out.loc[s, "uplift"] == pytest.approx(a.mean() - b.mean())
+        res = stats.ttest_ind(a, b, equal_var=False)
+        assert out.loc[s, "p_value"] == pytest.approx(res.pvalue, rel=1e-9)
+        lo, hi = res.confidence_interval(0.99)
+        assert (out.loc[s, "ci_low"], out.loc[s, "ci_high"]) == pytest.approx((lo, hi), rel=1e-9)
+    with pytest.raises(ValueError, match="numeric"):
+        U.uplift_by_segment(c.assign(revenue="12"), segment=None, outcome="revenue", measure="mean")
+    # a segment with a single treated customer: no interval, no warning
+    tiny = pd.DataFrame({"s": ["a"] * 3 + ["b"] * 4, "treatment": [1, 0, 0, 1, 1, 0, 0],
+                         "v": [5.0, 1.0, 2.0, 3.0, 4.0, 1.0, 1.0]})
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        t = U.uplift_by_segment(tiny, segment="s", outcome="v", measure="mean").set_index("segment")
+    assert np.isnan(t.loc["a", "ci_low"]) and t.loc["a", "uplift"] == pytest.approx(3.5)
+    assert np.isfinite(t.loc["b", "ci_low"])
 
 
 def test_t_learner_qini_targeting(campaign):
     from sklearn.ensemble import GradientBoostingClassifier
 
     light = GradientBoostingClassifier(n_estimators=40, max_depth=2, learning_rate=0.1, random_state=0)
-    res = U.t_learner(campaign, ["segment_at_send", "x"], model=light, seed=0, n_splits=3)
+    res = U.t_learner(campaign, ["segment_at_send", "x"], outcome="purchased_30d", model=light, seed=0, n_splits=3)
     assert res.uplift.index.equals(campaign.index)
     assert np.corrcoef(res.uplift, campaign["true_uplift"])[0, 1] > 0.5
     q = U.qini_coefficient(res.uplift, campaign["treatment"], campaign["purchased_30d"])
@@ -595,10 +648,92 @@ def test_t_learner_qini_targeting(campaign):
     assert top > overall
     curve = U.qini_curve(res.uplift, campaign["treatment"], campaign["purchased_30d"])
     assert curve["n_targeted"].iloc[-1] == len(campaign) and curve["qini"].iloc[0] == 0
-    tv = U.targeting_value(campaign, res, 0.3, margin=60.0, coupon_cost=20.0).set_index("policy")
+    tv = U.targeting_value(campaign, res, 0.3, margin=60.0, coupon_cost=20.0, outcome="purchased_30d",
+                           redeemed="redeemed").set_index("policy")
     assert tv.loc["top k by uplift", "incremental_margin_amount"] > tv.loc["top k by response", "incremental_margin_amount"]
     with pytest.raises(ValueError, match="k must"):
         U.uplift_at_k(res.uplift, campaign["treatment"], campaign["purchased_30d"], k=1.5)
+
+
+def test_t_learner_scores_new_data_with_models_fitted_on_campaign(campaign):
+    from sklearn.tree import DecisionTreeClassifier
+
+    train, hold = campaign.iloc[:4000], campaign.iloc[4000:]
+    tree = DecisionTreeClassifier(max_depth=3, min_samples_leaf=100, random_state=0)
+    res = U.t_learner(train, ["segment_at_send", "x"], outcome="purchased_30d", model=tree, new_data=hold)
+    assert res.uplift.index.equals(hold.index)
+    # the same two trees fitted by hand on all training rows
+    X = pd.get_dummies(campaign[["segment_at_send"]], dtype=float).assign(x=campaign["x"])
+    X = X[["x"] + [c for c in X.columns if c != "x"]].to_numpy()
+    t = train["treatment"].to_numpy()
+    pt = DecisionTreeClassifier(max_depth=3, min_samples_leaf=100, random_state=0).fit(
+        X[:4000][t], train["purchased_30d"][t]).predict_proba(X[4000:])[:, 1]
+    pc = DecisionTreeClassifier(max_depth=3, min_samples_leaf=100, random_state=0).fit(
+        X[:4000][~t], train["purchased_30d"][~t]).predict_proba(X[4000:])[:, 1]
+    assert res.uplift.to_numpy() == pytest.approx(pt - pc)
+    assert np.corrcoef(res.uplift, hold["true_uplift"])[0, 1] > 0.5
+    with pytest.raises(ValueError, match="new_data is missing"):
+        U.t_learner(train, ["x"], outcome="purchased_30d", new_data=hold.drop(columns="x"))
+
+
+def test_policy_value_equals_targeting_value_and_covers(campaign):
+    margin, cost = 60.0, 20.0
+    c = campaign.assign(profit=campaign["purchased_30d"] * margin - campaign["redeemed"] * cost)
+    score = pd.Series(campaign["x"].to_numpy())
+    tv = U.targeting_value(c, score, 0.4, margin, cost, outcome="purchased_30d", redeemed="redeemed",
+                           response_scores=-score).set_index("policy")
+    top = score.rank(ascending=False, method="first").to_numpy() <= np.ceil(0.4 * len(c))
+    bottom = (-score).rank(ascending=False, method="first").to_numpy() <= np.ceil(0.4 * len(c))
+    pv = U.policy_value(c, {"top": top, "bottom": bottom, "everyone": np.ones(len(c), bool)}, value="profit",
+                        reference="everyone", n_boot=400, seed=1).set_index("policy")
+    assert pv.loc["top", "total"] == pytest.approx(tv.loc["top k by uplift", "incremental_margin_amount"])
+    assert pv.loc["bottom", "total"] == pytest.approx(tv.loc["top k by response", "incremental_margin_amount"])
+    assert pv.loc["everyone", "total"] == pytest.approx(tv.loc["everyone", "incremental_margin_amount"])
+    assert (pv["total_ci_low"] < pv["total"]).all() and (pv["total"] < pv["total_ci_high"]).all()
+    assert pv.loc["top", "gain"] == pytest.approx(pv.loc["top", "total"] - pv.loc["everyone", "total"])
+    assert pv.loc["everyone", ["gain", "gain_ci_low", "gain_ci_high"]].tolist() == [0.0, 0.0, 0.0]
+    assert pv.loc["top", "gain_ci_low"] < pv.loc["top", "gain"] < pv.loc["top", "gain_ci_high"]
+    # same seed, same intervals; no reference, no gain columns
+    again = U.policy_value(c, {"top": top}, value="profit", n_boot=400, seed=1)
+    assert "gain" not in again.columns and again["total"].item() == pytest.approx(pv.loc["top", "total"])
+
+
+def test_policy_value_interval_covers_truth_in_most_simulations():
+    """Coverage of the percentile bootstrap for a difference of means: ~95% nominal."""
+    rng = np.random.default_rng(11)
+    covered = 0
+    for _ in range(40):
+        n = 800
+        t = rng.random(n) < 0.5
+        v = rng.exponential(10, n) + 3.0 * t  # true value per targeted customer: 3
+        out = U.policy_value(pd.DataFrame({"treatment": t, "v": v}), {"all": np.ones(n, bool)}, value="v",
+                             n_boot=300, seed=int(rng.integers(1_000_000)))
+        covered += out["total_ci_low"].item() <= 3.0 * n <= out["total_ci_high"].item()
+    assert covered >= 34  # 40 draws at 95%: fewer than 34 has probability < 1%
+
+
+def test_policy_value_validation(campaign):
+    c = campaign.assign(v=1.0)
+    full = np.ones(len(c), bool)
+    with pytest.raises(ValueError, match="at least one policy"):
+        U.policy_value(c, {}, value="v")
+    with pytest.raises(ValueError, match="reference must be one of"):
+        U.policy_value(c, {"a": full}, value="v", reference="b")
+    with pytest.raises(ValueError, match="boolean mask with one value per campaign row"):
+        U.policy_value(c, {"a": full[:-1]}, value="v")
+    with pytest.raises(ValueError, match="boolean mask"):
+        U.policy_value(c, {"a": np.full(len(c), 0.5)}, value="v")
+    with pytest.raises(ValueError, match="n_boot"):
+        U.policy_value(c, {"a": full}, value="v", n_boot=10)
+    with pytest.raises(ValueError, match="alpha"):
+        U.policy_value(c, {"a": full}, value="v", alpha=0)
+    with pytest.raises(ValueError, match="numeric"):
+        U.policy_value(c.assign(v="x"), {"a": full}, value="v")
+    with pytest.raises(ValueError, match="missing"):
+        U.policy_value(c.assign(v=np.nan), {"a": full}, value="v")
+    only_treated = c["treatment"].to_numpy()
+    with pytest.raises(ValueError, match="both arms"):
+        U.policy_value(c, {"treated only": only_treated}, value="v")
 
 
 def test_uplift_inputs_validation():
@@ -607,7 +742,11 @@ def test_uplift_inputs_validation():
     with pytest.raises(ValueError, match="empty"):
         U.qini_curve([], [], [])
     with pytest.raises(ValueError, match="both treated and control"):
-        U.t_learner(pd.DataFrame({"x": np.arange(20.0), "treatment": True, "purchased_30d": np.arange(20) % 2 == 0}), ["x"])
+        U.t_learner(pd.DataFrame({"x": np.arange(20.0), "treatment": True, "purchased_30d": np.arange(20) % 2 == 0}),
+                    ["x"], outcome="purchased_30d")
+    with pytest.raises(ValueError, match="scores has 2 values"):
+        U.targeting_value(pd.DataFrame({"treatment": [1, 0, 1], "y": [1, 0, 0], "r": [1, 0, 0]}), pd.Series([0.1, 0.2]),
+                          0.5, 10.0, 1.0, outcome="y", redeemed="r")
 
 
 def test_uplift_by_segment_zero_control_rate_is_silent():
@@ -618,7 +757,7 @@ def test_uplift_by_segment_zero_control_rate_is_silent():
                       "purchased_30d": [True, True, False, False, False, False]})
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        t = U.uplift_by_segment(c)
+        t = U.uplift_by_segment(c, segment="segment_at_send", outcome="purchased_30d")
     assert t["uplift"].tolist() == pytest.approx([2 / 3, 2 / 3])
     assert (t["ci_low"] < t["uplift"]).all() and (t["uplift"] < t["ci_high"]).all()
 

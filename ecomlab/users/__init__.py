@@ -13,7 +13,7 @@ A small subpackage, one module per analysis family (like pymc-marketing's ``clv/
   :func:`conditional_expected_spend`, :func:`clv`, :func:`spend_frequency_correlation`.
 * :mod:`ecomlab.users.uplift` — coupons and uplift targeting: :func:`uplift_by_segment`,
   :func:`t_learner`, :func:`qini_curve`, :func:`qini_coefficient`, :func:`uplift_at_k`,
-  :func:`targeting_value`.
+  :func:`targeting_value`, :func:`policy_value`.
 
 Causal evaluation of programmes (difference-in-differences, event studies, placebo tests,
 matching) lives in :mod:`ecomlab.causal`, shared by chapters 04 and 06.
@@ -69,6 +69,7 @@ from ecomlab.users.rfm import (
 )
 from ecomlab.users.uplift import (
     TLearnerResult,
+    policy_value,
     qini_coefficient,
     qini_curve,
     t_learner,
@@ -116,4 +117,5 @@ __all__ = [
     "qini_coefficient",
     "uplift_at_k",
     "targeting_value",
+    "policy_value",
 ]
