@@ -8,7 +8,12 @@ the designs that separate them, each with the diagnostics that make its claim cr
   the selection used;
 * :func:`naive_member_gap` — what a dashboard shows (not causal);
 * :func:`did_estimate` — difference-in-differences (Poisson or OLS), cluster-robust;
-* :func:`matching_estimate` — coarsened exact or nearest-neighbour matching (ATT).
+* :func:`matching_estimate` — coarsened exact or nearest-neighbour matching (ATT);
+  :func:`cem_weights` — the matching weights, for a *matched* DiD or event study;
+* :func:`balance_table` — standardised mean differences before / after matching;
+* :func:`customer_period_panel` and :func:`event_study` — leads and lags with intervals
+  and the joint test of the leads (the testable part of parallel trends);
+* :func:`placebo_tests` — DiD on periods when nothing happened.
 
 References: Angrist & Pischke (2009) *Mostly Harmless Econometrics*, ch. 5; Iacus, King &
 Porro (2012) for coarsened exact matching; Wooldridge (2023) for the Poisson DiD.
@@ -42,9 +47,9 @@ from ecomlab.validation import require_columns
 def fan_group_panel(
     orders: pd.DataFrame,
     customers: pd.DataFrame,
-    start: str | pd.Timestamp = "2025-07-01",
-    pre: tuple[str, str] = ("2025-01-01", "2025-07-01"),
-    post: tuple[str, str] = ("2025-07-01", "2026-01-01"),
+    start: str | pd.Timestamp,
+    pre: tuple[str | pd.Timestamp, str | pd.Timestamp],
+    post: tuple[str | pd.Timestamp, str | pd.Timestamp],
     *,
     join_col: str = "joined_fan_group_date",
     statuses: Sequence[str] = metrics.VALID_STATUSES,
@@ -52,6 +57,9 @@ def fan_group_panel(
     member_col: str = "member_join_date",
 ) -> pd.DataFrame:
     """Customer x period panel (pre / post) for the fan-group (私域社群) evaluation.
+
+    ``start`` (the programme's launch), ``pre`` and ``post`` (half-open date ranges) have
+    no defaults: they are the study's design and come from the analyst, not the library.
 
     Rules (all stated, all counted in ``panel.attrs["excluded"]``):
 
@@ -80,7 +88,7 @@ def fan_group_panel(
     ...     "order_ts": pd.to_datetime(["2024-06-01", "2025-08-01", "2024-03-01"]),
     ...     "status": ["completed"] * 3})
     >>> c = pd.DataFrame({"customer_id": ["a", "b"], "joined_fan_group_date": pd.to_datetime(["2025-07-10", None])})
-    >>> fan_group_panel(o, c)["orders"].tolist()
+    >>> fan_group_panel(o, c, "2025-07-01", ("2025-01-01", "2025-07-01"), ("2025-07-01", "2026-01-01"))["orders"].tolist()
     [0, 1, 0, 0]
     """
     _require(customers, ["customer_id", join_col], "customers")
@@ -199,16 +207,30 @@ def _panel(panel: pd.DataFrame, cols: Sequence[str]) -> pd.DataFrame:
     return panel
 
 
+def _fit_robust(model, groups):
+    """Fit a GLM with cluster-robust (or HC0) standard errors.
+
+    With ``var_weights`` statsmodels warns "cov_type not fully supported"; for fixed
+    weights its sandwich is the textbook one (Σ_g s_g s_g' between inverse weighted
+    Hessians, with the usual G/(G-1)·(N-1)/(N-k) correction) — tests/test_causal.py
+    checks it against a hand-computed sandwich — so that warning alone is silenced.
+    """
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="cov_type not fully supported with var_weights")
+        if groups is not None:
+            return model.fit(cov_type="cluster", cov_kwds={"groups": groups})
+        return model.fit(cov_type="HC0")
+
+
 def _poisson_ratio(y, X, offset, groups, alpha, weights=None, term: int = -1):
     # the model modules only: statsmodels.api also loads every other model family (~0.5 s)
     from statsmodels.genmod.families import Poisson
     from statsmodels.genmod.generalized_linear_model import GLM
 
     model = GLM(y, X, family=Poisson(), offset=offset, var_weights=weights)
-    if groups is not None:
-        fit = model.fit(cov_type="cluster", cov_kwds={"groups": groups})
-    else:
-        fit = model.fit(cov_type="HC0")
+    fit = _fit_robust(model, groups)
     beta = float(fit.params[term])
     lo, hi = np.asarray(fit.conf_int(alpha))[term]
     return math.expm1(beta), math.expm1(lo), math.expm1(hi), float(fit.pvalues[term])
@@ -223,6 +245,7 @@ def did_estimate(
     exposure: str | None = "exposure_days",
     cluster: str = "customer_id",
     model: str = "poisson",
+    weights: str | None = None,
     alpha: float = 0.05,
 ) -> EffectResult:
     """Difference-in-differences effect of joining (relative, with cluster-robust CI).
@@ -234,6 +257,11 @@ def did_estimate(
     terms; relative effect = β3 / (treated post-period mean - β3), CI scaled the same
     way (denominator treated as fixed). Reference: Angrist & Pischke (2009), ch. 5;
     Wooldridge (2023) for the Poisson (ratio) form.
+
+    ``weights``: a column of non-negative weights (e.g. :func:`cem_weights`, which makes
+    the comparison a *matched* DiD): rows with weight 0 are left out (counted in
+    ``excluded``); the Poisson fit uses them as variance weights (the weights are taken
+    as fixed, as is usual for coarsened exact matching).
 
     Assumption: **parallel trends** — without the fan group, joiners' purchase rate
     would have changed by the same *factor* (Poisson) / *amount* (OLS) as
@@ -247,10 +275,19 @@ def did_estimate(
     """
     if model not in ("poisson", "ols"):
         raise ValueError(f"model must be 'poisson' or 'ols', got {model!r}")
-    cols = [outcome, treated, post, cluster] + ([exposure] if exposure else [])
+    cols = [outcome, treated, post, cluster] + ([exposure] if exposure else []) + ([weights] if weights else [])
     df = _panel(panel, cols)
     if len(df) == 0:
         raise ValueError("panel is empty")
+    excluded = dict(panel.attrs.get("excluded", {}))
+    wt = None
+    if weights:
+        wt = _numeric(df[weights], weights)
+        if (wt < 0).any():
+            raise ValueError(f"column {weights!r} must be >= 0, found {float(wt.min())}")
+        if (wt == 0).any():
+            excluded[f"rows: {weights} == 0"] = int((wt == 0).sum())
+            df, wt = df[wt > 0], wt[wt > 0]
     d = _binary(df[treated], treated).astype(float)
     p = _binary(df[post], post).astype(float)
     y = _numeric(df[outcome], outcome)
@@ -264,14 +301,17 @@ def did_estimate(
     groups, _ = _codes(df[cluster], cluster)
     X = np.column_stack([np.ones(len(df)), d, p, d * p])
     rate30 = y / e * 30
-    means = pd.DataFrame({"joined": d.astype(int), "post": p.astype(int), "rate": rate30}).groupby(["joined", "post"])["rate"].mean()
+    w1 = np.ones(len(df)) if wt is None else wt
+    cell = pd.DataFrame({"joined": d.astype(int), "post": p.astype(int), "wr": w1 * rate30, "w": w1}).groupby(["joined", "post"])[["wr", "w"]].sum()
+    means = cell["wr"] / cell["w"]
     details = means.unstack("post").rename(columns={0: "pre_orders_per_30d", 1: "post_orders_per_30d"})
     if model == "poisson":
-        rel, lo, hi, pv = _poisson_ratio(y, X, np.log(e), groups, alpha)
+        rel, lo, hi, pv = _poisson_ratio(y, X, np.log(e), groups, alpha, weights=wt)
     else:
-        from statsmodels.regression.linear_model import OLS
+        from statsmodels.regression.linear_model import OLS, WLS
 
-        fit = OLS(rate30, X).fit(cov_type="cluster", cov_kwds={"groups": groups})
+        reg = OLS(rate30, X) if wt is None else WLS(rate30, X, weights=wt)
+        fit = reg.fit(cov_type="cluster", cov_kwds={"groups": groups})
         b3 = float(fit.params[3])
         ci = np.asarray(fit.conf_int(alpha))[3]
         denom = float(details.loc[1, "post_orders_per_30d"]) - b3
@@ -279,7 +319,8 @@ def did_estimate(
     cust_t = int(pd.Series(d).groupby(groups).max().sum())
     n_cust = int(groups.max() + 1)
     return EffectResult(
-        method=f"difference-in-differences ({model}, cluster-robust by {cluster})",
+        method=f"difference-in-differences ({model}, cluster-robust by {cluster}"
+        + (f", weighted by {weights})" if weights else ")"),
         relative_effect=rel,
         ci_low=lo,
         ci_high=hi,
@@ -290,7 +331,7 @@ def did_estimate(
         assumptions="parallel trends: absent the programme, joiners' purchase rate would have "
         "moved by the same factor as non-joiners'; no other change hit joiners only.",
         details=details.reset_index(),
-        excluded=dict(panel.attrs.get("excluded", {})),
+        excluded=excluded,
     )
 
 
@@ -347,6 +388,71 @@ def naive_member_gap(
     )
 
 
+#: Default coarsening of the covariates :func:`fan_group_panel` builds (bin edges).
+DEFAULT_BINS: dict[str, list[float]] = {
+    "crm_orders": [-np.inf, 0.5, 1.5, 2.5, 3.5, 4.5, 5.5, 7.5, np.inf],
+    "crm_recency_days": [-np.inf, 15, 30, 45, 60, 90, 120, 150, 180, 240, 300, 365, np.inf],
+    "crm_member": [-np.inf, 0.5, np.inf],
+    "pre_orders": [-np.inf, 0.5, 1.5, 2.5, 3.5, np.inf],
+    "recency_days": [-np.inf, 30, 90, 180, 365, np.inf],
+    "tenure_days": [-np.inf, 365, 548, np.inf],
+}
+
+
+def cem_weights(
+    frame: pd.DataFrame,
+    *,
+    covariates: Sequence[str],
+    bins: Mapping[str, Sequence[float]] | None = None,
+    treated: str = "joined",
+) -> pd.Series:
+    """Coarsened exact matching (CEM) weights for the effect on the treated (ATT).
+
+    Each covariate is cut at its ``bins`` edges (:data:`DEFAULT_BINS` for the columns
+    :func:`fan_group_panel` builds; a missing value is a bin of its own); the strata are
+    the combinations of bins. A treated row gets weight 1 if its stratum holds a
+    control, else 0 (unmatched, counted); a control in stratum *s* gets
+    ``n_treated(s) / n_control(s)``, so the controls are re-weighted to the treated
+    mix of strata and their weights sum to the matched treated count (Iacus, King &
+    Porro 2012, *Political Analysis* 20(1)). One row per unit: pass one period of a
+    panel. ``attrs``: ``strata_with_both``, ``treated_unmatched``,
+    ``controls_unmatched``.
+
+    >>> f = pd.DataFrame({"joined": [1, 0, 0, 1, 0], "x": [1, 1, 1, 5, 9]})
+    >>> cem_weights(f, covariates=["x"], bins={"x": [-np.inf, 2, 6, np.inf]}).tolist()
+    [1.0, 0.5, 0.5, 0.0, 0.0]
+    """
+    if isinstance(covariates, str) or len(covariates) == 0:
+        raise ValueError(f"covariates must list at least one column name, got {covariates!r}")
+    require_columns(frame, [treated, *covariates], "frame")
+    d = _binary(frame[treated], treated).astype(bool)
+    edges = {**DEFAULT_BINS, **(bins or {})}
+    key = np.zeros(len(frame), dtype=np.int64)
+    for c in covariates:  # loop over the 2-4 covariates, not rows
+        if c not in edges:
+            raise ValueError(f"no bins for covariate {c!r}; pass bins={{{c!r}: [...]}}")
+        s = frame[c]
+        if pd.api.types.is_bool_dtype(s) or not pd.api.types.is_numeric_dtype(s):
+            raise ValueError(f"column {c!r} must be numeric, got dtype {s.dtype}")
+        v = s.to_numpy(dtype=float, na_value=np.nan)
+        b = np.digitize(v, edges[c][1:-1])
+        b = np.where(np.isnan(v), len(edges[c]), b)  # missing = own bin
+        key = key * (len(edges[c]) + 1) + b
+    codes, _ = pd.factorize(key)
+    g = int(codes.max()) + 1 if len(codes) else 0
+    nt = np.bincount(codes, weights=d, minlength=g)
+    nc = np.bincount(codes, weights=~d, minlength=g)
+    matched_t = d & (nc[codes] > 0)
+    w = np.where(d, matched_t.astype(float), np.where(nt[codes] > 0, nt[codes] / np.maximum(nc[codes], 1), 0.0))
+    out = pd.Series(w, index=frame.index, name="weight")
+    out.attrs = {
+        "strata_with_both": int(((nt > 0) & (nc > 0)).sum()),
+        "treated_unmatched": int((d & ~matched_t).sum()),
+        "controls_unmatched": int((~d & (w == 0)).sum()),
+    }
+    return out
+
+
 def matching_estimate(
     panel: pd.DataFrame,
     *,
@@ -366,11 +472,12 @@ def matching_estimate(
     match on what drove selection, not on whatever history is at hand — matching on
     pre-period activity alone leaves selection on intent in place.
 
-    ``method="exact"``: coarsened exact matching — each covariate is cut into ``bins``
-    (defaults: crm_orders 0..5, 6-7, 8+; crm_recency in 15-60-day steps up to a year;
-    crm_member 0/1; pre_orders 0,1,2,3,4+; recency 0-30, 30-90, 90-180, 180-365, 365+
-    days (never bought before start = own bin); tenure 0-1, 1-1.5, 1.5+ years), controls are
-    re-weighted to the joiners' distribution over strata (Iacus, King & Porro 2012).
+    ``method="exact"``: coarsened exact matching (:func:`cem_weights`) — each covariate
+    is cut into ``bins`` (defaults :data:`DEFAULT_BINS`: crm_orders 0..5, 6-7, 8+;
+    crm_recency in 15-60-day steps up to a year; crm_member 0/1; pre_orders 0,1,2,3,4+;
+    recency 0-30, 30-90, 90-180, 180-365, 365+ days (never bought before start = own
+    bin); tenure 0-1, 1-1.5, 1.5+ years), controls are re-weighted to the joiners'
+    distribution over strata (Iacus, King & Porro 2012).
     ``method="nn"``: 1-nearest-neighbour matching with replacement on standardised
     covariates (scikit-learn ``NearestNeighbors``). Then the post-period purchase
     rates are compared with a weighted Poisson GLM (robust HC0 CI):
@@ -401,37 +508,13 @@ def matching_estimate(
         raise ValueError("panel needs joiners and non-joiners in the post period")
     y = _numeric(df[outcome], outcome)
     e = _numeric(df[exposure], exposure) if exposure else np.ones(len(df))
-    default_bins = {
-        "crm_orders": [-np.inf, 0.5, 1.5, 2.5, 3.5, 4.5, 5.5, 7.5, np.inf],
-        "crm_recency_days": [-np.inf, 15, 30, 45, 60, 90, 120, 150, 180, 240, 300, 365, np.inf],
-        "crm_member": [-np.inf, 0.5, np.inf],
-        "pre_orders": [-np.inf, 0.5, 1.5, 2.5, 3.5, np.inf],
-        "recency_days": [-np.inf, 30, 90, 180, 365, np.inf],
-        "tenure_days": [-np.inf, 365, 548, np.inf],
-    }
-    bins = {**default_bins, **(bins or {})}
     w = np.zeros(len(df))
     w[d] = 1.0
     if method == "exact":
-        key = np.zeros(len(df), dtype=np.int64)
-        for c in covariates:  # loop over the 2-4 covariates, not rows
-            v = df[c].to_numpy(dtype=float, na_value=np.nan)
-            if c not in bins:
-                raise ValueError(f"no bins for covariate {c!r}; pass bins={{{c!r}: [...]}}")
-            b = np.digitize(v, bins[c][1:-1])
-            b = np.where(np.isnan(v), len(bins[c]), b)  # missing = own bin
-            key = key * (len(bins[c]) + 1) + b
-        codes, _ = pd.factorize(key)
-        g = codes.max() + 1
-        nt = np.bincount(codes, weights=d, minlength=g)
-        nc = np.bincount(codes, weights=~d, minlength=g)
-        matched_t = d & (nc[codes] > 0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            w = np.where(d, matched_t.astype(float), np.where(nt[codes] > 0, nt[codes] / np.maximum(nc[codes], 1), 0.0))
-        # normalise control weights to the number of matched treated
-        n_unmatched = int((d & ~matched_t).sum())
-        n_strata = int(((nt > 0) & (nc > 0)).sum())
-        details = pd.DataFrame({"strata_with_both": [n_strata], "joiners_unmatched": [n_unmatched]})
+        cw = cem_weights(df, covariates=covariates, bins=bins, treated=treated)
+        w = cw.to_numpy()
+        n_unmatched = cw.attrs["treated_unmatched"]
+        details = pd.DataFrame({"strata_with_both": [cw.attrs["strata_with_both"]], "joiners_unmatched": [n_unmatched]})
     else:
         from sklearn.neighbors import NearestNeighbors
 
@@ -469,3 +552,317 @@ def matching_estimate(
         details=details,
         excluded={**dict(panel.attrs.get("excluded", {})), "joiners: no control in stratum": n_unmatched},
     )
+
+
+def balance_table(
+    frame: pd.DataFrame,
+    *,
+    covariates: Sequence[str],
+    treated: str = "joined",
+    weights: str | pd.Series | np.ndarray | None = None,
+) -> pd.DataFrame:
+    """Covariate balance: standardised mean differences (SMD) before and after matching.
+
+    ``SMD = (mean_treated - mean_control) / sqrt((var_treated + var_control) / 2)``, the
+    denominator from the *unmatched* sample in both columns so that before and after are
+    on one scale (Austin 2009, *Statistics in Medicine* 28; Stuart 2010, *Statistical
+    Science* 25(1)). After matching, both means are weighted by ``weights`` (e.g.
+    :func:`cem_weights`; a treated row with weight 0 is an unmatched joiner). The usual
+    rule of thumb calls ``|SMD| < 0.1`` balanced. One row per unit; missing values
+    raise (fill or drop them first, and say how many).
+
+    >>> f = pd.DataFrame({"joined": [1, 1, 0, 0], "x": [2.0, 4.0, 0.0, 2.0], "w": [1.0, 1.0, 0.0, 2.0]})
+    >>> balance_table(f, covariates=["x"], weights="w")[["smd_before", "smd_after"]].round(3).to_dict("records")
+    [{'smd_before': 1.414, 'smd_after': 0.707}]
+    """
+    if isinstance(covariates, str) or len(covariates) == 0:
+        raise ValueError(f"covariates must list at least one column name, got {covariates!r}")
+    require_columns(frame, [treated, *covariates], "frame")
+    d = _binary(frame[treated], treated).astype(bool)
+    if d.all() or (~d).all():
+        raise ValueError(f"frame needs treated and control rows in {treated!r}")
+    if weights is None:
+        w = None
+    else:
+        if isinstance(weights, str):
+            require_columns(frame, [weights], "frame")
+            w = _numeric(frame[weights], weights)
+        else:
+            w = np.asarray(weights, dtype=float)
+            if w.shape != (len(frame),) or np.isnan(w).any():
+                raise ValueError(f"weights must be {len(frame)} non-missing numbers, got shape {w.shape}")
+        if (w < 0).any() or w[d].sum() == 0 or w[~d].sum() == 0:
+            raise ValueError("weights must be >= 0 with a positive total in both groups")
+    rows = []
+    for c in covariates:  # a handful of covariates, vectorised within each
+        x = _numeric(frame[c] if not pd.api.types.is_bool_dtype(frame[c]) else frame[c].astype("int8"), c)
+        sd = math.sqrt((x[d].var(ddof=1) + x[~d].var(ddof=1)) / 2) if min(d.sum(), (~d).sum()) > 1 else float("nan")
+        row = {"covariate": c, "mean_treated": x[d].mean(), "mean_control": x[~d].mean()}
+        row["smd_before"] = (row["mean_treated"] - row["mean_control"]) / sd if sd > 0 else 0.0
+        if w is not None:
+            row["mean_treated_matched"] = np.average(x[d], weights=w[d])
+            row["mean_control_matched"] = np.average(x[~d], weights=w[~d])
+            diff = row["mean_treated_matched"] - row["mean_control_matched"]
+            row["smd_after"] = diff / sd if sd > 0 else 0.0
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def customer_period_panel(
+    orders: pd.DataFrame,
+    units: pd.DataFrame,
+    *,
+    start: str | pd.Timestamp,
+    end: str | pd.Timestamp,
+    freq: str = "MS",
+    customer: str = "customer_id",
+    statuses: Sequence[str] = metrics.VALID_STATUSES,
+) -> pd.DataFrame:
+    """Customer x calendar-period order counts (the input of :func:`event_study`).
+
+    ``units`` has one row per customer (``customer`` plus any columns to carry, e.g.
+    ``joined`` and a matching ``weight``); periods are ``pd.date_range(start, end,
+    freq=freq)`` edges, half-open ``[edge_i, edge_i+1)``, and ``end`` must be an edge so
+    no day is cut off. Columns: the ``units`` columns, ``period`` (the period's first
+    day), ``orders`` (purchases with status in ``statuses``), ``exposure_days``
+    (period length). Customers in ``units`` without orders get zeros; orders outside
+    ``[start, end)`` or by customers not in ``units`` are counted in
+    ``attrs["excluded"]``.
+
+    >>> o = pd.DataFrame({"order_id": ["1", "2", "3"], "customer_id": ["a", "a", "b"],
+    ...     "order_ts": pd.to_datetime(["2025-01-05", "2025-02-01", "2025-01-09"]), "status": "completed"})
+    >>> p = customer_period_panel(o, pd.DataFrame({"customer_id": ["a", "c"]}), start="2025-01-01", end="2025-03-01")
+    >>> p["orders"].tolist(), p.attrs["excluded"]["orders: customer not in units"]
+    ([1, 1, 0, 0], 1)
+    """
+    require_columns(units, [customer], "units")
+    if units[customer].isna().any() or units[customer].duplicated().any():
+        raise ValueError(f"units[{customer!r}] must be unique and non-missing; found "
+                         f"{int(units[customer].duplicated().sum())} duplicate(s), {int(units[customer].isna().sum())} missing")
+    t0, t1 = _ts(start, "start"), _ts(end, "end")
+    try:
+        edges = pd.date_range(t0, t1, freq=freq)
+    except ValueError as exc:
+        raise ValueError(f"freq must be a pandas frequency such as 'MS' or 'W-MON', got {freq!r}") from exc
+    if len(edges) < 2 or edges[0] != t0 or edges[-1] != t1:
+        raise ValueError(f"start and end must be period edges of freq={freq!r} with at least one period "
+                         f"between them; got {t0:%Y-%m-%d}..{t1:%Y-%m-%d}, edges {list(edges[:3])}...")
+    po = _prepare_orders(orders, statuses=statuses, amount=None, customer=customer)
+    e_us = np.array([_us(t) for t in edges], dtype=np.int64)
+    n_p = len(edges) - 1
+    b = np.searchsorted(e_us, po.ts_us, side="right") - 1
+    in_window = (b >= 0) & (b < n_p)
+    unit_of = pd.Index(units[customer]).get_indexer(po.customers)[po.codes]
+    known = unit_of >= 0
+    ok = in_window & known
+    n = len(units)
+    counts = np.bincount(unit_of[ok] * n_p + b[ok], minlength=n * n_p).astype(np.int64)
+    panel = units.loc[units.index.repeat(n_p)].reset_index(drop=True)
+    panel["period"] = np.tile(edges[:-1].to_numpy(), n)
+    panel["orders"] = counts
+    panel["exposure_days"] = np.tile(np.diff(e_us) / _DAY_US, n)
+    panel.attrs["excluded"] = {**po.excluded, "orders: outside [start, end)": int((known & ~in_window).sum()),
+                               "orders: customer not in units": int((~known).sum())}
+    return panel
+
+
+@dataclass(frozen=True, eq=False)
+class EventStudyResult(_Result):
+    """Leads and lags of a programme's effect, with the joint test of the leads.
+
+    Fields
+    ------
+    table : one row per period: ``period``, ``event_time`` (periods since
+        ``event_start``; leads < 0), ``relative_effect`` (treated/control rate ratio
+        relative to the reference period, - 1), ``ci_low``, ``ci_high``, ``p_value``,
+        ``lead`` (bool), ``reference`` (bool; effect 0 by construction).
+    leads_chi2, leads_df, leads_p_value : cluster-robust Wald test that every lead
+        coefficient is 0 (H0: no pre-trend relative to the reference period).
+    reference : the omitted period. alpha : level of the intervals. method : model.
+    n_treated, n_control : units with positive weight. excluded : rows left out.
+    """
+
+    table: pd.DataFrame
+    leads_chi2: float
+    leads_df: int
+    leads_p_value: float
+    reference: pd.Timestamp
+    alpha: float
+    method: str
+    n_treated: int
+    n_control: int
+    excluded: dict[str, int] = field(default_factory=dict)
+
+
+def _long_panel(panel, period, outcome, treated, exposure, weights, cluster):
+    cols = [period, outcome, treated, cluster] + ([exposure] if exposure else []) + ([weights] if weights else [])
+    require_columns(panel, cols, "panel")
+    if len(panel) == 0:
+        raise ValueError("panel is empty")
+    y = _numeric(panel[outcome], outcome)
+    if (y < 0).any():
+        raise ValueError(f"column {outcome!r} must be >= 0 counts")
+    e = _numeric(panel[exposure], exposure) if exposure else np.ones(len(panel))
+    if (e <= 0).any():
+        raise ValueError(f"column {exposure!r} must be > 0")
+    d = _binary(panel[treated], treated).astype(float)
+    w = _numeric(panel[weights], weights) if weights else np.ones(len(panel))
+    if (w < 0).any():
+        raise ValueError(f"column {weights!r} must be >= 0")
+    if panel[period].isna().any():
+        raise ValueError(f"column {period!r} has {int(panel[period].isna().sum())} missing value(s)")
+    return y, e, d, w
+
+
+def event_study(
+    panel: pd.DataFrame,
+    *,
+    event_start: object,
+    reference: object | None = None,
+    period: str = "period",
+    outcome: str = "orders",
+    treated: str = "joined",
+    exposure: str | None = "exposure_days",
+    weights: str | None = None,
+    cluster: str = "customer_id",
+    alpha: float = 0.05,
+) -> EventStudyResult:
+    """Event study: the treated-vs-control rate ratio period by period (leads and lags).
+
+    Poisson GLM on a unit x period panel (:func:`customer_period_panel`):
+    ``log E[y] = a_t + b·treated + Σ_{k≠ref} g_k·treated·1[t=k] + log(exposure)``, so
+    ``exp(g_k) - 1`` is how much the treated/control rate ratio in period *k* differs
+    from the reference period (default: the last period before ``event_start``).
+    Periods before ``event_start`` are **leads**: if the groups trend alike without the
+    programme, the leads are near 0 — the testable part of *parallel trends*; the
+    joint cluster-robust Wald χ² test of all leads = 0 is in ``leads_p_value``. The
+    lags trace the effect over time. ``weights`` (e.g. matching weights, constant per
+    unit) enter as variance weights; rows with weight 0 are left out and counted.
+    Standard errors are clustered by ``cluster``. Reference: Freyaldenhoven et al.
+    (2021) "Visualization, identification and estimation in the linear panel
+    event-study design"; Wooldridge (2023) for the Poisson form.
+
+    >>> rng = np.random.default_rng(0); n = 400
+    >>> units = pd.DataFrame({"customer_id": np.arange(n), "joined": np.arange(n) % 2})
+    >>> p = units.loc[units.index.repeat(4)].assign(period=np.tile([1, 2, 3, 4], n), exposure_days=30.0)
+    >>> p["orders"] = rng.poisson(np.where((p["joined"] == 1) & (p["period"] >= 3), 1.3, 1.0) * 2)
+    >>> es = event_study(p, event_start=3)
+    >>> es.table["event_time"].tolist(), bool(es.leads_p_value > 0.01)
+    ([-2, -1, 0, 1], True)
+    """
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must be in (0, 1), got {alpha}")
+    y, e, d, w = _long_panel(panel, period, outcome, treated, exposure, weights, cluster)
+    excluded = dict(panel.attrs.get("excluded", {}))
+    keep = w > 0
+    if not keep.all():
+        excluded[f"rows: {weights} == 0"] = int((~keep).sum())
+    df = panel[keep]
+    y, e, d, w = y[keep], e[keep], d[keep], w[keep]
+    per_codes, periods = pd.factorize(df[period], sort=True)
+    n_p = len(periods)
+    try:
+        n_leads = int((periods < event_start).sum())
+    except TypeError as exc:
+        raise ValueError(f"event_start={event_start!r} cannot be compared with {period!r} values such as {periods[0]!r}") from exc
+    ref = periods[n_leads - 1] if reference is None and n_leads else reference
+    if n_leads < 2 or ref not in set(periods[:n_leads]):
+        raise ValueError(f"need at least two periods before event_start={event_start!r} and a reference among "
+                         f"them; found {n_leads} lead period(s), reference={ref!r}")
+    if d.min() == d.max():
+        raise ValueError(f"panel needs treated and control units ({treated!r} 0 and 1)")
+    ref_i = int(np.flatnonzero(periods == ref)[0])
+    P = np.zeros((len(df), n_p))
+    P[np.arange(len(df)), per_codes] = 1.0
+    inter = [k for k in range(n_p) if k != ref_i]
+    X = np.column_stack([P, d, P[:, inter] * d[:, None]])
+    from statsmodels.genmod.families import Poisson
+    from statsmodels.genmod.generalized_linear_model import GLM
+
+    groups, _ = _codes(df[cluster], cluster)
+    fit = _fit_robust(GLM(y, X, family=Poisson(), offset=np.log(e), var_weights=None if weights is None else w), groups)
+    beta = np.asarray(fit.params)[n_p + 1:]
+    ci = np.asarray(fit.conf_int(alpha))[n_p + 1:]
+    pv = np.asarray(fit.pvalues)[n_p + 1:]
+    cov = np.asarray(fit.cov_params())[n_p + 1:, n_p + 1:]
+    eff, lo, hi, pp = (np.zeros(n_p) for _ in range(4))
+    pp[:] = np.nan
+    eff[inter], lo[inter], hi[inter], pp[inter] = np.expm1(beta), np.expm1(ci[:, 0]), np.expm1(ci[:, 1]), pv
+    lead_pos = [j for j, k in enumerate(inter) if k < n_leads]
+    b_l, v_l = beta[lead_pos], cov[np.ix_(lead_pos, lead_pos)]
+    chi2 = float(b_l @ np.linalg.solve(v_l, b_l))
+    from scipy.special import chdtrc
+
+    table = pd.DataFrame({
+        period: periods, "event_time": np.arange(n_p) - n_leads, "relative_effect": eff, "ci_low": lo,
+        "ci_high": hi, "p_value": pp, "lead": np.arange(n_p) < n_leads, "reference": np.arange(n_p) == ref_i,
+    })
+    cust_t = pd.Series(d).groupby(groups).max()
+    return EventStudyResult(
+        table=table, leads_chi2=chi2, leads_df=len(lead_pos), leads_p_value=float(chdtrc(len(lead_pos), chi2)),
+        reference=ref, alpha=alpha,
+        method="event study: Poisson GLM, period effects + treated x period, cluster-robust by "
+        + cluster + (f", weighted by {weights}" if weights else ""),
+        n_treated=int(cust_t.sum()), n_control=int((cust_t == 0).sum()), excluded=excluded,
+    )
+
+
+def _lab(x: object) -> str:
+    return f"{x:%Y-%m-%d}" if isinstance(x, (pd.Timestamp, np.datetime64)) else str(x)
+
+
+def placebo_tests(
+    panel: pd.DataFrame,
+    splits: Mapping[str, tuple[Sequence[object], Sequence[object]]],
+    *,
+    period: str = "period",
+    outcome: str = "orders",
+    treated: str = "joined",
+    exposure: str | None = "exposure_days",
+    weights: str | None = None,
+    cluster: str = "customer_id",
+    alpha: float = 0.05,
+) -> pd.DataFrame:
+    """Placebo difference-in-differences on periods when nothing happened.
+
+    For each named split ``(before_periods, after_periods)`` — all of them before the
+    programme — the unit x period panel is collapsed to a before and a fake "after"
+    period per unit (orders and exposure summed) and :func:`did_estimate` (Poisson,
+    cluster-robust, optionally weighted) is run. A design that identifies the effect
+    should give placebo effects near 0 with intervals covering 0; a placebo that
+    excludes 0 shows the groups were already drifting apart (parallel trends fail).
+    Several placebos are several tests: at ``alpha`` each, one in 20 true nulls is
+    rejected by chance. Reference: Angrist & Pischke (2009), §5.2; Abadie (2005).
+
+    Columns: ``placebo``, ``before``, ``after`` (period ranges as text),
+    ``relative_effect``, ``ci_low``, ``ci_high``, ``p_value``, ``covers_zero``.
+
+    >>> rng = np.random.default_rng(1); n = 600
+    >>> units = pd.DataFrame({"customer_id": np.arange(n), "joined": np.arange(n) % 2})
+    >>> p = units.loc[units.index.repeat(4)].assign(period=np.tile([1, 2, 3, 4], n), exposure_days=30.0)
+    >>> p["orders"] = rng.poisson(2, len(p))
+    >>> placebo_tests(p, {"1-2 vs 3-4": ([1, 2], [3, 4])})["covers_zero"].tolist()
+    [True]
+    """
+    if not splits:
+        raise ValueError("splits must name at least one (before_periods, after_periods) pair")
+    _long_panel(panel, period, outcome, treated, exposure, weights, cluster)
+    rows = []
+    for name, (before, after) in splits.items():  # a few placebos, each one vectorised
+        before, after = list(before), list(after)
+        if not before or not after or set(before) & set(after):
+            raise ValueError(f"placebo {name!r}: before and after must be non-empty and disjoint")
+        missing = [p for p in before + after if not (panel[period] == p).any()]
+        if missing:
+            raise ValueError(f"placebo {name!r}: period(s) {missing[:3]} not in panel[{period!r}]")
+        sub = panel[panel[period].isin(before + after)]
+        post = sub[period].isin(after).astype("int8").rename("post")
+        agg = {outcome: "sum", treated: "first"} | ({exposure: "sum"} if exposure else {}) | ({weights: "first"} if weights else {})
+        two = sub.assign(post=post).groupby([cluster, "post"], sort=False, observed=True).agg(agg).reset_index()
+        r = did_estimate(two, outcome=outcome, treated=treated, post="post", exposure=exposure,
+                         cluster=cluster, weights=weights, alpha=alpha)
+        rows.append({"placebo": name, "before": f"{_lab(min(before))}..{_lab(max(before))}",
+                     "after": f"{_lab(min(after))}..{_lab(max(after))}",
+                     "relative_effect": r.relative_effect, "ci_low": r.ci_low, "ci_high": r.ci_high,
+                     "p_value": r.p_value, "covers_zero": bool(r.ci_low <= 0 <= r.ci_high)})
+    return pd.DataFrame(rows)

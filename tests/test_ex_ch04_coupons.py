@@ -20,7 +20,8 @@ def campaign():
 @pytest.fixture(scope="module")
 def panel():
     exr.use_data(None)
-    return causal.fan_group_panel(datasets.load("orders"), datasets.load("customers"))
+    return causal.fan_group_panel(datasets.load("orders"), datasets.load("customers"), "2025-07-01",
+                                  ("2025-01-01", "2025-07-01"), ("2025-07-01", "2026-01-01"))
 
 
 def test_q1_lapsing_uplift(campaign):

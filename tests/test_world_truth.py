@@ -99,7 +99,8 @@ def test_coupon_uplift_by_segment(t, truth):
 
 
 def test_fan_group_did_recovers_effect_naive_is_larger(t, truth):
-    panel = causal.fan_group_panel(t["orders"], t["customers"])
+    panel = causal.fan_group_panel(t["orders"], t["customers"], truth["fan_group_effect"]["start"],
+                                   ("2025-01-01", "2025-07-01"), ("2025-07-01", "2026-01-01"))
     did = causal.did_estimate(panel)
     naive = causal.naive_member_gap(panel)
     planted = truth["fan_group_effect"]["rate_multiplier"] - 1

@@ -77,7 +77,8 @@ def _uplift_cases() -> list[Case]:
 
 
 def _fan_panel() -> pd.DataFrame:
-    return causal.fan_group_panel(data("orders"), data("customers"))
+    return causal.fan_group_panel(data("orders"), data("customers"), "2025-07-01",
+                                  ("2025-01-01", "2025-07-01"), ("2025-07-01", "2026-01-01"))
 
 
 def _pre_period_gap() -> float:
