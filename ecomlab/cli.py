@@ -6,6 +6,9 @@ Subcommands::
     ecomlab site [--src DIR] [--out DIR]                 build the static HTML site
     ecomlab generate --scale K --seed S --out DIR        write a Nestwell world
     ecomlab datasets [--data-dir DIR]                    list the bundled tables
+    ecomlab student [--src DIR] [--out DIR]              the student edition
+    ecomlab grade DIR --lesson NB [--out CSV] [-j N]     grade returned notebooks
+    ecomlab nbgrader-stamp PATH ...                      nbgrader metadata on lessons
 
 Example
 -------
@@ -95,11 +98,86 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--out", default="build/student", metavar="DIR", help="output folder (default: build/student)")
     st.set_defaults(func=_cmd_student)
 
-    gr = sub.add_parser("grade", help="execute returned notebooks and write per-question scores to CSV")
+    gr = sub.add_parser("grade", help="grade returned notebooks in sandboxes into a gradebook CSV")
     gr.add_argument("returned", metavar="DIR", help="folder of returned student notebooks")
-    gr.add_argument("--out", default="grades.csv", metavar="CSV", help="output CSV (default: grades.csv)")
+    gr.add_argument("--out", default="grades.csv", metavar="CSV",
+                    help="gradebook CSV, appended as each notebook finishes; an existing one is "
+                    "resumed (default: grades.csv)")
+    gr.add_argument("--lesson", metavar="NOTEBOOK",
+                    help="the solution notebook: the questions it checks are the expected ones")
+    gr.add_argument("--bank", action="append", default=[], metavar="NAME",
+                    help="or a question bank (e.g. ch04_rfm): all its questions; repeatable")
+    gr.add_argument("--timeout", type=_positive_number, default=600, metavar="SECONDS",
+                    help="whole-notebook time limit (default: 600)")
+    gr.add_argument("--memory", type=int, default=4096, metavar="MB",
+                    help="memory (address-space) limit per notebook in MiB (default: 4096)")
+    gr.add_argument("--max-output", type=_positive_number, default=20, metavar="MB",
+                    help="output cap per notebook in MB (default: 20)")
+    gr.add_argument("--jobs", "-j", type=int, default=1, metavar="N",
+                    help="notebooks graded at once (default: 1)")
+    gr.add_argument("--no-landlock", action="store_true",
+                    help="do not confine runs with Landlock (only for debugging)")
     gr.set_defaults(func=_cmd_grade)
+
+    ns = sub.add_parser("nbgrader-stamp",
+                        help="add nbgrader cell metadata to solution notebooks (in place)")
+    ns.add_argument("paths", nargs="+", metavar="PATH", help="notebooks or folders of notebooks")
+    ns.set_defaults(func=_cmd_nbgrader_stamp)
+
+    va = sub.add_parser("validate", help="say what a report template will run on your data")
+    va.add_argument("data", metavar="DATA", help="an orders export file or a folder of tables")
+    va.add_argument("--template", required=True, metavar="NAME", help="template name, e.g. rfm")
+    va.add_argument("--preset", default=None, help="shopify, tmall, taobao or generic (export files)")
+    va.add_argument("--timezone", default=None, help="the shop's IANA time zone, e.g. Asia/Shanghai")
+    va.add_argument("--currency", default=None, help="ISO currency code of the amounts, e.g. CNY")
+    va.set_defaults(func=_cmd_validate)
+
+    rp = sub.add_parser("report", help="run a report template on your data into a standalone HTML")
+    rp.add_argument("name", metavar="NAME", help="template name, e.g. rfm")
+    rp.add_argument("--data", default=None, help="an orders export file or a folder of tables "
+                    "(default: the bundled Nestwell data)")
+    rp.add_argument("--preset", default=None, help="shopify, tmall, taobao or generic (export files)")
+    rp.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                    help="a template parameter, e.g. --param as_of=2025-12-31 (repeatable)")
+    rp.add_argument("--timezone", default=None, help="the shop's IANA time zone, e.g. Asia/Shanghai")
+    rp.add_argument("--currency", default=None, help="ISO currency code of the amounts, e.g. CNY")
+    rp.add_argument("--out", required=True, help="the HTML report to write")
+    rp.set_defaults(func=_cmd_report)
     return parser
+
+
+def _cmd_validate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from ecomlab import reports
+
+    try:
+        result = reports.validate(args.data, args.template, preset=args.preset,
+                                  timezone=args.timezone, currency=args.currency)
+    except ValueError as exc:
+        print(f"ecomlab validate: error: {exc}", file=sys.stderr)
+        return 2
+    print(result)
+    return 0 if result.ok else 1
+
+
+def _cmd_report(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from ecomlab import reports
+
+    params = {}
+    for item in args.param:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            print(f"ecomlab report: error: --param must be KEY=VALUE, got {item!r}", file=sys.stderr)
+            return 2
+        params[key.strip()] = value
+    for key in ("timezone", "currency"):
+        if getattr(args, key) is not None:
+            params[key] = getattr(args, key)
+    try:
+        reports.render(args.name, args.out, data=args.data, preset=args.preset, params=params)
+    except ValueError as exc:
+        print(f"ecomlab report: error: {exc}", file=sys.stderr)
+        return 2
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -211,14 +289,30 @@ def _cmd_grade(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
     from ecomlab.trainer import grade
 
     try:
-        df = grade(args.returned, args.out)
+        report = grade(args.returned, args.out, lesson=args.lesson, banks=args.bank,
+                       timeout=args.timeout, memory_mb=args.memory, output_mb=args.max_output,
+                       jobs=args.jobs, landlock=not args.no_landlock,
+                       progress=lambda line: print(line, flush=True))
     except ValueError as exc:
         print(f"ecomlab grade: error: {exc}", file=sys.stderr)
         return 2
-    if len(df):
-        summary = df.groupby("notebook")["score"].sum()
-        for nb, score in summary.items():
-            n_q = int((df["notebook"] == nb).sum())
-            print(f"{nb}: {score}/{n_q}")
-    print(f"grades written: {args.out}")
+    if report.landlock < 1 and report.graded and not args.no_landlock:
+        print("warning: Landlock is not available on this system: runs were not confined to "
+              "their folders; grade inside a container (see docs/trainers.md)", file=sys.stderr)
+    print(f"{report.graded} graded, {report.skipped} already in the gradebook")
+    print(f"gradebook: {report.paths['gradebook']}\nsummary: {report.paths['summary']}\n"
+          f"feedback: {report.paths['feedback']}")
+    return 0
+
+
+def _cmd_nbgrader_stamp(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from ecomlab.trainer.nbgrader import stamp_paths
+
+    try:
+        changed = stamp_paths(args.paths)
+    except ValueError as exc:
+        print(f"ecomlab nbgrader-stamp: error: {exc}", file=sys.stderr)
+        return 2
+    for path, n in changed:
+        print(f"{path}: {n} graded question(s)")
     return 0
