@@ -6,7 +6,7 @@ under ``notebooks/`` without ``.ipynb``); a test checks that the lesson's markdo
 mentions the term in English or Chinese.
 
 >>> lookup("客单价").formula
-'AOV = GMV / buyers'
+'spend per buyer = GMV / buyers'
 >>> terms().query("term_en == 'CR'")["term_zh"].item()
 '转化率'
 """
@@ -88,7 +88,7 @@ TERMS: tuple[Term, ...] = (
          "Gross merchandise volume: the value of orders placed in a period, at the prices "
          "paid. Cancelled orders are excluded; later refunds are not subtracted (net sales "
          "subtract them).",
-         "GMV = Σ paid_amount over placed orders = UV × CR × AOV", _START),
+         "GMV = Σ paid_amount over placed orders = UV × CR × spend per buyer", _START),
     Term("UV", "访客数",
          "Unique visitors: distinct visitors (visitor_id) who viewed the store in a period.",
          "UV = number of distinct visitor_id with ≥ 1 page view", _START),
@@ -98,10 +98,19 @@ TERMS: tuple[Term, ...] = (
     Term("CR", "转化率",
          "Conversion rate per visitor: the share of visitors who buy in the period (not "
          "orders per session).", "CR = buyers / UV", _START),
-    Term("AOV", "客单价",
-         "Average order value in the Chinese sense of 客单价: GMV per buyer (per-order value "
-         "is GMV / orders, the same only when each buyer orders once).",
-         "AOV = GMV / buyers", _START),
+    Term("spend per buyer", "客单价",
+         "What the Chinese trade calls 客单价: GMV per buyer in the period, so a customer "
+         "who orders twice counts once. Not the English 'AOV' (average order value), which "
+         "is per order: see order value.",
+         "spend per buyer = GMV / buyers", _START),
+    Term("order value", "笔单价",
+         "Average value per placed order (what English-language tools call AOV); at most "
+         "the spend per buyer, equal only when every buyer orders once.",
+         "order value = GMV / placed orders", _START),
+    Term("placed order", "已下单订单",
+         "An order that was not cancelled (completed or later refunded): the orders GMV sums "
+         "over. 'Orders' alone means every order, whatever its status.",
+         "placed orders = orders − cancelled orders", _START),
     Term("people–goods–place", "人货场",
          "The retail frame that splits a business into people (customers and traffic), goods "
          "(assortment, price, stock) and place (channels and the shopping scene).", None,
@@ -152,6 +161,24 @@ TERMS: tuple[Term, ...] = (
          "Segmenting customers by Recency (days since last order), Frequency (number of "
          "orders) and Monetary value (amount spent), each usually scored in quintiles 1–5.",
          "R = days since last order; F = orders; M = Σ paid amount", _RFM),
+    Term("reference date", "观察日",
+         "The fixed date recency is measured to (here midnight after the last order in the "
+         "data), so a report can be reproduced.", "R = reference date − last purchase day",
+         _RFM),
+    Term("quintile score", "五分位评分",
+         "A 1–5 score from cutting the ranked customers into five groups of equal size "
+         "(rank-based qcut; ties broken by row order).",
+         "score = qcut(rank(x, method='first'), 5) + 1", _RFM),
+    Term("value segments", "客户价值分层",
+         "The eight RFM segments (八大客户): R, F and M each high or low against the mean; "
+         "M decides important (重要) vs general (一般), R and F the relationship.", None, _RFM),
+    Term("k-means", "k均值聚类",
+         "Clustering that places k centres and assigns each customer to the nearest one, "
+         "moving the centres to their members' means until nothing changes.",
+         "minimise Σ_i ‖x_i − centre_(c(i))‖²", _RFM),
+    Term("hold-out group", "留出组",
+         "Customers deliberately left untreated, at random, so a campaign can measure its "
+         "own effect against them.", None, _RFM),
     Term("membership", "会员",
          "A programme customers join (often free or by points) to get member prices, points "
          "and perks; members buy more, partly because heavy buyers are the ones who join.",
@@ -215,11 +242,34 @@ TERMS: tuple[Term, ...] = (
     # --- KPI tree and monitoring ------------------------------------------------------
     Term("KPI tree", "指标树",
          "A top metric broken into the drivers that multiply or add up to it, so a change "
-         "can be traced to its source.", "GMV = UV × CR × AOV", _KPI),
+         "can be traced to its source.", "GMV = UV × CR × spend per buyer", _KPI),
     Term("anomaly alert", "异常告警",
-         "A flag raised when a metric leaves its expected range (e.g. beyond k standard "
-         "deviations of a rolling baseline that allows for weekday and promotion days).",
-         "alert when |x_t − baseline_t| > k × σ_t", _KPI),
+         "A flag raised when a metric leaves its expected range: here when the robust "
+         "z-score of the day against a baseline of normal days (promotion days left out) "
+         "reaches a threshold.",
+         "alert when |robust z_t| ≥ 3.5", _KPI),
+    Term("LMDI", "对数平均迪氏指数分解",
+         "Logarithmic mean Divisia index (Ang 2004): splits the change of a product such as "
+         "GMV = UV × CR × spend per buyer into one additive effect per factor, with no "
+         "residual and no dependence on the order of the factors.",
+         "effect_x = L(GMV_1, GMV_0) × ln(x_1 / x_0), L(a, b) = (a − b) / ln(a / b)", _KPI),
+    Term("week over week", "环比",
+         "A change measured against the period just before (this week vs last week); "
+         "环比 in general compares consecutive periods of any length.",
+         "change = value_t / value_(t−1) − 1", _KPI),
+    Term("year over year", "同比",
+         "A change measured against the same period one year earlier, which removes the "
+         "season and the promotion calendar from the comparison.",
+         "change = value_t / value_(t−1 year) − 1", _KPI),
+    Term("robust z-score", "稳健z分数",
+         "How unusual a value is against a baseline, measured with the median and the "
+         "median absolute deviation (MAD) instead of the mean and standard deviation, so "
+         "one extreme day does not hide itself (Leys et al. 2013).",
+         "z = (x − median) / (1.4826 × MAD)", _KPI),
+    Term("drill-down", "下钻",
+         "Splitting a change in an additive total (GMV) into the same change in each "
+         "segment (device, source, category) to find where it happened.",
+         "ΔGMV = Σ_segments ΔGMV_s", _KPI),
     # --- experiments ------------------------------------------------------------------
     Term("A/B test", "A/B测试",
          "A randomised experiment: visitors are randomly assigned to control (A) or a "

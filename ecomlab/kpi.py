@@ -2,10 +2,10 @@
 
 The KPI tree of the course is the exact identity (see :mod:`ecomlab.metrics`)::
 
-    GMV = UV x CR x AOV      CR = buyers / UV,  AOV = GMV / buyers
+    GMV = UV x CR x SPB      CR = buyers / UV,  SPB = spend per buyer (客单价) = GMV / buyers
 
 This module builds daily (or period) KPI tables from the behaviour log and the orders,
-splits a change in GMV into exact contributions of UV, CR and AOV (LMDI-I), drills a
+splits a change in GMV into exact contributions of UV, CR and spend per buyer (LMDI-I), drills a
 change down into segments, and raises robust anomaly alerts that know about weekday
 seasonality and the promotion calendar (年货节, 38节, 618, 99, 双11, 双12).
 
@@ -35,8 +35,6 @@ from ecomlab import keys, metrics
 from ecomlab.validation import require_columns as _require
 
 __all__ = [
-    "PROMO_WINDOWS_2024_2025",
-    "PROMO_DAYS_2024_2025",
     "KPI_COLUMNS",
     "promo_days",
     "daily_kpis",
@@ -49,27 +47,7 @@ __all__ = [
 ]
 
 #: KPI columns of the tables this module returns (rates are fractions).
-KPI_COLUMNS = ("uv", "buyers", "orders", "gmv", "cr", "aov")
-
-#: The Chinese retail calendar 2024-2025 as (name, first day, last day), inclusive.
-#: 双11 counts its pre-sale window (Oct 31 - Nov 11), 618 its June 1-18 window, 年货节
-#: the ~3 weeks before Spring Festival (2024-02-10, 2025-01-29). The generator's
-#: ``ecomlab.simulate.promo_calendar()`` is the source of truth for Nestwell; this
-#: constant is the same public calendar, usable without the simulator.
-PROMO_WINDOWS_2024_2025: tuple[tuple[str, str, str], ...] = (
-    ("年货节 Spring Festival shopping", "2024-01-15", "2024-02-02"),
-    ("38节 Women's Day", "2024-03-08", "2024-03-08"),
-    ("618", "2024-06-01", "2024-06-18"),
-    ("99", "2024-09-09", "2024-09-09"),
-    ("双11 Singles' Day", "2024-10-31", "2024-11-11"),
-    ("双12", "2024-12-12", "2024-12-12"),
-    ("年货节 Spring Festival shopping", "2025-01-06", "2025-01-24"),
-    ("38节 Women's Day", "2025-03-08", "2025-03-08"),
-    ("618", "2025-06-01", "2025-06-18"),
-    ("99", "2025-09-09", "2025-09-09"),
-    ("双11 Singles' Day", "2025-10-31", "2025-11-11"),
-    ("双12", "2025-12-12", "2025-12-12"),
-)
+KPI_COLUMNS = ("uv", "buyers", "orders", "gmv", "cr", "spend_per_buyer")
 
 _SEGMENTS = {
     # by=  -> (output column, events column, orders column)
@@ -80,21 +58,40 @@ _SEGMENTS = {
 MISSING_LABEL = "missing"
 
 
-def promo_days(windows: Iterable[tuple[str, str, str]] = PROMO_WINDOWS_2024_2025) -> pd.DatetimeIndex:
-    """Every day inside the promotion ``windows`` ((name, first, last) inclusive).
+def promo_days(windows: Iterable[tuple[str, str, str]] | pd.DataFrame) -> pd.DatetimeIndex:
+    """Every day inside the promotion ``windows``, as a sorted DatetimeIndex.
 
-    >>> d = promo_days()
-    >>> pd.Timestamp("2025-11-05") in d, pd.Timestamp("2025-11-20") in d
-    (True, False)
+    ``windows`` is your shop's promotion calendar — there is no built-in default, since
+    dates differ by year, platform and market: an iterable of ``(name, first day, last
+    day)`` (inclusive), or a DataFrame with ``start``/``end`` or ``start_date``/``end_date``
+    columns (e.g. ``ecomlab.simulate.promo_calendar()`` for Nestwell). A window whose last
+    day is before its first raises ``ValueError``.
+
+    >>> d = promo_days([("双11", "2025-10-31", "2025-11-11"), ("双12", "2025-12-12", "2025-12-12")])
+    >>> len(d), pd.Timestamp("2025-11-05") in d, pd.Timestamp("2025-11-20") in d
+    (13, True, False)
     """
-    parts = [pd.date_range(a, b, freq="D") for _, a, b in windows]
+    if isinstance(windows, pd.DataFrame):
+        cols = next((c for c in (("start", "end"), ("start_date", "end_date")) if set(c) <= set(windows.columns)), None)
+        if cols is None:
+            raise ValueError("windows DataFrame needs 'start'/'end' or 'start_date'/'end_date' columns; "
+                             f"it has {list(windows.columns)}")
+        windows = list(zip(["promotion"] * len(windows), windows[cols[0]], windows[cols[1]], strict=True))
+    if isinstance(windows, (str, bytes)):
+        raise ValueError(f"windows must be (name, first, last) tuples or a DataFrame, got the string {windows!r}")
+    parts = []
+    for w in windows:
+        try:
+            name, a, b = w
+            first, last = pd.Timestamp(a).normalize(), pd.Timestamp(b).normalize()
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"each promotion window must be (name, first day, last day); got {w!r} ({e})") from None
+        if last < first:
+            raise ValueError(f"promotion window {name!r} ends ({last:%Y-%m-%d}) before it starts ({first:%Y-%m-%d})")
+        parts.append(pd.date_range(first, last, freq="D"))
     if not parts:
         return pd.DatetimeIndex([], dtype="datetime64[us]")
-    return pd.DatetimeIndex(np.unique(np.concatenate([p.values for p in parts]))).as_unit("us")
-
-
-#: All promotion days of 2024-2025 (see :data:`PROMO_WINDOWS_2024_2025`).
-PROMO_DAYS_2024_2025: pd.DatetimeIndex = promo_days()
+    return pd.DatetimeIndex(np.unique(np.concatenate([p.values.astype("datetime64[us]") for p in parts]))).as_unit("us")
 
 
 # --------------------------------------------------------------------------------------
@@ -270,7 +267,7 @@ def _kpi_core(
             f"{int(bad.sum())} row(s) have more buyers (from orders) than UV (from events), "
             "so CR would exceed 1 — the orders include buyers the behaviour log does not see "
             "(e.g. other sales channels or segments labelled differently). Filter orders to the "
-            "channels the log covers, or pass on_inconsistent='warn' to get NaN CR/AOV there."
+            "channels the log covers, or pass on_inconsistent='warn' to get NaN CR/spend per buyer there."
         )
         if on_inconsistent == "raise":
             raise ValueError(msg)
@@ -281,9 +278,9 @@ def _kpi_core(
     cr = np.full(len(out), np.nan)
     cr[ok] = metrics.conversion_rate(out["buyers"].to_numpy()[ok], out["uv"].to_numpy()[ok])
     out["cr"] = cr
-    a = np.asarray(metrics.aov(out["gmv"].to_numpy(), out["buyers"].to_numpy()), dtype=float)
+    a = np.asarray(metrics.spend_per_buyer(out["gmv"].to_numpy(), out["buyers"].to_numpy()), dtype=float)
     a[bad] = np.nan
-    out["aov"] = a
+    out["spend_per_buyer"] = a
     out.attrs["excluded"] = {
         "cancelled_orders": n_cancelled,
         "orders_on_days_without_events": n_orders_outside,
@@ -304,9 +301,9 @@ def daily_kpis(
     by: Literal["device", "source", "traffic_source"] | None = None,
     on_inconsistent: Literal["raise", "warn"] = "raise",
 ) -> pd.DataFrame:
-    """Daily KPI tree: UV, buyers, orders, GMV, CR = buyers/UV, AOV = GMV/buyers.
+    """Daily KPI tree: UV, buyers, orders, GMV, CR = buyers/UV, spend per buyer = GMV/buyers.
 
-    Definitions (all through :mod:`ecomlab.metrics`, so ``gmv == uv * cr * aov``):
+    Definitions (all through :mod:`ecomlab.metrics`, so ``gmv == uv * cr * spend_per_buyer``):
 
     - **UV** — distinct ``visitor_id`` in ``events`` that day (segment).
     - **buyers** — distinct ``customer_id`` with a *placed* order that day
@@ -333,10 +330,10 @@ def daily_kpis(
     ...     "ts": pd.to_datetime(["2025-11-01 09:00", "2025-11-01 10:00", "2025-11-02 11:00"])})
     >>> od = pd.DataFrame({"customer_id": ["c1"], "order_ts": pd.to_datetime(["2025-11-01 09:30"]),
     ...     "status": ["completed"], "paid_amount": [120.0]})
-    >>> daily_kpis(ev, od)[["date", "uv", "buyers", "gmv", "cr", "aov"]]
-            date  uv  buyers    gmv   cr    aov
-    0 2025-11-01   2       1  120.0  0.5  120.0
-    1 2025-11-02   1       0    0.0  0.0    NaN
+    >>> daily_kpis(ev, od)[["date", "uv", "buyers", "gmv", "cr", "spend_per_buyer"]]
+            date  uv  buyers    gmv   cr  spend_per_buyer
+    0 2025-11-01   2       1  120.0  0.5            120.0
+    1 2025-11-02   1       0    0.0  0.0              NaN
     """
     return _kpi_core(events, orders, by=by, daily=True, on_inconsistent=on_inconsistent)
 
@@ -371,7 +368,7 @@ def period_kpis(
 # --------------------------------------------------------------------------------------
 # LMDI decomposition
 # --------------------------------------------------------------------------------------
-_FACTORS = ("uv", "cr", "aov")
+_FACTORS = ("uv", "cr", "spend_per_buyer")
 
 
 def _as_frame(x, arg: str) -> tuple[pd.DataFrame, bool]:
@@ -385,17 +382,17 @@ def _as_frame(x, arg: str) -> tuple[pd.DataFrame, bool]:
 
 
 def _factors(df: pd.DataFrame, arg: str) -> pd.DataFrame:
-    """uv, cr, aov, gmv as float, deriving cr/aov from buyers/gmv via metrics if needed."""
+    """uv, cr, spend_per_buyer, gmv as float, deriving cr/spend_per_buyer from buyers/gmv via metrics if needed."""
     cols = set(df.columns)
-    if not {"uv", "cr", "aov"} <= cols:
+    if not {"uv", "cr", "spend_per_buyer"} <= cols:
         if {"uv", "buyers", "gmv"} <= cols:
             df = df.assign(
                 cr=metrics.conversion_rate(df["buyers"].astype(float), df["uv"].astype(float)),
-                aov=metrics.aov(df["gmv"].astype(float), df["buyers"].astype(float)),
+                spend_per_buyer=metrics.spend_per_buyer(df["gmv"].astype(float), df["buyers"].astype(float)),
             )
         else:
             raise ValueError(
-                f"{arg} needs keys/columns uv, cr, aov (or uv, buyers, gmv); it has {sorted(map(str, cols))}"
+                f"{arg} needs keys/columns uv, cr, spend_per_buyer (or uv, buyers, gmv); it has {sorted(map(str, cols))}"
             )
     out = pd.DataFrame(index=df.index)
     for c in _FACTORS:
@@ -405,21 +402,21 @@ def _factors(df: pd.DataFrame, arg: str) -> pd.DataFrame:
             raise ValueError(f"{arg}[{c!r}] must be numeric: {e}") from None
         if (out[c] < 0).any():
             raise ValueError(f"{arg}[{c!r}] must be >= 0 (LMDI is defined for non-negative factors)")
-    prod = out["uv"].fillna(0) * out["cr"].fillna(0) * out["aov"].fillna(0)
+    prod = out["uv"].fillna(0) * out["cr"].fillna(0) * out["spend_per_buyer"].fillna(0)
     if "gmv" in df.columns:
         g = pd.to_numeric(df["gmv"]).astype(float)
         if g.isna().any():
             raise ValueError(f"{arg}['gmv'] has missing values")
         if not np.allclose(g, prod, rtol=1e-9, atol=1e-9):
-            raise ValueError(f"{arg}: gmv != uv * cr * aov; the KPI tree must hold exactly")
+            raise ValueError(f"{arg}: gmv != uv * cr * spend_per_buyer; the KPI tree must hold exactly")
         out["gmv"] = g
     else:
         out["gmv"] = prod
-    # NaN factors are only legitimate below a zero (CR when UV = 0, AOV when buyers = 0)
+    # NaN factors are only legitimate below a zero (CR when UV = 0, spend per buyer when buyers = 0)
     nan_cr = out["cr"].isna() & (out["uv"] > 0)
-    nan_aov = out["aov"].isna() & (out["uv"].fillna(0) * out["cr"].fillna(0) > 0)
-    if nan_cr.any() or nan_aov.any() or out["uv"].isna().any():
-        raise ValueError(f"{arg} has missing uv/cr/aov where they are defined")
+    nan_spb = out["spend_per_buyer"].isna() & (out["uv"].fillna(0) * out["cr"].fillna(0) > 0)
+    if nan_cr.any() or nan_spb.any() or out["uv"].isna().any():
+        raise ValueError(f"{arg} has missing uv/cr/spend_per_buyer where they are defined")
     return out
 
 
@@ -444,14 +441,14 @@ def decompose_change(
     *,
     zero: Literal["limit", "raise"] = "limit",
 ) -> pd.Series | pd.DataFrame:
-    """Split ΔGMV exactly into UV, CR and AOV contributions (additive LMDI-I).
+    """Split ΔGMV exactly into UV, CR and spend per buyer contributions (additive LMDI-I).
 
-    With ``GMV = UV x CR x AOV`` and ``L(a, b) = (a - b) / ln(a / b)`` the logarithmic
+    With ``GMV = UV x CR x SPB`` (SPB = spend per buyer) and ``L(a, b) = (a - b) / ln(a / b)`` the logarithmic
     mean, the contribution of factor ``x`` is::
 
         effect_x = L(GMV_after, GMV_before) * ln(x_after / x_before)
 
-    and ``effect_uv + effect_cr + effect_aov == GMV_after - GMV_before`` exactly,
+    and ``effect_uv + effect_cr + effect_spb == GMV_after - GMV_before`` exactly,
     because the logs of a product add up. Why LMDI-I (Ang 2004): it is *perfect* (no
     unexplained residual, unlike "change one factor at a time" or Laspeyres splits), it
     is *symmetric* in time (swapping before/after flips every sign), the result does
@@ -461,16 +458,16 @@ def decompose_change(
     Zeros: ``ln(0)`` is undefined. With ``zero="limit"`` (default) we use the limit of
     LMDI as the zero value tends to 0 (Ang & Liu 2007): the factor that becomes (or
     was) zero takes the whole change, and factors below it that are undefined (CR when
-    UV = 0, AOV when buyers = 0) contribute 0. ``zero="raise"`` raises ``ValueError``
+    UV = 0, spend per buyer when buyers = 0) contribute 0. ``zero="raise"`` raises ``ValueError``
     instead. Negative factors always raise.
 
-    ``before``/``after`` are dicts or Series with ``uv, cr, aov`` (or ``uv, buyers,
+    ``before``/``after`` are dicts or Series with ``uv, cr, spend_per_buyer`` (or ``uv, buyers,
     gmv``), giving a Series, or two DataFrames with the same index (periods or
     segments), giving one row per index value (vectorised).
 
-    >>> r = decompose_change({"uv": 1000, "cr": 0.03, "aov": 200.0},
-    ...                      {"uv": 1100, "cr": 0.027, "aov": 210.0})
-    >>> r[["uv_effect", "cr_effect", "aov_effect", "delta_gmv"]].round(2).tolist()
+    >>> r = decompose_change({"uv": 1000, "cr": 0.03, "spend_per_buyer": 200.0},
+    ...                      {"uv": 1100, "cr": 0.027, "spend_per_buyer": 210.0})
+    >>> r[["uv_effect", "cr_effect", "spend_per_buyer_effect", "delta_gmv"]].round(2).tolist()
     [583.08, -644.57, 298.49, 237.0]
     """
     if zero not in ("limit", "raise"):
@@ -539,21 +536,21 @@ def drilldown(
 
     GMV is additive over segments that partition the orders (device, traffic source,
     category), so ``ΔGMV_total = Σ_s ΔGMV_s`` exactly; each segment's change is then
-    split by :func:`decompose_change` (LMDI-I) into UV, CR and AOV effects when the
+    split by :func:`decompose_change` (LMDI-I) into UV, CR and spend per buyer effects when the
     tables carry them. A segment present in only one period counts as zero in the
     other (its whole change is a UV effect, by the zero limit rule).
 
     ``kpis_by_segment_*``: tables with a segment column ``segment`` (default: the
     first non-KPI column, e.g. from :func:`period_kpis` ``by="device"``) or a segment
-    index, and ``gmv`` plus optionally ``uv, buyers`` or ``uv, cr, aov``. For a
+    index, and ``gmv`` plus optionally ``uv, buyers`` or ``uv, cr, spend_per_buyer``. For a
     category drill-down only ``gmv`` is needed. Returns one row per segment, sorted by
     ``|ΔGMV|``, plus a final ``"Total"`` row; ``share_of_delta`` = ΔGMV_s / ΔGMV.
 
     >>> b = pd.DataFrame({"device": ["ios", "android"], "uv": [100, 200], "buyers": [5, 6], "gmv": [500.0, 600.0]})
     >>> a = pd.DataFrame({"device": ["ios", "android"], "uv": [100, 200], "buyers": [5, 2], "gmv": [500.0, 200.0]})
     >>> d = drilldown(b, a)
-    >>> d[["delta_gmv", "uv_effect", "cr_effect", "aov_effect"]]  # doctest: +NORMALIZE_WHITESPACE
-             delta_gmv  uv_effect  cr_effect  aov_effect
+    >>> d[["delta_gmv", "uv_effect", "cr_effect", "spend_per_buyer_effect"]]  # doctest: +NORMALIZE_WHITESPACE
+             delta_gmv  uv_effect  cr_effect  spend_per_buyer_effect
     device
     android     -400.0        0.0     -400.0         0.0
     ios            0.0        0.0        0.0         0.0
@@ -583,9 +580,9 @@ def drilldown(
         frames.append(df)
     b, a = frames
     idx = b.index.union(a.index, sort=False)
-    has_factors = all({"uv", "buyers"} <= set(f.columns) or {"uv", "cr", "aov"} <= set(f.columns) for f in frames)
+    has_factors = all({"uv", "buyers"} <= set(f.columns) or {"uv", "cr", "spend_per_buyer"} <= set(f.columns) for f in frames)
     cols = ["gmv"] + (["uv", "buyers"] if all({"uv", "buyers"} <= set(f.columns) for f in frames) else
-                      (["uv", "cr", "aov"] if has_factors else []))
+                      (["uv", "cr", "spend_per_buyer"] if has_factors else []))
     b = b[cols].reindex(idx).astype(float)
     a = a[cols].reindex(idx).astype(float)
     b = b.fillna(0.0) if "buyers" in cols or not has_factors else b.fillna({"gmv": 0.0, "uv": 0.0})
@@ -593,7 +590,7 @@ def drilldown(
     out = pd.DataFrame({"gmv_before": b["gmv"], "gmv_after": a["gmv"], "delta_gmv": a["gmv"] - b["gmv"]})
     if has_factors:
         dec = decompose_change(b, a, zero="limit")
-        out[["uv_effect", "cr_effect", "aov_effect"]] = dec[["uv_effect", "cr_effect", "aov_effect"]]
+        out[["uv_effect", "cr_effect", "spend_per_buyer_effect"]] = dec[["uv_effect", "cr_effect", "spend_per_buyer_effect"]]
     total = out.sum(axis=0)
     out = out.loc[out["delta_gmv"].abs().sort_values(ascending=False, kind="stable").index]
     out.loc["Total"] = total
@@ -729,14 +726,13 @@ def _calendar_days(calendar) -> np.ndarray:
     """Promo calendar -> sorted int days. Accepts dates, a DatetimeIndex, or a DataFrame
     with a ``date`` column or ``start``/``end`` columns (inclusive windows)."""
     if calendar is None:
-        return np.array([], np.int64)
+        raise ValueError("calendar is required: pass your promotion days (e.g. kpi.promo_days(windows)) "
+                         "or [] to score every day")
     if isinstance(calendar, pd.DataFrame):
         if "date" in calendar.columns:
             vals = pd.to_datetime(calendar["date"])
-        elif {"start", "end"} <= set(calendar.columns):
-            vals = promo_days(zip(["p"] * len(calendar), calendar["start"].astype(str), calendar["end"].astype(str), strict=True))
         else:
-            raise ValueError("calendar DataFrame needs a 'date' column or 'start'/'end' columns")
+            vals = promo_days(calendar)
     else:
         try:
             vals = pd.to_datetime(pd.Index(list(calendar)))
@@ -776,7 +772,7 @@ def anomaly_alerts(
     metrics: Iterable[str] | None = None,
     by: str | None = None,
     date: str = "date",
-    calendar=PROMO_DAYS_2024_2025,
+    calendar,
     z: float = 3.5,
     min_history: int = 14,
     window: int = 28,
@@ -809,19 +805,25 @@ def anomaly_alerts(
        weeks can understate the noise of a small segment (a PC segment with 400
        visitors a day); the floor means "never alert on a move that chance alone
        produces on this day's traffic".
-    4. **Promotions (stated rule)** — days in ``calendar`` (default
-       :data:`PROMO_DAYS_2024_2025`; pass ``ecomlab.simulate.promo_calendar()`` for
-       Nestwell, or ``[]`` to switch it off) are *neither scored nor used in
-       baselines*: their uplift is planned, and they would poison the median. Check
+    4. **Promotions (stated rule)** — days in ``calendar`` (required: your shop's
+       promotion days, e.g. :func:`promo_days` of its promotion windows, or ``[]`` to
+       switch the rule off; there is no built-in calendar) are *neither scored nor used
+       in baselines*: their uplift is planned, and they would poison the median. Check
        promo days against the promotion plan instead. Their count is in
        ``attrs["promo_days_skipped"]``.
+    5. **Zero spread (stated rule)** — when the baseline has no spread at all (every
+       baseline day equal, e.g. a segment with 0 buyers on each of its days, so MAD = 0
+       and a median of 0) a z-score is undefined (it would be ±inf). Such a day is not
+       scored; the count is in ``attrs["days_zero_spread"]`` and the days whose value
+       differs from that constant baseline in ``attrs["zero_spread_changes"]`` (a list of
+       ``(date, segment, metric, value, expected)``) — look at them by hand.
 
     An alert is a scored day with ``|robust_z| >= z`` (3.5 is the Iglewicz & Hoaglin
     cut-off for modified z-scores).
 
     ``series``: a Series indexed by date (metric = its name), or a DataFrame with a
     ``date`` column, optional segment column ``by`` and KPI columns (``metrics``,
-    default every one of uv, buyers, orders, gmv, cr, aov present) — e.g. the output of
+    default every one of uv, buyers, orders, gmv, cr, spend_per_buyer present) — e.g. the output of
     :func:`daily_kpis`. ``rate_denominators`` maps rate metrics to their count
     column in ``series`` (a DataFrame); the rates must lie in [0, 1]. Returns columns
     ``date, segment, metric, value, expected,
@@ -896,7 +898,8 @@ def anomaly_alerts(
         raise ValueError(f"series has duplicated (date{', ' + by if by else ''}) rows; one row per day and segment expected")
     promo = _calendar_days(calendar)
     rows = []
-    notes = {"promo_days_skipped": 0, "days_without_history": 0, "weekday_adjusted": {}}
+    notes = {"promo_days_skipped": 0, "days_without_history": 0, "days_zero_spread": 0,
+             "zero_spread_changes": [], "weekday_adjusted": {}}
     for s_val in pd.unique(seg):
         m_seg = seg == s_val
         d_seg = day[m_seg]
@@ -931,9 +934,17 @@ def anomaly_alerts(
                 with np.errstate(all="ignore"):
                     se = np.where(n_t > 0, np.sqrt(e * (1 - e) / n_t) / f, 0.0)
                 scale = np.maximum(scale, np.nan_to_num(se))
+            zero_spread = ~(scale > 0)  # MAD = 0 and median = 0 (or NaN): no z-score exists
             with np.errstate(all="ignore"):
-                rz = np.where(scale > 0, (xa - med) / scale, np.where(xa == med, 0.0, np.inf * np.sign(xa - med)))
-            scored = np.isfinite(x) & ~is_promo & (cnt >= min_history)
+                rz = np.where(zero_spread, np.nan, (xa - med) / np.where(zero_spread, 1.0, scale))
+            candidate = np.isfinite(x) & ~is_promo & (cnt >= min_history)
+            flat = candidate & zero_spread
+            notes["days_zero_spread"] += int(flat.sum())
+            changed = flat & (xa != med)
+            notes["zero_spread_changes"].extend(
+                (pd.Timestamp(int(g), unit="D"), str(s_val), m, float(x[i]), float(expected[i]))
+                for i, g in zip(np.flatnonzero(changed), grid[changed], strict=True))
+            scored = candidate & ~zero_spread
             notes["promo_days_skipped"] += int((np.isfinite(x) & is_promo).sum())
             notes["days_without_history"] += int((np.isfinite(x) & ~is_promo & (cnt < min_history)).sum())
             keep = scored if return_all else scored & (np.abs(rz) >= z)
@@ -959,7 +970,7 @@ def anomaly_alerts(
     out.attrs.update(notes)
     out.attrs["rule"] = (
         f"|robust z| >= {z}; baseline = {baseline} median/MAD over {window} days (min {min_history}); "
-        "promo days neither scored nor used in baselines"
+        "promo days neither scored nor used in baselines; days with a zero-spread baseline not scored"
         + (f"; binomial noise floor for {sorted(rate_den)}" if rate_den else "")
     )
     return out

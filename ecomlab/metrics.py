@@ -4,7 +4,7 @@ Every notebook and helper computes its KPIs through these functions, so a number
 called "CR" means the same thing everywhere. Rates are fractions in [0, 1]; format
 them as percentages only for display.
 
-Definitions used throughout (the identity ``GMV = UV x CR x AOV`` holds exactly):
+Definitions used throughout (the identity ``GMV = UV x CR x spend per buyer`` holds exactly):
 
 ============================  ==========================================================
 GMV 成交总额                   sum of ``paid_amount`` over *placed* orders (cancelled
@@ -12,8 +12,10 @@ GMV 成交总额                   sum of ``paid_amount`` over *placed* orders (
                                convention; net sales subtract refunds)
 UV 访客数                      distinct visitors in the period
 CR 转化率                      buyers / UV (per visitor, not per session)
-AOV 客单价                     GMV / buyers (per buyer, the Chinese 客单价; per-order
-                               value is :func:`order_value`)
+spend per buyer 客单价         GMV / buyers (per *buyer*: what the Chinese trade calls
+                               客单价; :func:`spend_per_buyer`)
+order value 笔单价             GMV / placed orders (per *order*: what English-language
+                               tools call AOV, average order value; :func:`order_value`)
 repurchase rate 复购率          share of a period's buyers with >= 2 orders in the period
 return-purchase rate 回购率     share of period-1 buyers who buy again in period 2
 CAC 获客成本                    spend / new customers acquired
@@ -31,7 +33,9 @@ import pandas as pd
 
 from ecomlab.validation import require_columns
 
-#: Order statuses that count as a placed order for GMV (cancelled never shipped).
+#: Order statuses that count as a *placed order* (下单且未取消) for GMV: every order that was
+#: not cancelled. "Placed orders" means these everywhere in the course (lessons, helpers,
+#: exercises); "orders" alone means every row of the orders table, whatever its status.
 PLACED_STATUSES = ("completed", "refunded")
 #: Order statuses that count as a *valid purchase* for customer analytics (RFM,
 #: repurchase, LTV): the customer kept the goods.
@@ -64,7 +68,9 @@ def _ratio(num: Number, den: Number, name: str, *, signed_num: bool = False,
 
 
 def placed_orders(orders: pd.DataFrame) -> pd.DataFrame:
-    """Orders that count for GMV: status in :data:`PLACED_STATUSES` (drops cancelled).
+    """Placed orders: status in :data:`PLACED_STATUSES` (every order except cancelled ones).
+
+    These are the orders GMV sums over and :func:`order_value` divides by.
 
     >>> df = pd.DataFrame({"status": ["completed", "cancelled", "refunded"]})
     >>> len(placed_orders(df))
@@ -113,22 +119,32 @@ def conversion_rate(buyers: Number, visitors: Number) -> Number:
     return out
 
 
-def aov(gmv_amount: Number, buyers: Number) -> Number:
-    """AOV 客单价 = GMV / buyers (revenue per paying customer).
+def spend_per_buyer(gmv_amount: Number, buyers: Number) -> Number:
+    """Spend per buyer 客单价 = GMV / buyers (revenue per paying customer in the period).
 
-    >>> aov(3000.0, 20)
+    This is the Chinese 客单价: per *buyer*, so a customer who orders twice in the period
+    counts once and both orders' amounts are in the numerator. It is the third factor of
+    the KPI tree ``GMV = UV x CR x spend per buyer``. English-language tools' "AOV"
+    (average order value) is per *order*: see :func:`order_value`; the two agree only
+    when every buyer places one order. NaN when there are no buyers.
+
+    >>> spend_per_buyer(3000.0, 20)
     150.0
     """
-    return _ratio(gmv_amount, buyers, "aov")
+    return _ratio(gmv_amount, buyers, "spend_per_buyer")
 
 
-def order_value(gmv_amount: Number, n_orders: Number) -> Number:
-    """Average order value per *order* (笔单价) = GMV / orders.
+def order_value(gmv_amount: Number, n_placed_orders: Number) -> Number:
+    """Order value 笔单价 = GMV / placed orders (average value per *order*, "AOV" in English tools).
+
+    Count placed orders with :func:`placed_orders` (cancelled excluded), the same
+    orders GMV sums over. ``order_value <= spend_per_buyer`` always, since every buyer
+    places at least one order. NaN when there are no orders.
 
     >>> order_value(3000.0, 25)
     120.0
     """
-    return _ratio(gmv_amount, n_orders, "order_value")
+    return _ratio(gmv_amount, n_placed_orders, "order_value")
 
 
 def cac(spend: Number, new_customers: Number) -> Number:

@@ -34,40 +34,82 @@ def _incorrect(result, *fragments: str) -> None:
         assert fragment in result.message, (fragment, result.message)
 
 
-def test_q1_orders_in_2025(orders, orders_2025):
-    assert ex.q1.check(len(orders_2025))
-    _incorrect(ex.q1.check(len(orders)), "too high")  # all years
-    _incorrect(ex.q1.check(len(metrics.valid_orders(orders_2025))), "too low")  # completed only
-    _incorrect(ex.q1.check(orders_2025), "expected a number")
+@pytest.fixture(scope="module")
+def orders_2024(orders) -> pd.DataFrame:
+    return orders[orders["order_ts"].dt.year == 2024]
 
 
-def test_q2_gmv_2025(orders, orders_2025):
-    assert ex.q2.check(metrics.gmv(orders_2025))
-    # summing every order keeps the cancelled ones
-    _incorrect(ex.q2.check(orders_2025["paid_amount"].sum()), "too high")
-    # completed only drops the refunded orders, which GMV keeps
-    _incorrect(ex.q2.check(metrics.valid_orders(orders_2025)["paid_amount"].sum()), "too low")
-    _incorrect(ex.q2.check(metrics.gmv(orders)), "too high")  # both years
+def test_q1_placed_orders_2024(orders, orders_2024, orders_2025):
+    placed = orders_2024[orders_2024["status"] != "cancelled"]
+    assert ex.q1.check(len(placed))
+    assert len(placed) == len(metrics.placed_orders(orders_2024))  # one meaning of "placed"
+    _incorrect(ex.q1.check(len(orders_2024)), "too high")  # every status: cancelled kept
+    _incorrect(ex.q1.check(len(metrics.valid_orders(orders_2024))), "too low")  # refunded dropped
+    _incorrect(ex.q1.check(len(metrics.placed_orders(orders_2025))), "too high")  # the lesson's year
+    _incorrect(ex.q1.check(placed), "expected a number")
 
 
-def test_q3_categories():
+def test_q2_spend_per_buyer_2024(orders_2024):
+    placed = orders_2024[orders_2024["status"] != "cancelled"]
+    right = placed["paid_amount"].sum() / placed["customer_id"].nunique()
+    assert ex.q2.check(right)
+    # per order (the English "AOV") instead of per buyer
+    _incorrect(ex.q2.check(placed["paid_amount"].sum() / len(placed)), "too low")
+    # cancelled orders kept in GMV
+    _incorrect(ex.q2.check(orders_2024["paid_amount"].sum() / placed["customer_id"].nunique()), "too high")
+    _incorrect(ex.q2.check(placed["paid_amount"].sum()), "too high")  # GMV, not per buyer
+
+
+def _kpis_per_order_as_aov(orders):  # spend_per_buyer computed per order
+    placed = orders[orders["status"] != "cancelled"]
+    gmv = placed["paid_amount"].sum()
+    return pd.Series({"gmv": gmv, "placed_orders": len(placed), "buyers": placed["customer_id"].nunique(),
+                      "spend_per_buyer": gmv / len(placed), "order_value": gmv / len(placed)})
+
+
+def _kpis_all_rows(orders):  # cancelled orders counted as placed
+    gmv = orders["paid_amount"].sum()
+    buyers = orders["customer_id"].nunique()
+    return pd.Series({"gmv": gmv, "placed_orders": len(orders), "buyers": buyers,
+                      "spend_per_buyer": gmv / buyers, "order_value": gmv / len(orders)})
+
+
+def test_q3_headline_kpis_function(orders_2025):
+    def right(orders):
+        placed = orders[orders["status"] != "cancelled"]
+        gmv = placed["paid_amount"].sum()
+        buyers = placed["customer_id"].nunique()
+        return pd.Series({"gmv": gmv, "placed_orders": len(placed), "buyers": buyers,
+                          "spend_per_buyer": gmv / buyers, "order_value": gmv / len(placed)})
+
+    assert ex.q3.check(right)
+    assert ex.q3.check(ex.headline_kpis)
+    k = ex.headline_kpis(orders_2025)
+    assert k["order_value"] < k["spend_per_buyer"]
+    assert k["gmv"] == pytest.approx(metrics.gmv(orders_2025))
+    for wrong in (_kpis_per_order_as_aov, _kpis_all_rows):
+        assert ex.q3.check(wrong).status == "incorrect"
+    assert ex.q3.check(lambda o: 1 / 0).status == "incorrect"
+
+
+def test_q4_categories():
     products = datasets.load("products")
-    assert ex.q3.check(set(products["category"].astype(str)))
-    assert ex.q3.check(products["category"].unique())
-    assert ex.q3.check(list(products["category"].astype(str))[::-1])
+    assert ex.q4.check(set(products["category"].astype(str)))
+    assert ex.q4.check(products["category"].unique())
+    assert ex.q4.check(list(products["category"].astype(str))[::-1])
     wrong = set(products["category"].astype(str)) - {"decor"}
-    _incorrect(ex.q3.check(wrong), "missing 1", "`decor`")
-    _incorrect(ex.q3.check({"收纳", "厨房", "床品", "卫浴", "家饰", "清洁"}), "extra")
-    _incorrect(ex.q3.check("storage"), "collection")
+    _incorrect(ex.q4.check(wrong), "missing 1", "`decor`")
+    _incorrect(ex.q4.check({"收纳", "厨房", "床品", "卫浴", "家饰", "清洁"}), "extra")
+    _incorrect(ex.q4.check("storage"), "collection")
 
 
-def test_q4_cancelled_share(orders, orders_2025):
+def test_q5_cancelled_share(orders, orders_2025):
     share = (orders_2025["status"] == "cancelled").mean()
     assert 0 < share < 0.05
-    assert ex.q4.check(share)
-    _incorrect(ex.q4.check(share * 100), "percentage")
-    _incorrect(ex.q4.check((orders_2025["status"] != "completed").mean()), "too high")
-    _incorrect(ex.q4.check((orders_2025["status"] == "cancelled").sum()), "too high")
+    assert ex.q5.check(share)
+    _incorrect(ex.q5.check(share * 100), "percentage")
+    _incorrect(ex.q5.check((orders_2025["status"] != "completed").mean()), "too high")
+    _incorrect(ex.q5.check((orders_2025["status"] == "cancelled").sum()), "too high")
 
 
 def test_expected_answers_follow_use_data(tmp_path, orders):
@@ -77,12 +119,12 @@ def test_expected_answers_follow_use_data(tmp_path, orders):
     datasets.load("products").to_parquet(tmp_path / "products.parquet")
     use_data(tmp_path)
     try:
-        want = int((small["order_ts"].dt.year == 2025).sum())
+        want = len(metrics.placed_orders(small[small["order_ts"].dt.year == 2024]))
         assert ex.q1.expected == want
         assert ex.q1.check(want)
     finally:
         use_data(None)
-    assert ex.q1.expected == int((orders["order_ts"].dt.year == 2025).sum())
+    assert ex.q1.expected == len(metrics.placed_orders(orders[orders["order_ts"].dt.year == 2024]))
 
 
 def test_orders_in_year_names_missing_column():

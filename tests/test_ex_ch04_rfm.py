@@ -116,3 +116,20 @@ def test_q5_value_segment_stability(orders):
     # the reverse direction: of today's important value, the share that already was at mid-year
     now = m[m["segment_end"] == "important value"]
     assert ex.q5.check((now["segment_mid"] == "important value").mean()).status == "incorrect"
+
+
+def test_q6_m_quintile_by_hand(rfm):
+    m = rfm["monetary_amount"]
+    m_score = pd.qcut(m.rank(method="first"), 5, labels=False) + 1
+    right = m[m_score == 5].sum() / m.sum()
+    assert 0.2 < right < 1
+    assert ex.q6.check(right)
+    # the helper's score gives the same groups
+    scores = users.rfm_scores(rfm)
+    assert (scores["m_score"].to_numpy() == m_score.to_numpy()).all()
+    assert ex.q6.check(0.2).status == "incorrect"  # share of customers, not of revenue
+    assert ex.q6.check(100 * right).status == "incorrect"  # a percentage
+    assert ex.q6.check(m[m_score == 5].sum()).status == "incorrect"  # revenue, not a share
+    # the bottom quintile (score reversed) is a typical slip
+    assert ex.q6.check(m[m_score == 1].sum() / m.sum()).status == "incorrect"
+    assert ex.q6.check(____).status == "not_attempted"

@@ -14,7 +14,7 @@ from ecomlab.glossary import LESSONS, TERMS, Term, lookup, terms
 from ecomlab.notebooks import notebooks_dir
 
 REQUIRED = {
-    "GMV": "成交总额", "UV": "访客数", "PV": "浏览量", "CR": "转化率", "AOV": "客单价",
+    "GMV": "成交总额", "UV": "访客数", "PV": "浏览量", "CR": "转化率", "spend per buyer": "客单价", "order value": "笔单价",
     "repurchase rate": "复购率", "return-purchase rate": "回购率",
     "private-domain traffic": "私域流量", "people–goods–place": "人货场", "RFM": None,
     "LTV": "用户生命周期价值", "CAC": "获客成本", "ROAS": "广告支出回报率",
@@ -71,7 +71,7 @@ def test_terms_frame_dtypes_have_no_object():
     assert len(frame) == len(TERMS)
 
 
-@pytest.mark.parametrize("en", ["CR", "AOV", "repurchase rate", "return-purchase rate", "ROAS",
+@pytest.mark.parametrize("en", ["CR", "spend per buyer", "order value", "repurchase rate", "return-purchase rate", "ROAS",
                                 "ROI", "GMV", "CAC", "gross margin", "retention"])
 def test_kpis_have_formulas(en):
     assert lookup(en).formula
@@ -79,15 +79,16 @@ def test_kpis_have_formulas(en):
 
 def test_key_definitions_match_the_course_conventions():
     assert lookup("CR").formula == "CR = buyers / UV"
-    assert lookup("AOV").formula == "AOV = GMV / buyers"
+    assert lookup("spend per buyer").formula == "spend per buyer = GMV / buyers"
+    assert lookup("order value").formula == "order value = GMV / placed orders"
     assert "ROAS" in lookup("投产比").definition
     assert "≥ 2 orders" in lookup("复购率").formula
     assert "period 2" in lookup("回购率").formula
 
 
 def test_lookup_by_english_or_chinese_ignoring_case_and_spacing():
-    assert lookup("客单价").term_en == "AOV"
-    assert lookup("aov").term_zh == "客单价"
+    assert lookup("客单价").term_en == "spend per buyer"
+    assert lookup("Spend  Per buyer").term_zh == "客单价"
     assert lookup("  Repurchase   Rate ").term_zh == "复购率"
     assert lookup("社群").term_en == "fan group"
     assert lookup("people-goods-place").term_zh == "人货场"
@@ -163,5 +164,5 @@ def test_taught_check_fails_for_a_notebook_missing_its_term(tmp_path, monkeypatc
     ]}), encoding="utf-8")
     monkeypatch.setitem(globals(), "notebooks_dir", lambda: tmp_path)
     with pytest.warns(UserWarning, match="lesson notebook missing"):
-        with pytest.raises(AssertionError, match="AOV"):
+        with pytest.raises(AssertionError, match="spend per buyer"):
             test_terms_taught_in_their_lesson()

@@ -48,7 +48,7 @@ def test_daily_kpis_definitions_and_identity():
     np.testing.assert_array_equal(d["uv"], uv.to_numpy())
     np.testing.assert_array_equal(d["buyers"], buyers.to_numpy())
     np.testing.assert_allclose(d["gmv"], gmv.to_numpy())
-    np.testing.assert_allclose(d["uv"] * d["cr"] * d["aov"], d["gmv"], rtol=1e-12)
+    np.testing.assert_allclose(d["uv"] * d["cr"] * d["spend_per_buyer"], d["gmv"], rtol=1e-12)
     ex = d.attrs["excluded"]
     assert ex["cancelled_orders"] == int((od["status"] == "cancelled").sum())
     assert ex["orders_on_days_without_events"] == len(metrics.placed_orders(od)) - len(placed)
@@ -101,25 +101,25 @@ factor = st.floats(min_value=1e-3, max_value=1e6, allow_nan=False, allow_infinit
 @settings(max_examples=100, deadline=None)
 @given(factor, st.floats(1e-4, 1.0), factor, factor, st.floats(1e-4, 1.0), factor)
 def test_lmdi_exact_and_symmetric(uv0, cr0, aov0, uv1, cr1, aov1):
-    b = {"uv": uv0, "cr": cr0, "aov": aov0}
-    a = {"uv": uv1, "cr": cr1, "aov": aov1}
+    b = {"uv": uv0, "cr": cr0, "spend_per_buyer": aov0}
+    a = {"uv": uv1, "cr": cr1, "spend_per_buyer": aov1}
     r = kpi.decompose_change(b, a)
-    total = r["uv_effect"] + r["cr_effect"] + r["aov_effect"]
+    total = r["uv_effect"] + r["cr_effect"] + r["spend_per_buyer_effect"]
     scale = max(abs(r["gmv_before"]), abs(r["gmv_after"]))
     assert abs(total - r["delta_gmv"]) <= 1e-9 * scale
     back = kpi.decompose_change(a, b)
-    for c in ("uv_effect", "cr_effect", "aov_effect"):
+    for c in ("uv_effect", "cr_effect", "spend_per_buyer_effect"):
         assert back[c] == pytest.approx(-r[c], rel=1e-9, abs=1e-9 * scale)
 
 
 def test_lmdi_known_values_and_vectorised():
-    b = pd.DataFrame({"uv": [1000.0, 500.0], "cr": [0.03, 0.02], "aov": [200.0, 100.0]}, index=["wk1", "wk2"])
-    a = pd.DataFrame({"uv": [1100.0, 500.0], "cr": [0.027, 0.02], "aov": [210.0, 100.0]}, index=["wk1", "wk2"])
+    b = pd.DataFrame({"uv": [1000.0, 500.0], "cr": [0.03, 0.02], "spend_per_buyer": [200.0, 100.0]}, index=["wk1", "wk2"])
+    a = pd.DataFrame({"uv": [1100.0, 500.0], "cr": [0.027, 0.02], "spend_per_buyer": [210.0, 100.0]}, index=["wk1", "wk2"])
     r = kpi.decompose_change(b, a)
     L = (6237.0 - 6000.0) / np.log(6237.0 / 6000.0)
     assert r.loc["wk1", "uv_effect"] == pytest.approx(L * np.log(1.1))
     assert r.loc["wk1", "cr_effect"] == pytest.approx(L * np.log(0.9))
-    assert (r.loc["wk2", ["uv_effect", "cr_effect", "aov_effect", "delta_gmv"]] == 0).all()
+    assert (r.loc["wk2", ["uv_effect", "cr_effect", "spend_per_buyer_effect", "delta_gmv"]] == 0).all()
     # buyers/gmv inputs give the same answer
     b2 = pd.DataFrame({"uv": [1000.0], "buyers": [30.0], "gmv": [6000.0]})
     a2 = pd.DataFrame({"uv": [1100.0], "buyers": [29.7], "gmv": [6237.0]})
@@ -128,18 +128,18 @@ def test_lmdi_known_values_and_vectorised():
 
 
 def test_lmdi_zero_handling():
-    b = {"uv": 100.0, "cr": 0.05, "aov": 80.0}
+    b = {"uv": 100.0, "cr": 0.05, "spend_per_buyer": 80.0}
     a = {"uv": 100.0, "buyers": 0.0, "gmv": 0.0}
     r = kpi.decompose_change(b, a)
-    assert r["cr_effect"] == pytest.approx(-400.0) and r["uv_effect"] == 0 and r["aov_effect"] == 0
+    assert r["cr_effect"] == pytest.approx(-400.0) and r["uv_effect"] == 0 and r["spend_per_buyer_effect"] == 0
     with pytest.raises(ValueError, match="zero"):
         kpi.decompose_change(b, a, zero="raise")
     with pytest.raises(ValueError, match=">= 0"):
-        kpi.decompose_change(b, {"uv": -1.0, "cr": 0.1, "aov": 1.0})
+        kpi.decompose_change(b, {"uv": -1.0, "cr": 0.1, "spend_per_buyer": 1.0})
     with pytest.raises(ValueError, match="needs keys"):
         kpi.decompose_change(b, {"uv": 1.0})
-    with pytest.raises(ValueError, match="uv \\* cr \\* aov"):
-        kpi.decompose_change(b, {"uv": 1.0, "cr": 0.1, "aov": 1.0, "gmv": 5.0})
+    with pytest.raises(ValueError, match="uv \\* cr \\* spend_per_buyer"):
+        kpi.decompose_change(b, {"uv": 1.0, "cr": 0.1, "spend_per_buyer": 1.0, "gmv": 5.0})
     with pytest.raises(ValueError, match="same index"):
         kpi.decompose_change(pd.DataFrame([b], index=[0]), pd.DataFrame([b], index=[1]))
 
@@ -157,7 +157,7 @@ def test_drilldown_adds_up(rows):
     body = d.drop(index="Total")
     scale = max(b["gmv"].sum(), a["gmv"].sum(), 1.0)
     assert abs(body["delta_gmv"].sum() - (a["gmv"].sum() - b["gmv"].sum())) <= 1e-9 * scale
-    eff = body[["uv_effect", "cr_effect", "aov_effect"]].sum(axis=1)
+    eff = body[["uv_effect", "cr_effect", "spend_per_buyer_effect"]].sum(axis=1)
     np.testing.assert_allclose(eff, body["delta_gmv"], atol=1e-9 * scale)
 
 
@@ -172,12 +172,71 @@ def test_drilldown_new_segment_and_gmv_only():
         kpi.drilldown(pd.concat([b, b]), a)
 
 
-def test_promo_calendar():
-    d = kpi.PROMO_DAYS_2024_2025
-    for day in ["2024-11-11", "2025-10-31", "2025-06-18", "2025-01-06", "2024-12-12", "2025-09-09", "2025-03-08"]:
-        assert pd.Timestamp(day) in d
-    for day in ["2025-11-12", "2025-06-19", "2025-01-25"]:
-        assert pd.Timestamp(day) not in d
+#: A promotion calendar passed explicitly, as the lessons do (no built-in calendar in kpi).
+WINDOWS = [("618", "2025-06-01", "2025-06-18"), ("99", "2025-09-09", "2025-09-09"),
+           ("双11", "2025-10-31", "2025-11-11"), ("双12", "2025-12-12", "2025-12-12")]
+PROMO = kpi.promo_days(WINDOWS)
+
+
+def test_promo_days_from_windows_or_frame():
+    for day in ["2025-10-31", "2025-11-11", "2025-06-18", "2025-09-09", "2025-12-12"]:
+        assert pd.Timestamp(day) in PROMO
+    for day in ["2025-11-12", "2025-06-19", "2025-10-30"]:
+        assert pd.Timestamp(day) not in PROMO
+    assert len(PROMO) == 18 + 1 + 12 + 1 and PROMO.is_monotonic_increasing and PROMO.is_unique
+    frame = pd.DataFrame({"name": [w[0] for w in WINDOWS],
+                          "start_date": pd.to_datetime([w[1] for w in WINDOWS]),
+                          "end_date": pd.to_datetime([w[2] for w in WINDOWS])})
+    assert kpi.promo_days(frame).equals(PROMO)
+    assert kpi.promo_days(frame.rename(columns={"start_date": "start", "end_date": "end"})).equals(PROMO)
+    assert len(kpi.promo_days([])) == 0
+    # overlapping windows count a day once
+    assert len(kpi.promo_days([("a", "2025-01-01", "2025-01-03"), ("b", "2025-01-03", "2025-01-04")])) == 4
+    with pytest.raises(ValueError, match="before it starts"):
+        kpi.promo_days([("x", "2025-11-11", "2025-11-01")])
+    with pytest.raises(ValueError, match="name, first day, last day"):
+        kpi.promo_days([("2025-11-11",)])
+    with pytest.raises(ValueError, match="start_date"):
+        kpi.promo_days(frame.drop(columns="end_date"))
+    with pytest.raises(ValueError, match="string"):
+        kpi.promo_days("2025-11-11")
+    assert not hasattr(kpi, "PROMO_DAYS_2024_2025")  # no hidden Nestwell calendar
+
+
+def test_anomaly_alerts_need_an_explicit_calendar():
+    df = _simulated_daily(days=60)
+    with pytest.raises(TypeError, match="calendar"):
+        kpi.anomaly_alerts(df, by="device", metrics=["cr"])  # required keyword
+    with pytest.raises(ValueError, match="calendar is required"):
+        kpi.anomaly_alerts(df, by="device", metrics=["cr"], calendar=None)
+    off = kpi.anomaly_alerts(df, by="device", metrics=["cr"], calendar=[], return_all=True)
+    on = kpi.anomaly_alerts(df, by="device", metrics=["cr"], calendar=PROMO, return_all=True)
+    assert off.attrs["promo_days_skipped"] == 0 and on.attrs["promo_days_skipped"] > 0
+    assert not on["date"].isin(PROMO).any() and off["date"].isin(PROMO).any()
+
+
+def test_anomaly_alerts_zero_baseline_gives_no_infinite_z():
+    """A segment with 0 buyers every day has MAD = 0 and median 0: no z-score exists.
+    The day is not scored (never z = inf), and a change from that constant is reported."""
+    dates = pd.date_range("2025-09-01", periods=40)
+    buyers = np.zeros(40)
+    buyers[30] = 2.0  # the first buyers ever in this tiny segment
+    s = pd.Series(buyers, index=dates, name="buyers")
+    al = kpi.anomaly_alerts(s, calendar=[], min_history=14, return_all=True)
+    assert np.isfinite(al["robust_z"]).all()
+    assert len(al) == 0  # every candidate day has a zero-spread baseline
+    assert al.attrs["days_zero_spread"] == 40 - 14
+    changes = al.attrs["zero_spread_changes"]
+    assert len(changes) == 1 and changes[0][0] == dates[30] and changes[0][3] == 2.0 and changes[0][4] == 0.0
+    # a rate at 0 with the binomial floor: e = 0 gives se = 0, still no inf
+    df = pd.DataFrame({"date": dates, "uv": 50, "buyers": buyers, "cr": buyers / 50})
+    r = kpi.anomaly_alerts(df, metrics=["cr"], calendar=[], rate_denominators={"cr": "uv"}, return_all=True)
+    assert np.isfinite(r["robust_z"]).all() and r.attrs["days_zero_spread"] > 0
+    # a non-zero constant baseline is still scored (1% floor), so no regression there
+    flat = pd.Series(100.0, index=dates, name="uv")
+    flat.iloc[35] = 50.0
+    fl = kpi.anomaly_alerts(flat, calendar=[])
+    assert list(fl["date"]) == [dates[35]] and np.isfinite(fl["robust_z"]).all()
 
 
 def _simulated_daily(planted=True, days=70, seed=3):
@@ -186,7 +245,7 @@ def _simulated_daily(planted=True, days=70, seed=3):
     dates = pd.date_range("2025-09-20", periods=days)
     rows = []
     wd_factor = np.array([1.0, 0.97, 0.98, 1.0, 1.05, 1.15, 1.12])
-    promo = dates.isin(kpi.PROMO_DAYS_2024_2025)
+    promo = dates.isin(PROMO)
     for dev, base, uv in (("ios", 0.035, 6000), ("android", 0.030, 7000), ("pc", 0.025, 2000)):
         u = rng.poisson(uv * wd_factor[dates.day_of_week] * np.where(promo, 2.5, 1.0))
         p = base * wd_factor[dates.day_of_week] * np.where(promo, 1.8, 1.0)
@@ -199,20 +258,20 @@ def _simulated_daily(planted=True, days=70, seed=3):
 
 def test_anomaly_alerts_find_planted_android_drop_and_not_promo():
     df = _simulated_daily()
-    al = kpi.anomaly_alerts(df, by="device", metrics=["cr"], z=3.5, min_history=14)
+    al = kpi.anomaly_alerts(df, calendar=PROMO, by="device", metrics=["cr"], z=3.5, min_history=14)
     hit = al[(al["date"] == "2025-11-20") & (al["segment"] == "android")]
     assert len(hit) == 1 and hit["direction"].iloc[0] == "drop" and hit["robust_z"].iloc[0] < -3.5
-    assert not al["date"].isin(kpi.PROMO_DAYS_2024_2025).any()  # no flood on 双11
+    assert not al["date"].isin(PROMO).any()  # no flood on 双11
     assert len(al) <= 3
     assert al.attrs["promo_days_skipped"] > 0
     # without the incident: (almost) silent
-    quiet = kpi.anomaly_alerts(_simulated_daily(planted=False), by="device", metrics=["cr"])
+    quiet = kpi.anomaly_alerts(_simulated_daily(planted=False), calendar=PROMO, by="device", metrics=["cr"])
     assert len(quiet) <= 2
 
 
 def test_anomaly_alerts_centered_and_all_rows():
     df = _simulated_daily()
-    al = kpi.anomaly_alerts(df, by="device", metrics=["cr"], baseline="centered", return_all=True)
+    al = kpi.anomaly_alerts(df, calendar=PROMO, by="device", metrics=["cr"], baseline="centered", return_all=True)
     assert {"alert", "expected", "rel_change"} <= set(al.columns)
     hit = al[(al["date"] == "2025-11-20") & (al["segment"] == "android")]
     assert bool(hit["alert"].iloc[0])
@@ -222,14 +281,14 @@ def test_anomaly_alerts_centered_and_all_rows():
 def test_anomaly_alerts_validation():
     df = _simulated_daily(days=30)
     with pytest.raises(ValueError, match="duplicated"):
-        kpi.anomaly_alerts(df, metrics=["cr"])  # three devices per day without by
+        kpi.anomaly_alerts(df, calendar=PROMO, metrics=["cr"])  # three devices per day without by
     with pytest.raises(ValueError, match="numeric"):
-        kpi.anomaly_alerts(df.assign(cr=df["cr"].astype(str)), by="device", metrics=["cr"])
+        kpi.anomaly_alerts(df.assign(cr=df["cr"].astype(str)), calendar=PROMO, by="device", metrics=["cr"])
     with pytest.raises(ValueError, match="min_history"):
-        kpi.anomaly_alerts(df, by="device", min_history=1)
+        kpi.anomaly_alerts(df, calendar=PROMO, by="device", min_history=1)
     with pytest.raises(ValueError, match="segment column"):
-        kpi.anomaly_alerts(df, by="city")
-    empty = kpi.anomaly_alerts(df[df["device"] == "pc"].head(5), by="device", metrics=["cr"])
+        kpi.anomaly_alerts(df, calendar=PROMO, by="city")
+    empty = kpi.anomaly_alerts(df[df["device"] == "pc"].head(5), calendar=PROMO, by="device", metrics=["cr"])
     assert len(empty) == 0 and list(empty.columns[:6]) == ["date", "segment", "metric", "value", "expected", "robust_z"]
 
 
@@ -308,8 +367,8 @@ def test_rate_denominators_floor_suppresses_noise_not_incidents():
     df = _simulated_daily()
     # a small segment: shrink pc's traffic so its daily CR is mostly sampling noise
     small = df.assign(uv=np.where(df["device"] == "pc", 300, df["uv"]))
-    plain = kpi.anomaly_alerts(small, by="device", metrics=["cr"], return_all=True)
-    floored = kpi.anomaly_alerts(small, by="device", metrics=["cr"], return_all=True,
+    plain = kpi.anomaly_alerts(small, calendar=PROMO, by="device", metrics=["cr"], return_all=True)
+    floored = kpi.anomaly_alerts(small, calendar=PROMO, by="device", metrics=["cr"], return_all=True,
                                  rate_denominators={"cr": "uv"})
     assert (floored["robust_z"].abs() <= plain["robust_z"].abs() + 1e-12).all()  # floor only widens the scale
     pc_plain = plain[plain["segment"] == "pc"]["robust_z"].abs()
@@ -329,11 +388,11 @@ def test_rate_denominators_floor_suppresses_noise_not_incidents():
 def test_rate_denominators_validation():
     df = _simulated_daily(days=30)
     with pytest.raises(ValueError, match="not scored"):
-        kpi.anomaly_alerts(df, by="device", metrics=["uv"], rate_denominators={"cr": "uv"})
+        kpi.anomaly_alerts(df, calendar=PROMO, by="device", metrics=["uv"], rate_denominators={"cr": "uv"})
     with pytest.raises(ValueError, match="count column"):
-        kpi.anomaly_alerts(df, by="device", metrics=["cr"], rate_denominators={"cr": "visits"})
+        kpi.anomaly_alerts(df, calendar=PROMO, by="device", metrics=["cr"], rate_denominators={"cr": "visits"})
     with pytest.raises(ValueError, match=r"rate in \[0, 1\]"):
-        kpi.anomaly_alerts(df, by="device", metrics=["uv"], rate_denominators={"uv": "buyers"})
+        kpi.anomaly_alerts(df, calendar=PROMO, by="device", metrics=["uv"], rate_denominators={"uv": "buyers"})
     s = df[df["device"] == "ios"].set_index("date")["cr"]
     with pytest.raises(ValueError, match="DataFrame"):
-        kpi.anomaly_alerts(s, rate_denominators={"cr": "uv"})
+        kpi.anomaly_alerts(s, calendar=PROMO, rate_denominators={"cr": "uv"})

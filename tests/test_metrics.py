@@ -46,8 +46,13 @@ def test_rates_and_ratios():
         m.conversion_rate(5, 4)
     with pytest.raises(ValueError, match=">= 0"):
         m.conversion_rate(-1, 4)
-    assert m.aov(300.0, 2) == 150.0 and math.isnan(m.aov(10.0, 0))
-    assert m.order_value(300.0, 3) == 100.0
+    assert m.spend_per_buyer(300.0, 2) == 150.0 and math.isnan(m.spend_per_buyer(10.0, 0))
+    assert m.order_value(300.0, 3) == 100.0 and math.isnan(m.order_value(10.0, 0))
+    with pytest.raises(ValueError, match="spend_per_buyer"):
+        m.spend_per_buyer(-1.0, 2)
+    with pytest.raises(ValueError, match="order_value"):
+        m.order_value(10.0, -2)
+    assert not hasattr(m, "aov")  # one clearly named function per concept
     assert m.cac(500.0, 10) == 50.0 and math.isnan(m.cac(500.0, 0))
     assert m.roas(900.0, 300.0) == 3.0
     assert m.roi(150.0, 100.0) == pytest.approx(0.5) and math.isnan(m.roi(1.0, 0.0))
@@ -99,7 +104,31 @@ def test_kpi_identity_and_rate_bounds(buyers, extra, gmv):
         return
     assert 0.0 <= cr <= 1.0
     if buyers > 0:
-        assert uv * cr * m.aov(gmv, buyers) == pytest.approx(gmv, rel=1e-9, abs=1e-6)
+        assert uv * cr * m.spend_per_buyer(gmv, buyers) == pytest.approx(gmv, rel=1e-9, abs=1e-6)
+
+
+def test_placed_orders_one_meaning():
+    """'Placed orders' = every order except cancelled: what GMV sums and order_value divides by."""
+    o = _orders()
+    placed = m.placed_orders(o)
+    assert set(placed["status"]) == {"completed", "refunded"}
+    assert len(placed) == int((o["status"] != "cancelled").sum())
+    assert m.gmv(o) == placed["paid_amount"].sum()
+    buyers = placed["customer_id"].nunique()
+    # a and c order more than once: per-order value is below per-buyer spend
+    assert m.order_value(m.gmv(o), len(placed)) == pytest.approx(210.0 / 5)
+    assert m.spend_per_buyer(m.gmv(o), buyers) == pytest.approx(210.0 / 2)
+
+
+@given(st.lists(st.tuples(st.sampled_from(["a", "b", "c"]), st.floats(0.01, 1e4)), min_size=1, max_size=30))
+def test_order_value_never_exceeds_spend_per_buyer(rows):
+    o = pd.DataFrame(rows, columns=["customer_id", "paid_amount"]).assign(status="completed")
+    g = m.gmv(o)
+    ov = m.order_value(g, len(m.placed_orders(o)))
+    spb = m.spend_per_buyer(g, o["customer_id"].nunique())
+    assert ov <= spb * (1 + 1e-12)
+    if o["customer_id"].is_unique:
+        assert ov == pytest.approx(spb)
 
 
 @given(st.lists(st.sampled_from(["a", "b", "c", "d"]), min_size=1, max_size=40))

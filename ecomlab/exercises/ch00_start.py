@@ -2,11 +2,18 @@
 
 Every expected answer is computed at run time from :func:`ecomlab.exercises.data`, so a
 lesson run on another export (``exercises.use_data(data_dir)``) checks against that data.
+Words as the course uses them everywhere: an *order* is one row of ``orders`` (any
+status); a *placed order* is an order that was not cancelled
+(:func:`ecomlab.metrics.placed_orders`), the orders GMV sums over.
 
-- q1 — how many orders were placed in 2025 (every status counts: an order is a row)?
-- q2 — GMV of 2025 with :func:`ecomlab.metrics.gmv` (cancelled orders excluded).
-- q3 — the set of product categories.
-- q4 — the share of 2025 orders that were cancelled (a fraction, not a percentage).
+- q1 — how many placed orders were there in 2024 (the lesson prints 2025)?
+- q2 — spend per buyer (客单价) of 2024, by hand: GMV / buyers.
+- q3 — write ``headline_kpis(orders)``: GMV, placed orders, buyers, spend per buyer and
+  order value for any orders table.
+- q4 — the set of product categories.
+- q5 — the share of 2025 orders that were cancelled (a fraction, not a percentage).
+
+q1-q3 and q5 make the student compute; q4 reads a column.
 """
 
 from __future__ import annotations
@@ -14,10 +21,19 @@ from __future__ import annotations
 import pandas as pd
 
 from ecomlab import metrics
-from ecomlab.exercises import NumberAnswer, Question, SetAnswer, data
+from ecomlab.exercises import (
+    Case,
+    FunctionAnswer,
+    NumberAnswer,
+    Question,
+    SetAnswer,
+    data,
+)
 
-#: The calendar year the warm-ups ask about.
+#: The calendar year the lesson's headline numbers describe.
 YEAR = 2025
+#: The year the exercises ask about, so the student computes rather than copies.
+PREVIOUS_YEAR = YEAR - 1
 
 
 def orders_in_year(orders: pd.DataFrame, year: int = YEAR) -> pd.DataFrame:
@@ -32,53 +48,118 @@ def orders_in_year(orders: pd.DataFrame, year: int = YEAR) -> pd.DataFrame:
     return orders[orders["order_ts"].dt.year == year]
 
 
-def _orders_year() -> pd.DataFrame:
-    return orders_in_year(data("orders"))
+def headline_kpis(orders: pd.DataFrame) -> pd.Series:
+    """GMV, placed orders, buyers, spend per buyer (客单价) and order value of ``orders``.
+
+    Reference answer of q3, through :mod:`ecomlab.metrics` (placed orders = not cancelled).
+
+    >>> o = pd.DataFrame({"customer_id": ["a", "a", "b", "c"], "paid_amount": [100.0, 50.0, 30.0, 80.0],
+    ...                   "status": ["completed", "refunded", "completed", "cancelled"]})
+    >>> headline_kpis(o).round(2).to_dict()
+    {'gmv': 180.0, 'placed_orders': 3.0, 'buyers': 2.0, 'spend_per_buyer': 90.0, 'order_value': 60.0}
+    """
+    placed = metrics.placed_orders(orders)
+    gmv = metrics.gmv(orders)
+    buyers = placed["customer_id"].nunique()
+    return pd.Series({
+        "gmv": gmv,
+        "placed_orders": float(len(placed)),
+        "buyers": float(buyers),
+        "spend_per_buyer": metrics.spend_per_buyer(gmv, buyers),
+        "order_value": metrics.order_value(gmv, len(placed)),
+    })
+
+
+def _orders_year(year: int = YEAR) -> pd.DataFrame:
+    return orders_in_year(data("orders"), year)
 
 
 q1 = Question(
-    prompt=f"How many orders were placed in {YEAR}? Count every order (one row of `orders`), "
-    "whatever its `status`.",
-    kind=NumberAnswer(expected=lambda: len(_orders_year()), abs_tol=0.5),
+    prompt=f"How many **placed orders** were there in {PREVIOUS_YEAR}? A placed order is an "
+    "order that was not cancelled (refunded orders count: they were placed, then returned).",
+    kind=NumberAnswer(expected=lambda: len(metrics.placed_orders(_orders_year(PREVIOUS_YEAR))),
+                      abs_tol=0.5),
     hints=[
         "`orders['order_ts'].dt.year` gives the year of each order.",
-        f"Keep the rows where it equals {YEAR}, then take `len(...)`.",
+        f"Last hint: keep the {PREVIOUS_YEAR} rows whose `status` is not `'cancelled'` "
+        "(or pass them to `metrics.placed_orders`) and take `len(...)`.",
     ],
-    solution=f"n_orders = len(orders[orders['order_ts'].dt.year == {YEAR}])",
+    solution=(f"o = orders[orders['order_ts'].dt.year == {PREVIOUS_YEAR}]\n"
+              "answer = len(o[o['status'] != 'cancelled'])"),
 )
 
 q2 = Question(
-    prompt=f"What was Nestwell's GMV (成交总额) in {YEAR}, in CNY? Use `metrics.gmv`, which "
-    "sums `paid_amount` over placed orders (cancelled orders excluded, refunds kept).",
-    kind=NumberAnswer(expected=lambda: metrics.gmv(_orders_year()), rel_tol=1e-6, abs_tol=0.01),
+    prompt=f"By hand: what was the **spend per buyer** (客单价) in {PREVIOUS_YEAR}, in CNY? "
+    "GMV (Σ `paid_amount` over placed orders) divided by the number of distinct buyers "
+    "(`customer_id`) of those placed orders — per buyer, not per order.",
+    kind=NumberAnswer(expected=lambda: float(headline_kpis(_orders_year(PREVIOUS_YEAR))["spend_per_buyer"]),
+                      rel_tol=1e-6, abs_tol=0.01),
     hints=[
-        f"First keep the {YEAR} orders, as in q1.",
-        "Pass them to `metrics.gmv(...)`: it drops cancelled orders for you.",
+        f"Keep the {PREVIOUS_YEAR} orders that are not cancelled.",
+        "GMV is the sum of their `paid_amount`; buyers is `['customer_id'].nunique()`.",
+        "Last hint: a buyer who ordered three times counts once in the denominator, so this "
+        "is larger than GMV / placed orders (the order value).",
     ],
-    solution=f"gmv = metrics.gmv(orders[orders['order_ts'].dt.year == {YEAR}])",
+    solution=(f"o = orders[orders['order_ts'].dt.year == {PREVIOUS_YEAR}]\n"
+              "placed = o[o['status'] != 'cancelled']\n"
+              "answer = placed['paid_amount'].sum() / placed['customer_id'].nunique()"),
 )
 
+
+def _kpi_cases() -> list[Case]:
+    orders = data("orders")
+    tiny = pd.DataFrame({
+        "customer_id": ["a", "a", "b", "c"],
+        "paid_amount": [100.0, 50.0, 30.0, 80.0],
+        "status": ["completed", "refunded", "completed", "cancelled"],
+    })
+    return [Case(tiny), Case(orders_in_year(orders, PREVIOUS_YEAR)), Case(orders_in_year(orders, YEAR))]
+
+
 q3 = Question(
+    prompt="Write `headline_kpis(orders)` that returns a `pd.Series` indexed `['gmv', "
+    "'placed_orders', 'buyers', 'spend_per_buyer', 'order_value']` for any orders table: GMV "
+    "and the counts over placed orders (not cancelled), spend per buyer (客单价) = GMV / "
+    "buyers, order value = GMV / placed orders. It is checked on a tiny table and on each year.",
+    kind=FunctionAnswer(headline_kpis, cases=_kpi_cases, rtol=1e-9, atol=1e-6, name="headline_kpis"),
+    hints=[
+        "`placed = orders[orders['status'] != 'cancelled']` (or `metrics.placed_orders(orders)`).",
+        "`gmv = placed['paid_amount'].sum()`; `buyers = placed['customer_id'].nunique()`.",
+        "Last hint: `pd.Series({'gmv': gmv, 'placed_orders': len(placed), 'buyers': buyers, "
+        "'spend_per_buyer': gmv / buyers, 'order_value': gmv / len(placed)})`.",
+    ],
+    solution=(
+        "def headline_kpis(orders):\n"
+        "    placed = orders[orders['status'] != 'cancelled']\n"
+        "    gmv = placed['paid_amount'].sum()\n"
+        "    buyers = placed['customer_id'].nunique()\n"
+        "    return pd.Series({'gmv': gmv, 'placed_orders': len(placed), 'buyers': buyers,\n"
+        "                      'spend_per_buyer': gmv / buyers, 'order_value': gmv / len(placed)})\n"
+        "answer = headline_kpis"
+    ),
+)
+
+q4 = Question(
     prompt="Which product categories does Nestwell sell? Give the set of `category` values "
     "of the `products` table (English labels, any order).",
     kind=SetAnswer(expected=lambda: set(data("products")["category"].dropna().astype(str))),
     hints=[
         "Look at `products['category']`.",
-        "`set(products['category'].astype(str))` or `products['category'].unique()`.",
+        "Last hint: `set(products['category'].astype(str))` or `products['category'].unique()`.",
     ],
-    solution="categories = set(products['category'].astype(str))",
+    solution="answer = set(products['category'].astype(str))",
 )
 
-q4 = Question(
-    prompt=f"What share of the orders placed in {YEAR} were cancelled? A fraction in [0, 1]; "
-    "refunded orders do not count as cancelled.",
+q5 = Question(
+    prompt=f"What share of all the orders of {YEAR} (every status) were cancelled? A fraction "
+    "in [0, 1]; refunded orders do not count as cancelled.",
     kind=NumberAnswer(expected=lambda: float((_orders_year()["status"] == "cancelled").mean()),
                       abs_tol=1e-5),
     hints=[
-        f"Work on the {YEAR} orders from q1.",
-        "The mean of a True/False column is the share of True: "
+        f"Work on every {YEAR} order (one row each), not only the placed ones.",
+        "Last hint: the mean of a True/False column is the share of True: "
         f"`(orders_{YEAR}['status'] == 'cancelled').mean()`.",
     ],
     solution=(f"orders_{YEAR} = orders[orders['order_ts'].dt.year == {YEAR}]\n"
-              f"share = (orders_{YEAR}['status'] == 'cancelled').mean()"),
+              f"answer = (orders_{YEAR}['status'] == 'cancelled').mean()"),
 )

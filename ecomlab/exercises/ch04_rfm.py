@@ -2,7 +2,10 @@
 
 Every expected answer is computed from ``data("orders")`` (the data chosen by
 :func:`ecomlab.exercises.use_data`) with the :mod:`ecomlab.users` RFM helpers; none is
-typed in.
+typed in. Five of the six questions make the student compute: the RFM table by hand
+(q1), the segment rule as a function (q3), a median-threshold variant (q4), segment
+stability between two snapshots (q5) and an M quintile score by hand (q6); q2 reads the
+segment summary.
 """
 
 from __future__ import annotations
@@ -67,6 +70,12 @@ def _value_kept_share() -> float:
     return float((now["segment"] == "important value").mean())
 
 
+def _top_m_quintile_revenue_share() -> float:
+    scores = users.rfm_scores(_rfm())
+    m = scores["monetary_amount"]
+    return float(m[scores["m_score"] == 5].sum() / m.sum())
+
+
 q1 = Question(
     prompt="Build the RFM table of **all** customers by hand in pandas: one row per customer "
     "with a kept purchase, columns `customer_id`, `recency_days`, `frequency`, "
@@ -78,7 +87,7 @@ q1 = Question(
            "`as_of = orders['order_ts'].max().normalize() + pd.Timedelta(days=1)` (all orders).",
            "`kept.groupby('customer_id').agg(last=('order_ts', 'max'), frequency=('order_id', "
            "'size'), monetary_amount=('paid_amount', 'sum'))`.",
-           "Recency in calendar days: `(as_of - last.dt.normalize()).dt.days`; "
+           "Last hint: recency in calendar days: `(as_of - last.dt.normalize()).dt.days`; "
            "then `.reset_index()` so `customer_id` is a column."],
     solution=(
         "kept = orders[orders['status'].isin(metrics.VALID_STATUSES)]\n"
@@ -96,7 +105,7 @@ q2 = Question(
     kind=SetAnswer(expected=_over_indexed_segments),
     hints=["`users.segment_summary(users.rfm_segments(rfm))` has `customer_share` and "
            "`revenue_share` per segment.",
-           "Keep the rows where `revenue_share > customer_share` and take `segment`."],
+           "Last hint: keep the rows where `revenue_share > customer_share` and take `segment`."],
     solution=(
         "summ = users.segment_summary(users.rfm_segments(rfm))\n"
         "answer = set(summ.loc[summ['revenue_share'] > summ['customer_share'], 'segment'])"
@@ -113,7 +122,7 @@ q3 = Question(
         name="segment_name",
     ),
     hints=["M alone decides the first word: `'important'` when M is high, else `'general'`.",
-           "R and F give the second word: both high -> value; only R high -> develop; "
+           "Last hint: R and F give the second word: both high -> value; only R high -> develop; "
            "only F high -> retain; neither -> win-back."],
     solution=(
         "def segment_name(r_high, f_high, m_high):\n"
@@ -133,7 +142,7 @@ q4 = Question(
     kind=NumberAnswer(expected=_median_value_share, abs_tol=1e-4),
     hints=["Build three boolean Series from `rfm` with `.median()` in place of `.mean()`.",
            "Important value = all three high: `(r_high & f_high & m_high).mean()`.",
-           "Use strict `>` for F: the median frequency is 1, so F high means bought twice or more."],
+           "Last hint: use strict `>` for F: the median frequency is 1, so F high means bought twice or more."],
     solution=(
         "r_high = rfm['recency_days'] < rfm['recency_days'].median()\n"
         "f_high = rfm['frequency'] > rfm['frequency'].median()\n"
@@ -153,7 +162,7 @@ q5 = Question(
            "segments, and without `as_of` you get the end-of-data ones.",
            "Merge the two on `customer_id`, keep the customers who were important value at the "
            "earlier date, and take the mean of `segment_end == 'important value'`.",
-           "The denominator is the earlier 重要价值 customers, not everyone."],
+           "Last hint: the denominator is the earlier 重要价值 customers, not everyone."],
     solution=(
         "end_result = users.rfm_table(orders)\n"
         "mid_date = end_result.as_of - pd.DateOffset(months=6)\n"
@@ -163,5 +172,21 @@ q5 = Question(
         "    on='customer_id', suffixes=('_mid', '_end'))\n"
         "vip = m[m['segment_mid'] == 'important value']\n"
         "answer = (vip['segment_end'] == 'important value').mean()"
+    ),
+)
+
+q6 = Question(
+    prompt="Score M by hand: rank `rfm['monetary_amount']` with `rank(method='first')` and cut "
+    "the ranks into five equal groups with `pd.qcut(..., 5, labels=False) + 1` (5 = the top "
+    "spenders). What share of all revenue (the sum of M) comes from the customers with M "
+    "score 5? A fraction in [0, 1].",
+    kind=NumberAnswer(expected=_top_m_quintile_revenue_share, abs_tol=1e-4),
+    hints=["`m_score = pd.qcut(rfm['monetary_amount'].rank(method='first'), 5, labels=False) + 1`.",
+           "Revenue of the top group: `rfm.loc[m_score == 5, 'monetary_amount'].sum()`.",
+           "Last hint: divide by `rfm['monetary_amount'].sum()`. The top fifth of customers by "
+           "definition is 20% of customers; the question asks for their share of revenue."],
+    solution=(
+        "m_score = pd.qcut(rfm['monetary_amount'].rank(method='first'), 5, labels=False) + 1\n"
+        "answer = rfm.loc[m_score == 5, 'monetary_amount'].sum() / rfm['monetary_amount'].sum()"
     ),
 )

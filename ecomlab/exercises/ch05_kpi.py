@@ -2,11 +2,21 @@
 
 Every expected answer is computed from the data chosen by
 :func:`ecomlab.exercises.use_data` (the events cleaned with
-:func:`ecomlab.traffic.clean_events`, the orders as loaded), never typed in.
+:func:`ecomlab.traffic.clean_events`, the orders as loaded), never typed in. Four of the
+six questions make the student compute the method by hand (a CR from the raw tables, an
+LMDI term, the whole LMDI split, a robust z-score); two read a helper's output.
+
+- q1 — Android CR on the incident day, by hand from events and orders.
+- q2 — the LMDI CR effect of a week-over-week (环比) change, by hand.
+- q3 — which traffic source lost most GMV through conversion (drill-down).
+- q4 — write the LMDI split as a function.
+- q5 — the robust z-score of the incident day, by hand (median and MAD).
+- q6 — which KPIs flood on 双11 without the promotion calendar.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from ecomlab import kpi, traffic
@@ -26,7 +36,12 @@ from ecomlab.schema import TRAFFIC_SOURCES
 INCIDENT_DAY = "2025-11-20"
 WEEK_BEFORE = "2025-11-13"
 DOUBLE11 = "2025-11-11"
-NORMAL_DAY = "2025-11-18"
+#: Nestwell's promotion windows that touch the log (passed to kpi explicitly: the helpers
+#: have no built-in calendar).
+PROMOTIONS = (("双11 Singles' Day", "2025-10-31", "2025-11-11"),)
+#: Robust-z settings of lesson 05-1's monitor (centered baseline over a 28-day window).
+WINDOW = 28
+MAD_TO_SD = 1.4826
 
 
 def _events() -> pd.DataFrame:
@@ -43,50 +58,73 @@ def _day(table: pd.DataFrame, day: str) -> pd.DataFrame:
     return table[table["date"] == pd.Timestamp(day)].drop(columns="date")
 
 
+def _android_daily() -> pd.DataFrame:
+    d = _daily("device")
+    return d[d["device"].astype(str) == "android"].set_index("date")
+
+
 # -- q1 ---------------------------------------------------------------------------------
 def _android_cr() -> float:
-    d = _daily("device")
-    row = d[(d["date"] == pd.Timestamp(INCIDENT_DAY)) & (d["device"].astype(str) == "android")]
-    return float(row["cr"].iloc[0])
+    return float(_android_daily().loc[pd.Timestamp(INCIDENT_DAY), "cr"])
 
 
 q1 = Question(
-    prompt=f"What was the conversion rate (CR 转化率, buyers / UV, per visitor) of **Android** "
-    f"visitors on {INCIDENT_DAY}? Give a fraction in [0, 1].",
-    kind=NumberAnswer(expected=_android_cr, abs_tol=1e-4),
+    prompt=f"By hand, from the raw tables: what was the conversion rate (CR 转化率) of "
+    f"**Android** visitors on {INCIDENT_DAY}? CR = buyers / UV, where UV = distinct "
+    "`visitor_id` in the cleaned `events` with `device == 'android'` that day, and buyers = "
+    "distinct `customer_id` of that day's **placed** orders (`metrics.placed_orders`: "
+    "cancelled excluded) with `device == 'android'`. A fraction in [0, 1].",
+    kind=NumberAnswer(expected=_android_cr, abs_tol=1e-6),
     hints=[
-        "Build the daily KPI table by device: `kpi.daily_kpis(events, orders, by='device')`.",
-        "Pick the row with `date == '2025-11-20'` and `device == 'android'`; read its `cr`.",
+        "Filter `events` on `events['ts'].dt.normalize() == '2025-11-20'` and "
+        "`events['device'] == 'android'`; `.nunique()` the `visitor_id`.",
+        "For buyers: `p = metrics.placed_orders(orders)`, the same day and device filters on "
+        "`p['order_ts']` and `p['device']`, then `.nunique()` the `customer_id` (a customer "
+        "who orders twice is one buyer).",
+        "Last hint: divide buyers by UV; check with "
+        "`kpi.daily_kpis(events, orders, by='device')` if you like.",
     ],
     solution=(
-        "d = kpi.daily_kpis(events, orders, by='device')\n"
-        "answer = d.loc[(d['date'] == '2025-11-20') & (d['device'] == 'android'), 'cr'].item()"
+        "day = pd.Timestamp('2025-11-20')\n"
+        "ev = events[(events['ts'].dt.normalize() == day) & (events['device'] == 'android')]\n"
+        "p = metrics.placed_orders(orders)\n"
+        "od = p[(p['order_ts'].dt.normalize() == day) & (p['device'] == 'android')]\n"
+        "answer = od['customer_id'].nunique() / ev['visitor_id'].nunique()"
     ),
 )
 
 
 # -- q2 ---------------------------------------------------------------------------------
-def _wow_cr_effect() -> float:
+def _weeks() -> tuple[pd.DataFrame, pd.DataFrame]:
     ev, od = _events(), data("orders")
-    w1 = kpi.period_kpis(ev, od, start="2025-11-17", end="2025-11-24")
-    w2 = kpi.period_kpis(ev, od, start="2025-11-24", end="2025-12-01")
+    return (kpi.period_kpis(ev, od, start="2025-11-17", end="2025-11-24"),
+            kpi.period_kpis(ev, od, start="2025-11-24", end="2025-12-01"))
+
+
+def _wow_cr_effect() -> float:
+    w1, w2 = _weeks()
     return float(kpi.decompose_change(w1, w2)["cr_effect"].iloc[0])
 
 
 q2 = Question(
-    prompt="Week over week (环比): compare the week **Nov 24-30** with the week before "
-    "(**Nov 17-23**). Split the GMV change into UV, CR and AOV effects with LMDI. "
-    "What is the **CR effect**, in CNY?",
+    prompt="Week over week (环比): compare the week **24-30 November** with the week before "
+    "(**17-23 November**). Get each week's KPI tree with `kpi.period_kpis` (UV of a week "
+    "counts each visitor once), then compute the **CR effect** of the LMDI split **by hand**: "
+    "`L(GMV1, GMV0) * ln(CR1 / CR0)`, with `L(a, b) = (a - b) / ln(a / b)`. In CNY.",
     kind=NumberAnswer(expected=_wow_cr_effect, abs_tol=1.0),
     hints=[
-        "UV of a week is the number of *distinct* visitors in the week, not the sum of daily "
-        "UV: use `kpi.period_kpis(events, orders, start=..., end=...)` (end is exclusive).",
-        "`kpi.decompose_change(week_before, week_after)` — before first, after second.",
+        "`w1 = kpi.period_kpis(events, orders, start='2025-11-17', end='2025-11-24')` (end is "
+        "exclusive), and `w2` for 24 November to 1 December.",
+        "`g0, g1 = w1['gmv'].item(), w2['gmv'].item()`; `L = (g1 - g0) / math.log(g1 / g0)`.",
+        "Last hint: multiply L by `math.log(w2['cr'].item() / w1['cr'].item())` — after over "
+        "before, or the sign flips.",
     ],
     solution=(
         "w1 = kpi.period_kpis(events, orders, start='2025-11-17', end='2025-11-24')\n"
         "w2 = kpi.period_kpis(events, orders, start='2025-11-24', end='2025-12-01')\n"
-        "answer = kpi.decompose_change(w1, w2)['cr_effect'].item()"
+        "g0, g1 = w1['gmv'].item(), w2['gmv'].item()\n"
+        "L = (g1 - g0) / math.log(g1 / g0)\n"
+        "answer = L * math.log(w2['cr'].item() / w1['cr'].item())"
     ),
 )
 
@@ -109,7 +147,7 @@ q3 = Question(
     hints=[
         "`d = kpi.daily_kpis(events, orders, by='source')`, then take the two days' rows "
         "without the `date` column.",
-        "`kpi.drilldown(before, after)` gives one row per source with `cr_effect`; drop the "
+        "Last hint: `kpi.drilldown(before, after)` gives one row per source with `cr_effect`; drop the "
         "`Total` row and use `idxmin()`.",
     ],
     solution=(
@@ -122,52 +160,120 @@ q3 = Question(
 
 
 # -- q4 ---------------------------------------------------------------------------------
+FACTORS = ("uv", "cr", "spend_per_buyer")
+
+
 def lmdi_reference(before: dict, after: dict) -> pd.Series:
-    """LMDI-I effects of uv, cr, aov (a Series indexed uv, cr, aov), in CNY."""
+    """LMDI-I effects of uv, cr, spend_per_buyer (a Series with those index labels), in CNY."""
     r = kpi.decompose_change(before, after)
-    return pd.Series({f: float(r[f"{f}_effect"]) for f in ("uv", "cr", "aov")})
+    return pd.Series({f: float(r[f"{f}_effect"]) for f in FACTORS})
 
 
 def _lmdi_cases() -> list[Case]:
     d = _daily().set_index("date")
-    row = lambda day: {k: float(d.loc[pd.Timestamp(day), k]) for k in ("uv", "cr", "aov")}  # noqa: E731
+    row = lambda day: {k: float(d.loc[pd.Timestamp(day), k]) for k in FACTORS}  # noqa: E731
     return [
-        Case(row(NORMAL_DAY), row(DOUBLE11)),
+        Case(row(WEEK_BEFORE), row(DOUBLE11)),
         Case(row(WEEK_BEFORE), row(INCIDENT_DAY)),
-        Case({"uv": 1000.0, "cr": 0.04, "aov": 200.0}, {"uv": 1000.0, "cr": 0.03, "aov": 200.0}),
+        Case({"uv": 1000.0, "cr": 0.04, "spend_per_buyer": 200.0},
+             {"uv": 1000.0, "cr": 0.03, "spend_per_buyer": 200.0}),
         # GMV unchanged but its drivers moved: L(a, a) = a, not 0/0
-        Case({"uv": 1000.0, "cr": 0.04, "aov": 200.0}, {"uv": 2000.0, "cr": 0.02, "aov": 200.0}),
+        Case({"uv": 1000.0, "cr": 0.04, "spend_per_buyer": 200.0},
+             {"uv": 2000.0, "cr": 0.02, "spend_per_buyer": 200.0}),
     ]
 
 
 q4 = Question(
-    prompt="Write `lmdi(before, after)`: given two dicts with keys `uv`, `cr`, `aov`, return a "
-    "`pd.Series` indexed `['uv', 'cr', 'aov']` with each factor's LMDI contribution to the "
-    "GMV change, `L(GMV1, GMV0) * ln(x1 / x0)`, where `L(a, b) = (a - b) / ln(a / b)`. "
-    "The three must add up exactly to GMV1 - GMV0. (All factors are > 0 here.)",
+    prompt="Write `lmdi(before, after)`: given two dicts with keys `uv`, `cr`, "
+    "`spend_per_buyer` (客单价, GMV per buyer), return a `pd.Series` indexed "
+    "`['uv', 'cr', 'spend_per_buyer']` with each factor's LMDI contribution to the GMV "
+    "change, `L(GMV1, GMV0) * ln(x1 / x0)`, where `L(a, b) = (a - b) / ln(a / b)`. The three "
+    "must add up exactly to GMV1 - GMV0. (All factors are > 0 here.)",
     kind=FunctionAnswer(lmdi_reference, cases=_lmdi_cases, rtol=1e-6, atol=1e-6, name="lmdi"),
     hints=[
-        "GMV = uv * cr * aov for each period; L = (g1 - g0) / math.log(g1 / g0).",
-        "When g1 == g0 the formula is 0/0: the logarithmic mean of two equal numbers is the "
-        "number itself, L(a, a) = a.",
+        "GMV = uv * cr * spend_per_buyer for each period; L = (g1 - g0) / math.log(g1 / g0).",
+        "Last hint: when g1 == g0 the formula is 0/0; the logarithmic mean of two equal "
+        "numbers is the number itself, L(a, a) = a.",
     ],
     solution=(
         "def lmdi(before, after):\n"
-        "    g0 = before['uv'] * before['cr'] * before['aov']\n"
-        "    g1 = after['uv'] * after['cr'] * after['aov']\n"
+        "    f = ['uv', 'cr', 'spend_per_buyer']\n"
+        "    g0 = before['uv'] * before['cr'] * before['spend_per_buyer']\n"
+        "    g1 = after['uv'] * after['cr'] * after['spend_per_buyer']\n"
         "    L = g0 if g1 == g0 else (g1 - g0) / math.log(g1 / g0)\n"
-        "    return pd.Series({f: L * math.log(after[f] / before[f]) for f in ['uv', 'cr', 'aov']})"
+        "    return pd.Series({k: L * math.log(after[k] / before[k]) for k in f})"
     ),
 )
 
 
 # -- q5 ---------------------------------------------------------------------------------
+def baseline_days(day: str | pd.Timestamp, available: pd.DatetimeIndex,
+                  promo: pd.DatetimeIndex, window: int = WINDOW) -> pd.DatetimeIndex:
+    """The days a centered baseline uses for ``day``: within ``window // 2`` days either
+    side, in ``available``, not a promotion day, not ``day`` itself.
+
+    >>> days = pd.date_range("2025-11-01", "2025-11-30")
+    >>> promo = pd.date_range("2025-10-31", "2025-11-11")
+    >>> b = baseline_days("2025-11-20", days, promo)
+    >>> len(b), b.min().day, b.max().day
+    (18, 12, 30)
+    """
+    day = pd.Timestamp(day)
+    h = pd.Timedelta(days=window // 2)
+    keep = ((available >= day - h) & (available <= day + h) & (available != day)
+            & ~available.isin(promo))
+    return available[keep]
+
+
+def _robust_z_by_alerts() -> float:
+    """The monitor's own robust z for Android CR on the incident day (no noise floor)."""
+    al = kpi.anomaly_alerts(_daily("device"), by="device", metrics=["cr"], baseline="centered",
+                            window=WINDOW, calendar=kpi.promo_days(PROMOTIONS), return_all=True)
+    hit = al[(al["date"] == pd.Timestamp(INCIDENT_DAY)) & (al["segment"] == "android")]
+    return float(hit["robust_z"].iloc[0])
+
+
+def _robust_z() -> float:
+    a = _android_daily()["cr"]
+    base = a.loc[baseline_days(INCIDENT_DAY, a.index, kpi.promo_days(PROMOTIONS))]
+    med = float(base.median())
+    mad = float((base - med).abs().median())
+    z = (float(a.loc[pd.Timestamp(INCIDENT_DAY)]) - med) / max(MAD_TO_SD * mad, 0.01 * abs(med))
+    if not np.isclose(z, _robust_z_by_alerts(), rtol=1e-9):  # pragma: no cover - a course bug
+        raise RuntimeError("q5: the hand formula and kpi.anomaly_alerts disagree")
+    return z
+
+
+q5 = Question(
+    prompt=f"By hand: the robust z-score of Android CR on {INCIDENT_DAY}. The baseline is "
+    f"Android's daily CR on the days within 14 days either side, leaving out the day itself "
+    "and the promotion days (双11 window, 31 October to 11 November): on the bundled data "
+    "12-30 November without the 20th. Compute the median `m`, the MAD = median(|x - m|) of "
+    "those days, and `z = (x - m) / (1.4826 * MAD)` for the 20th.",
+    kind=NumberAnswer(expected=_robust_z, rel_tol=1e-4, abs_tol=1e-3),
+    hints=[
+        "`a = by_device[by_device['device'] == 'android'].set_index('date')['cr']`.",
+        "`base = a['2025-11-12':'2025-11-30'].drop(pd.Timestamp('2025-11-20'))`; "
+        "`m = base.median()`; `mad = (base - m).abs().median()`.",
+        "Last hint: `(a['2025-11-20'] - m) / (1.4826 * mad)`; a drop gives a negative z.",
+    ],
+    solution=(
+        "a = by_device[by_device['device'] == 'android'].set_index('date')['cr']\n"
+        "base = a['2025-11-12':'2025-11-30'].drop(pd.Timestamp('2025-11-20'))\n"
+        "m = base.median()\n"
+        "mad = (base - m).abs().median()\n"
+        "answer = (a[pd.Timestamp('2025-11-20')] - m) / (1.4826 * mad)"
+    ),
+)
+
+
+# -- q6 ---------------------------------------------------------------------------------
 def _metrics_alerting_on_double11_without_calendar() -> list[str]:
     al = kpi.anomaly_alerts(_daily(), baseline="centered", calendar=[])
     return sorted(al.loc[al["date"] == pd.Timestamp(DOUBLE11), "metric"].astype(str).unique())
 
 
-q5 = Question(
+q6 = Question(
     prompt="Switch the promotion calendar **off** (`calendar=[]`) and run "
     "`kpi.anomaly_alerts` on the *total* daily KPI table (all six KPIs, "
     "`baseline='centered'`). Which metrics raise an alert on 双11 (2025-11-11)? "
@@ -175,7 +281,7 @@ q5 = Question(
     kind=SetAnswer(_metrics_alerting_on_double11_without_calendar, ignore_case=True),
     hints=[
         "`al = kpi.anomaly_alerts(daily, baseline='centered', calendar=[])`",
-        "Keep the rows with `date == '2025-11-11'` and collect their `metric` column.",
+        "Last hint: keep the rows with `date == '2025-11-11'` and collect their `metric` column.",
     ],
     solution=(
         "al = kpi.anomaly_alerts(daily, baseline='centered', calendar=[])\n"
@@ -183,4 +289,4 @@ q5 = Question(
     ),
 )
 
-__all__ = ["q1", "q2", "q3", "q4", "q5", "lmdi_reference"]
+__all__ = ["q1", "q2", "q3", "q4", "q5", "q6", "lmdi_reference", "baseline_days"]
