@@ -50,13 +50,13 @@ def repurchase_rate(frame: pd.DataFrame) -> float:
 
 
 q1 = Question(
-    prompt="What is the AOV (客单价, GMV per buyer) of the demo orders, in CNY?",
+    prompt="What is the spend per buyer (客单价, GMV per buyer) of the demo orders, in CNY?",
     kind=NumberAnswer(
         expected=lambda: orders()["paid_amount"].sum() / orders()["customer_id"].nunique(),
         abs_tol=0.01,
     ),
     hints=["GMV is the sum of `paid_amount`.", "Divide by the number of distinct buyers."],
-    solution="aov = orders['paid_amount'].sum() / orders['customer_id'].nunique()",
+    solution="spend_per_buyer = orders['paid_amount'].sum() / orders['customer_id'].nunique()",
 )
 
 q2 = Question(
