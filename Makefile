@@ -1,6 +1,7 @@
 # EcomLab — everything runs from a local virtualenv (.venv) built from requirements.lock.
 # On a fresh machine you need only python3 (3.11), make and git:
-#   make course   execute every lesson into build/notebooks/ and build the site build/site/
+#   make course   execute every lesson into build/notebooks/, render every report template
+#                 into build/reports/ and build the site build/site/
 #   make test     unit + property tests, notebook execution, truth recovery, nbval
 #   make lab      JupyterLab on your own copy of the student edition (my-course/)
 #   make lab-solutions  JupyterLab on the solution notebooks (trainers)
@@ -23,11 +24,13 @@ export PYTHONHASHSEED := 0
 
 NOTEBOOKS := $(shell find notebooks -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' 2>/dev/null)
 
-.PHONY: help venv course test unit nbval lab lab-solutions notebooks site student lock clean distclean
+.PHONY: help venv course reports test unit nbval lab lab-solutions notebooks site student lock clean distclean
 
 help:
 	@echo "make venv       create .venv from requirements.lock (re-runs when lock/pyproject change)"
-	@echo "make course     execute every notebook into build/notebooks/, then build build/site/"
+	@echo "make course     execute every notebook into build/notebooks/, render the report"
+	@echo "                templates into build/reports/, then build build/site/"
+	@echo "make reports    render every report template on the bundled data (build/reports/)"
 	@echo "make test       the whole suite: tests/ (incl. notebook execution) then nbval"
 	@echo "make lab        JupyterLab on your copy of the student edition (my-course/)"
 	@echo "make lab-solutions  JupyterLab on the solution notebooks (trainers)"
@@ -45,9 +48,18 @@ $(STAMP): requirements.lock pyproject.toml
 	$(PY) -m pip install $(PIP_FLAGS) -q --no-deps --no-build-isolation -e .
 	@touch $@
 
+TEMPLATES := $(basename $(notdir $(wildcard notebooks/templates/*.ipynb)))
+
 course: venv
 	$(BIN)/ecomlab run --out build/notebooks
+	@for t in $(TEMPLATES); do \
+	  $(BIN)/ecomlab report $$t --out build/reports/$$t.html || exit 1; done
 	$(BIN)/ecomlab site --src build/notebooks --out build/site
+
+# each report template rendered on the bundled data, as an analyst would get it
+reports: venv
+	@for t in $(TEMPLATES); do \
+	  $(BIN)/ecomlab report $$t --out build/reports/$$t.html || exit 1; done
 
 test: unit nbval
 
