@@ -375,21 +375,6 @@ def _top(scores: Any, k: float | int, n: int, arg: str) -> np.ndarray:
     return mask
 
 
-def _incremental_totals(t: np.ndarray, v: np.ndarray, masks: np.ndarray, axis: int = -1) -> np.ndarray:
-    """|S| × (mean of v among treated in S − mean among control in S), one per mask.
-
-    ``t``, ``v``: (..., n); ``masks``: (p, ..., n) of 0/1. Vectorised over masks and any
-    leading (bootstrap) axes.
-    """
-    t_ = t[None]
-    v_ = v[None]
-    nt = (masks * t_).sum(axis)
-    nc = (masks * (1 - t_)).sum(axis)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        diff = (masks * t_ * v_).sum(axis) / nt - (masks * (1 - t_) * v_).sum(axis) / nc
-    return diff * masks.sum(axis)
-
-
 def targeting_value(
     campaign: pd.DataFrame,
     scores: pd.Series | TLearnerResult,
@@ -424,7 +409,7 @@ def targeting_value(
     if margin < 0 or coupon_cost < 0:
         raise ValueError(f"margin and coupon_cost must be >= 0 (CNY), got {margin!r} and {coupon_cost!r}")
     t = _binary(campaign[treatment], treatment).astype(float)
-    y = _binary(campaign[outcome], outcome).astype(float)
+    _binary(campaign[outcome], outcome)  # validated here: a purchase flag
     r = _binary(campaign[redeemed], redeemed).astype(float)
     up = scores.uplift if isinstance(scores, TLearnerResult) else scores
     resp = response_scores
@@ -435,11 +420,10 @@ def targeting_value(
     if resp is not None:
         masks["top k by response"] = _top(resp, k, n, "response_scores")
     masks["everyone"] = np.ones(n, dtype=bool)
+    inc = policy_value(campaign, masks, value=outcome, treatment=treatment, n_boot=None)["total"].to_numpy()
     m = np.stack(list(masks.values())).astype(float)
     size = m.sum(1)
-    inc = _incremental_totals(t, y, m)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        red = (m * t * r).sum(1) / (m * t).sum(1) * size
+    red = (m * t * r).sum(1) / (m * t).sum(1) * size
     return pd.DataFrame(
         {
             "policy": list(masks),
@@ -460,7 +444,7 @@ def policy_value(
     treatment: str = "treatment",
     reference: str | None = None,
     alpha: float = 0.05,
-    n_boot: int = 2000,
+    n_boot: int | None = 2000,
     seed: int = 0,
 ) -> pd.DataFrame:
     """Incremental value of targeting policies, measured directly, with bootstrap CIs.
@@ -468,7 +452,8 @@ def policy_value(
     ``policies`` maps a name to a boolean mask over the rows of ``campaign`` (the
     customers the policy would send the treatment to). ``value`` is a numeric column
     measured on every customer, treated or not (revenue in the window, or gross profit
-    after the coupon's cost). For a targeted set S of a randomised campaign,
+    after the coupon's cost; a bool column counts incremental buyers, so ``total`` is then
+    a point of the Qini curve with its interval). For a targeted set S of a randomised campaign,
 
         total(S) = |S| · (mean of value among treated in S − mean among control in S)
 
@@ -476,14 +461,19 @@ def policy_value(
     (Radcliffe 2007; the same estimate as :func:`targeting_value` when ``value`` is
     purchase × margin − redemption × coupon cost). With ``reference`` (a policy name),
     ``gain`` = total(S) − total(reference). Intervals are ``1 - alpha`` percentile
-    bootstrap intervals (``scipy.stats.bootstrap``, customers resampled with their
-    treatment, value and policy memberships; Efron & Tibshirani 1993), so they are honest
-    only when the masks were *not* chosen on these rows: choose the policy on one random
-    split and evaluate it here on another.
+    bootstrap intervals (Efron & Tibshirani 1993, ch. 13): ``n_boot`` resamples of the
+    customers with replacement, each customer keeping its treatment, value and policy
+    memberships (so the gains' intervals account for the policies' overlap); a resample's
+    sums come from its row counts by one matrix product, which is what makes 2,000
+    resamples of ~10k customers take a fraction of a second. They are honest only when the
+    masks were *not* chosen on these rows: choose the policy on one random split and
+    evaluate it here on another.
 
     Columns: ``policy``, ``customers_targeted``, ``value_per_targeted`` (the mean
     difference), ``total``, ``total_ci_low``, ``total_ci_high`` and, with ``reference``,
-    ``gain``, ``gain_ci_low``, ``gain_ci_high`` (0 for the reference itself).
+    ``gain``, ``gain_ci_low``, ``gain_ci_high`` (0 for the reference itself). With
+    ``n_boot=None`` only the point estimates are returned (no ``_ci_`` columns): for
+    sweeping many candidate policies on a training split.
 
     >>> c = pd.DataFrame({"treatment": [1, 0] * 50, "profit": [5.0, 1.0] * 25 + [0.0, 1.0] * 25})
     >>> first = np.arange(100) < 50
@@ -492,18 +482,18 @@ def policy_value(
     >>> out[["policy", "total", "gain"]].values.tolist()
     [['first half', 200.0, 50.0], ['all', 150.0, 0.0]]
     """
-    from scipy.stats import bootstrap
-
     _require(campaign, [treatment, value], "campaign")
     if not policies:
         raise ValueError("policies must map at least one policy name to a boolean mask")
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must be in (0, 1), got {alpha!r}")
-    if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 100:
-        raise ValueError(f"n_boot must be an integer >= 100, got {n_boot!r}")
+    if n_boot is not None and (isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer))
+                               or n_boot < 100):
+        raise ValueError(f"n_boot must be None (no intervals) or an integer >= 100, got {n_boot!r}")
     names = [str(p) for p in policies]
     if reference is not None and reference not in names:
         raise ValueError(f"reference must be one of the policies {names}, got {reference!r}")
+    ref = names.index(reference) if reference is not None else None
     n = len(campaign)
     masks = []
     for name, mask in policies.items():
@@ -513,36 +503,55 @@ def policy_value(
                              f"({n}), got shape {a.shape} and dtype {a.dtype}")
         masks.append(a.astype(float))
     t = _binary(campaign[treatment], treatment).astype(float)
-    v = _numeric(campaign[value], value)
+    v = (_binary(campaign[value], value).astype(float) if pd.api.types.is_bool_dtype(campaign[value])
+         else _numeric(campaign[value], value))  # a 0/1 outcome counts incremental buyers
     m = np.stack(masks)
-    ref = names.index(reference) if reference is not None else None
-
-    def stat(t_: np.ndarray, v_: np.ndarray, *ms: np.ndarray, axis: int = -1) -> np.ndarray:
-        tot = _incremental_totals(t_, v_, np.stack(ms), axis=axis)
-        return tot if ref is None else np.concatenate([tot, tot - tot[ref]])
-
-    point = stat(t, v, *m)
-    if not np.isfinite(point).all():
-        bad = [names[i % len(names)] for i in np.flatnonzero(~np.isfinite(point))]
-        raise ValueError(f"policies {sorted(set(bad))} target no treated or no control customer; "
-                         "each needs both arms")
-    with np.errstate(invalid="ignore", divide="ignore"):
-        boot = bootstrap((t, v, *m), stat, paired=True, vectorized=True, n_resamples=int(n_boot),
-                         confidence_level=1 - alpha, method="percentile", rng=seed)
-    lo, hi = boot.confidence_interval
     p = len(names)
+    # per row and policy: treated, control, treated value, control value, targeted
+    X = np.stack([t * m, (1 - t) * m, t * m * v, (1 - t) * m * v, m], axis=-1).transpose(1, 0, 2).reshape(n, 5 * p)
+
+    def totals(sums: np.ndarray) -> np.ndarray:  # (..., 5p) column sums -> (..., p) totals
+        s = sums.reshape(*sums.shape[:-1], p, 5)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return (s[..., 2] / s[..., 0] - s[..., 3] / s[..., 1]) * s[..., 4]
+
+    point = totals(X.sum(0))
+    if not np.isfinite(point).all():
+        bad = [names[i] for i in np.flatnonzero(~np.isfinite(point))]
+        raise ValueError(f"policies {bad} target no treated or no control customer; each needs both arms")
     out = pd.DataFrame(
         {
             "policy": names,
             "customers_targeted": m.sum(1).astype(np.int64),
-            "value_per_targeted": point[:p] / m.sum(1),
-            "total": point[:p],
-            "total_ci_low": lo[:p],
-            "total_ci_high": hi[:p],
+            "value_per_targeted": point / m.sum(1),
+            "total": point,
         }
     )
     if ref is not None:
-        out["gain"] = point[p:]
-        out["gain_ci_low"] = np.where(np.arange(p) == ref, 0.0, lo[p:])
-        out["gain_ci_high"] = np.where(np.arange(p) == ref, 0.0, hi[p:])
+        out["gain"] = point - point[ref]
+    if n_boot is None:
+        return out
+    # ordinary nonparametric bootstrap: each resample's counts of every row (a multinomial
+    # draw), turned into column sums by one matrix product per batch of resamples
+    rng = np.random.default_rng(seed)
+    batch = int(max(1, min(n_boot, 4_000_000 // max(n, 1))))
+    draws = []
+    for start in range(0, int(n_boot), batch):  # batches of resamples, not rows
+        size = min(batch, int(n_boot) - start)
+        idx = rng.integers(0, n, (size, n)) + (np.arange(size) * n)[:, None]
+        counts = np.bincount(idx.ravel(), minlength=size * n).reshape(size, n).astype(float)
+        draws.append(totals(counts @ X))
+    boot = np.concatenate(draws)
+    if not np.isfinite(boot).all():
+        bad = sorted({names[i] for i in np.flatnonzero(~np.isfinite(boot).all(0))})
+        raise ValueError(f"policies {bad} lose one arm in some bootstrap resamples: too few targeted "
+                         "customers for an interval (pass n_boot=None for the point estimate)")
+    q = [alpha / 2, 1 - alpha / 2]
+    lo, hi = np.quantile(boot, q, axis=0)
+    out.insert(4, "total_ci_low", lo)
+    out.insert(5, "total_ci_high", hi)
+    if ref is not None:
+        glo, ghi = np.quantile(boot - boot[:, [ref]], q, axis=0)
+        out["gain_ci_low"] = np.where(np.arange(p) == ref, 0.0, glo)
+        out["gain_ci_high"] = np.where(np.arange(p) == ref, 0.0, ghi)
     return out
