@@ -22,6 +22,9 @@ import numpy as np
 import pandas as pd
 
 from ecomlab import schema
+from ecomlab.io.parse import (parse_amount, parse_bool, parse_count, parse_datetime, parse_id, read_table_file,
+                              require_not_null)
+from ecomlab.io.report import Report
 
 #: pandas' default string dtype (pandas >= 3: pyarrow-backed, missing values are NaN)
 STR = pd.StringDtype(na_value=np.nan)
@@ -73,7 +76,14 @@ def table_path(name: str, data_dir: str | Path | None = None) -> Path:
     )
 
 
-def load(name: str, data_dir: str | Path | None = None) -> pd.DataFrame:
+def load(
+    name: str,
+    data_dir: str | Path | None = None,
+    *,
+    dayfirst: bool | None = None,
+    encoding: str | None = None,
+    report: Report | None = None,
+) -> pd.DataFrame:
     """Load one table, typed as declared in :mod:`ecomlab.schema`.
 
     Parameters
@@ -81,69 +91,104 @@ def load(name: str, data_dir: str | Path | None = None) -> pd.DataFrame:
     name : one of :func:`list_datasets` (an unknown name raises ``ValueError`` listing them).
     data_dir : a folder with your own ``<name>.parquet`` or ``<name>.csv`` in the same
         layout; ``None`` loads the bundled Nestwell data.
+    dayfirst : for a CSV whose dates are written day/month (``31/01/2025``: pass
+        ``True``) or month/day (``False``); without it such dates are refused.
+    encoding : the CSV's encoding when it is not UTF-8 (e.g. ``"gb18030"``).
+    report : an :class:`ecomlab.io.Report` that receives every conversion made. Your
+        own files are typed by the strict rules of :mod:`ecomlab.io.parse` (a CSV is read
+        as text first): ambiguous or mixed date formats, epoch numbers, booleans outside
+        the vocabulary, fractional counts, unparseable amounts, ids that lost digits, a
+        wrong encoding and an empty file are refused, naming table, column, the expected
+        form and an example of what was found.
 
     >>> load("products").shape[1]
     9
     """
     path = table_path(name, data_dir)
+    rep = report if report is not None else Report(name)
     if path.suffix == ".csv":
-        df = pd.read_csv(path)
+        df = read_table_file(path, table=name, report=rep, encoding=encoding, encodings=("utf-8-sig",))
     else:
         df = pd.read_parquet(path)
-    return conform(name, df)
+        if len(df) == 0:
+            raise ValueError(f"{name}: file {path.name!r} has no rows; expected at least one")
+    return conform(name, df, dayfirst=dayfirst, report=rep)
 
 
-def conform(name: str, df: pd.DataFrame) -> pd.DataFrame:
+def conform(name: str, df: pd.DataFrame, *, dayfirst: bool | None = None,
+            report: Report | None = None) -> pd.DataFrame:
     """Return ``df`` with exactly the declared columns of table ``name``, typed.
 
-    This is the one place dtypes are applied (the loader uses it too): ``string``
-    columns become pandas' default ``str`` dtype (a ``StringDtype``, missing = NaN;
-    never ``object``), categoricals get the declared categories (an
-    unknown value raises rather than silently becoming NaN), dates become
-    ``datetime64[us]``.
+    This is the one place dtypes are applied (the loader uses it too). A column already
+    in its declared dtype is kept as it is (the bundled Parquet files); any other is typed
+    by the strict rules of :mod:`ecomlab.io.parse`, each conversion recorded in
+    ``report``: ``string`` columns become pandas' default ``str`` dtype (ids from a
+    numeric column are written as whole numbers, never ``"1.0"``), categoricals get the
+    declared categories (an unknown value raises rather than silently becoming NaN),
+    dates become ``datetime64[us]``, counts must be whole, booleans come from an explicit
+    vocabulary. A missing value in a column not declared nullable is an error.
     """
     spec = schema.table(name)
+    rep = report if report is not None else Report(name)
     missing = [c.name for c in spec.columns if c.name not in df.columns]
     if missing:
         raise ValueError(f"table {name!r} is missing column(s) {missing}")
     out = {}
     for col in spec.columns:
-        s = df[col.name]
-        if col.dtype == "string":
-            if not (isinstance(s.dtype, pd.StringDtype) and s.dtype.na_value is not pd.NA):
-                s = s.astype(STR)
-        elif col.dtype in ("category", "ordered"):
-            cat = pd.CategoricalDtype(list(col.categories), ordered=col.dtype == "ordered")
-            if s.dtype != cat:
-                if isinstance(s.dtype, pd.CategoricalDtype):
-                    s = s.astype(STR)
-                bad = s.notna() & ~s.isin(col.categories)
-                if bad.any():
-                    vals = sorted(set(s[bad].astype(str)))[:5]
-                    raise ValueError(f"{name}.{col.name}: unexpected values {vals}; "
-                                     f"expected one of {list(col.categories)}")
-                s = s.astype(cat)
-        elif col.dtype in ("date", "datetime"):
-            if s.dtype != "datetime64[us]":
-                s = pd.to_datetime(s).astype("datetime64[us]")
-            if col.dtype == "date":
-                s = s.dt.normalize()
-        elif col.dtype == "int":
-            if s.isna().any():
-                raise ValueError(f"{name}.{col.name}: declared int but has missing values")
-            s = s.astype("int64")
-        elif col.dtype == "Int":
-            s = s.astype("Int64")
-        elif col.dtype == "float":
-            s = s.astype("float64")
-        elif col.dtype == "bool":
-            s = s.astype("bool")
-        else:  # pragma: no cover - schema is validated by tests
-            raise ValueError(f"unknown dtype code {col.dtype!r}")
+        s = _typed(name, col, df[col.name], rep, dayfirst)
+        if not col.nullable:
+            require_not_null(s, name, col.name)
         out[col.name] = s.reset_index(drop=True)
     res = pd.DataFrame(out)
     res.attrs.update(df.attrs)
     return res
+
+
+def _typed(name: str, col: schema.Column, s: pd.Series, rep: Report, dayfirst: bool | None) -> pd.Series:
+    """One column in its declared dtype (kept as it is when it already has it).
+
+    Missing values pass through here; :func:`conform` refuses them in non-nullable columns.
+    """
+    if col.dtype == "string":
+        if isinstance(s.dtype, pd.StringDtype) and s.dtype.na_value is not pd.NA:
+            return s
+        if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
+            return parse_id(s, name, col.name, rep, nullable=True)
+        return s.astype(STR)
+    if col.dtype in ("category", "ordered"):
+        cat = pd.CategoricalDtype(list(col.categories), ordered=col.dtype == "ordered")
+        if s.dtype != cat:
+            if isinstance(s.dtype, pd.CategoricalDtype):
+                s = s.astype(STR)
+            bad = s.notna() & ~s.isin(col.categories)
+            if bad.any():
+                vals = sorted(set(s[bad].astype(str)))[:5]
+                raise ValueError(f"{name}.{col.name}: unexpected values {vals}; "
+                                 f"expected one of {list(col.categories)}")
+            s = s.astype(cat)
+        return s
+    if col.dtype in ("date", "datetime"):
+        if s.dtype == "datetime64[us]":
+            return s.dt.normalize() if col.dtype == "date" else s
+        if pd.api.types.is_datetime64_dtype(s.dtype):
+            s = s.astype("datetime64[us]")
+        return parse_datetime(s, name, col.name, rep, dayfirst=dayfirst, nullable=True,
+                              date_only=col.dtype == "date")
+    if col.dtype in ("int", "Int"):
+        if str(s.dtype) == ("int64" if col.dtype == "int" else "Int64"):
+            return s
+        v = parse_count(s, name, col.name, rep, nullable=True)
+        return v.astype("int64") if col.dtype == "int" and not v.isna().any() else v
+    if col.dtype == "float":
+        if s.dtype == "float64":
+            return s
+        return parse_amount(s, name, col.name, rep, nullable=True)
+    if col.dtype == "bool":
+        if s.dtype == "bool":
+            return s
+        v = parse_bool(s, name, col.name, rep, nullable=True)
+        return v.astype(bool) if not v.isna().any() else v
+    raise ValueError(f"unknown dtype code {col.dtype!r}")  # pragma: no cover - schema is validated by tests
 
 
 def load_all(data_dir: str | Path | None = None) -> dict[str, pd.DataFrame]:

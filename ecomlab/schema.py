@@ -53,6 +53,12 @@ TRAFFIC_SOURCES = CHANNELS + ("private_domain", "direct")
 SALES_CHANNELS = ("marketplace", "mini_program", "live_room")
 DEVICES = ("ios", "android", "pc")
 ORDER_STATUSES = ("completed", "cancelled", "refunded")
+#: Statuses an order can have in a shop's own export (:mod:`ecomlab.io`): the course's
+#: three plus orders still under way — ``unpaid`` (placed, payment not taken: Shopify
+#: pending/authorized, 等待买家付款), ``awaiting_shipment`` (paid, not shipped: 买家已付款，
+#: 等待卖家发货) and ``in_transit`` (shipped, not confirmed: 卖家已发货，等待买家确认). None
+#: of the three is a kept purchase (:data:`ecomlab.metrics.VALID_STATUSES`).
+EXPORT_ORDER_STATUSES = ORDER_STATUSES + ("unpaid", "awaiting_shipment", "in_transit")
 CITY_TIERS = ("tier1", "new_tier1", "tier2", "tier3", "tier4_plus")
 AGE_BANDS = ("18-24", "25-29", "30-34", "35-39", "40-49", "50+")
 GENDERS = ("female", "male")
