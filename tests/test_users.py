@@ -19,6 +19,7 @@ from scipy import integrate, optimize, stats
 from ecomlab import metrics
 from ecomlab import users as U
 from ecomlab.users import _common as UCM
+from ecomlab.users import cohorts as UCO
 from ecomlab.users import lifetime as UC
 
 # ------------------------------------------------------------------------------------
@@ -274,6 +275,73 @@ def test_time_to_second_purchase():
     assert res.n_censored == 1 and res.excluded == {"status=cancelled": 1}
     km = res.km()
     assert km["survival"].between(0, 1).all()
+    with pytest.raises(ValueError, match="as_of.*after the end of the data"):
+        U.time_to_second_purchase(o, as_of="2025-02-01")
+    assert U.time_to_second_purchase(o, as_of="2025-01-12").as_of == pd.Timestamp("2025-01-12")
+
+
+def test_km_matches_hand_product_limit():
+    """Kaplan-Meier by hand: S(t) = Π_{t_i <= t} (1 - d_i / n_i), events before censoring at ties."""
+    dur = np.array([2.0, 3.0, 3.0, 5.0, 5.0, 8.0, 9.0])
+    obs = np.array([1, 1, 0, 1, 0, 0, 1])
+    res = UCO.SecondPurchaseResult(
+        table=pd.DataFrame({"duration_days": dur, "observed": obs.astype(bool)}),
+        as_of=pd.Timestamp("2025-01-01"), n_customers=7, n_censored=3, median_days_observed=4.0, excluded={},
+    )
+    km = res.km().set_index("days")["survival"]
+    hand = {2.0: 6 / 7, 3.0: 6 / 7 * 5 / 6, 5.0: 6 / 7 * 5 / 6 * 3 / 4, 9.0: 6 / 7 * 5 / 6 * 3 / 4 * 0 / 1}
+    for t, s_t in hand.items():
+        assert km[t] == pytest.approx(s_t)
+
+
+def _seasonal_orders(n_customers=3000, seed=5, bump_month=11, bump=0.08):
+    """Two years of monthly activity with a planted calendar-month bump in retention."""
+    rng = np.random.default_rng(seed)
+    months = pd.period_range("2024-01", "2025-12", freq="M")
+    start = rng.integers(0, len(months), n_customers)
+    rows_c, rows_m = [start.astype(np.int64)], [start.astype(np.int64)]
+    k = np.arange(len(months))
+    active = rng.random((n_customers, len(months))) < (0.08 + bump * ((k[None, :] % 12 + 1) == bump_month))
+    active &= k[None, :] > start[:, None]
+    ci, mi = np.nonzero(active)
+    rows_c.append(ci)
+    rows_m.append(mi)
+    c = np.concatenate(rows_c)
+    m = np.concatenate(rows_m)
+    ts = months.to_timestamp()[m] + pd.to_timedelta(rng.integers(0, 27, len(m)), unit="D")
+    return pd.DataFrame({"order_id": np.arange(len(c)).astype(str), "customer_id": (c + 10_000).astype(str),
+                         "order_ts": ts, "status": "completed"})
+
+
+def test_calendar_effects_recovers_a_planted_month():
+    o = _seasonal_orders()
+    ce = U.calendar_effects(U.cohort_matrix(o), max_age=12)
+    t = ce.table.set_index("month")
+    assert t["effect"].idxmax() == 11
+    # planted +8 pp in November vs 8% elsewhere: deviation from the mean month = 8 * 11/12 pp
+    assert t.loc[11, "effect"] == pytest.approx(0.08 * 11 / 12, abs=0.015)
+    assert t.loc[11, "ci_low"] > 0 and ce.f_pvalue < 1e-6
+    assert t["effect"].sum() == pytest.approx(0.0, abs=1e-12)
+    # same data as counts gives the same answer
+    ce2 = U.calendar_effects(U.cohort_matrix(o, metric="customers"), max_age=12)
+    np.testing.assert_allclose(ce2.table["effect"], ce.table["effect"])
+    # no season planted: no month effect detected at the 0.1% level
+    flat = U.calendar_effects(U.cohort_matrix(_seasonal_orders(bump=0.0, seed=6)))
+    assert flat.f_pvalue > 1e-3
+
+
+def test_calendar_effects_errors(orders):
+    with pytest.raises(ValueError, match="monthly"):
+        U.calendar_effects(U.cohort_matrix(orders, freq="W"))
+    with pytest.raises(ValueError, match="monthly"):
+        U.calendar_effects(U.cohort_matrix(orders, metric="revenue"))
+    with pytest.raises(ValueError, match="CohortResult"):
+        U.calendar_effects(pd.DataFrame())
+    with pytest.raises(ValueError, match="max_age"):
+        U.calendar_effects(U.cohort_matrix(orders), max_age=0)
+    short = orders[orders["order_ts"] < "2024-06-01"]
+    with pytest.raises(ValueError, match="12 calendar months"):
+        U.calendar_effects(U.cohort_matrix(short))
 
 
 def test_historical_ltv():
@@ -287,7 +355,7 @@ def test_historical_ltv():
         }
     )
     c = pd.DataFrame({"customer_id": list("abcde"), "acquisition_channel": ["x", "y", "x", "x", "y"]})
-    res = U.historical_ltv(o, c, months=12, data_end="2025-12-31")
+    res = U.historical_ltv(o, c, months=12)  # data end: midnight after the last order
     t = res.table.set_index("acquisition_channel")
     # x: a (150) and d (refunded: acquired, worth 0); c's window is not complete -> excluded
     assert t.loc["x", "ltv_amount"] == 75.0 and t.loc["x", "customers"] == 2
@@ -298,6 +366,11 @@ def test_historical_ltv():
         U.historical_ltv(o, c, months=0)
     with pytest.raises(ValueError, match="acquisition_channel"):
         U.historical_ltv(o, c.drop(columns="acquisition_channel"))
+    # a data end after the data would count unfinished windows as complete (issue 11)
+    with pytest.raises(ValueError, match="data_end.*after the end of the data"):
+        U.historical_ltv(o, c, months=12, data_end="2025-12-31")
+    with pytest.raises(ValueError, match="data_end.*before the first order"):
+        U.historical_ltv(o, c, months=12, data_end="2023-12-31")
 
 
 
@@ -306,11 +379,11 @@ def test_historical_ltv_membership_counts_with_arrow_strings():
     replaced ``Index.isin``: that loops in Python on Arrow-backed strings, ~1 s at 30k)."""
     o = pd.DataFrame(
         {
-            "order_id": pd.array(list("1234"), dtype="str"),
-            "customer_id": pd.array(["a", "a", "b", "z"], dtype="str"),
-            "order_ts": pd.to_datetime(["2024-01-01", "2024-06-01", "2024-02-01", "2024-02-03"]),
-            "paid_amount": [100.0, 50.0, 80.0, 70.0],
-            "status": ["completed"] * 4,
+            "order_id": pd.array(list("12345"), dtype="str"),
+            "customer_id": pd.array(["a", "a", "b", "z", "a"], dtype="str"),
+            "order_ts": pd.to_datetime(["2024-01-01", "2024-06-01", "2024-02-01", "2024-02-03", "2025-12-30"]),
+            "paid_amount": [100.0, 50.0, 80.0, 70.0, 20.0],
+            "status": ["completed"] * 4 + ["cancelled"],
         }
     )
     c = pd.DataFrame({"customer_id": pd.array(list("abe"), dtype="str"),
@@ -359,7 +432,7 @@ def naive_summary(orders, cal, obs=None):
 
 
 def test_rfm_summary_matches_naive(orders):
-    s = U.rfm_summary(orders, "2025-06-01", "2025-12-01")
+    s = U.rfm_summary(orders, "2025-06-01", "2025-11-01")
     ref = naive_summary(orders, "2025-06-01")
     got = s.loc[ref.index, ["frequency", "recency", "T", "monetary_value"]]
     np.testing.assert_allclose(got.to_numpy(), ref.to_numpy())
@@ -376,6 +449,18 @@ def test_rfm_summary_errors(orders):
         U.rfm_summary(orders, "2020-01-01")
     with pytest.raises(ValueError, match="freq"):
         U.rfm_summary(orders, "2025-06-01", freq="M")
+
+
+
+def test_rfm_summary_dates_outside_the_data_raise(orders):
+    """Issue 11: a calibration date after the data gave a "converged" fit and CLV 0."""
+    end = orders["order_ts"].max().normalize() + pd.Timedelta(days=1)
+    with pytest.raises(ValueError, match="calibration_end.*after the end of the data"):
+        U.rfm_summary(orders, end + pd.Timedelta(days=1))
+    with pytest.raises(ValueError, match="observation_end.*after the end of the data"):
+        U.rfm_summary(orders, "2025-06-01", end + pd.Timedelta(days=30))
+    s = U.rfm_summary(orders, end)  # scoring at the end of the data is allowed
+    assert (s["T"] >= s["recency"]).all() and len(s) > 0
 
 
 # ------------------------------------------------------------------------------------
@@ -463,6 +548,100 @@ def test_property_p_alive_in_unit_interval(r, alpha, a, b, x, frac, T):
     assert 0.0 <= p <= 1.0
     if x == 0:
         assert p == 1.0
+
+
+def simulate_mbgnbd(n, r, alpha, a, b, T, rng):
+    """Vectorised MBG/NBD: as BG/NBD, but the customer may also drop out right after the
+    first purchase: they die after purchase number J - 1 (J ~ Geometric(p) >= 1)."""
+    lam = rng.gamma(r, 1.0 / alpha, n)
+    p = rng.beta(a, b, n)
+    N = rng.poisson(lam * T)
+    x = np.minimum(N, rng.geometric(p) - 1)
+    tx = np.zeros(n)
+    pos = x > 0
+    tx[pos] = T[pos] * rng.beta(x[pos], N[pos] - x[pos] + 1)
+    return pd.DataFrame({"frequency": x.astype(float), "recency": tx, "T": T})
+
+
+def _mbg_integrated_ll(params, x, tx, T):
+    """Individual MBG/NBD likelihood (1-p)^(x+1) λ^x e^(-λT) + p (1-p)^x λ^x e^(-λ t_x),
+    integrated over λ ~ Gamma(r, α) and p ~ Beta(a, b) by quadrature."""
+    r, alpha, a, b = params
+    g = lambda f: integrate.quad(lambda lam: f(lam) * stats.gamma.pdf(lam, r, scale=1 / alpha), 0, np.inf, limit=200)[0]  # noqa: E731
+    h = lambda f: integrate.quad(lambda p: f(p) * stats.beta.pdf(p, a, b), 0, 1, limit=200)[0]  # noqa: E731
+    val = h(lambda p: (1 - p) ** (x + 1)) * g(lambda lam: lam**x * np.exp(-lam * T))
+    val += h(lambda p: p * (1 - p) ** x) * g(lambda lam: lam**x * np.exp(-lam * tx))
+    return np.log(val)
+
+
+@pytest.mark.parametrize("x, tx, T", [(0, 0, 38.86), (2, 30.43, 38.86), (5, 10.0, 30.0)])
+def test_mbgnbd_ll_matches_numerical_integration(x, tx, T):
+    params = (0.243, 4.414, 0.793, 2.426)
+    assert np.isclose(U.mbgnbd_log_likelihood(params, x, tx, T), _mbg_integrated_ll(params, x, tx, T), rtol=1e-6)
+
+
+def test_mbgnbd_gradient_is_analytic_derivative(bg_sim):
+    d = bg_sim.head(500)
+    x, tx, T = (d[c].to_numpy() for c in ("frequency", "recency", "T"))
+    theta = np.array([0.3, 4.0, 0.9, 2.0])
+    _, g = UC._bgnbd_ll_terms(theta, x, tx, T, grad=True, modified=True)
+    num = optimize.approx_fprime(
+        theta, lambda th: UC._bgnbd_ll_terms(th, x, tx, T, grad=False, modified=True)[0].sum(), 1e-7)
+    np.testing.assert_allclose(g.sum(axis=1), num, rtol=1e-4)
+
+
+def test_mbgnbd_recovers_simulated_parameters():
+    rng = np.random.default_rng(11)
+    n = 20_000
+    sim = simulate_mbgnbd(n, 0.25, 4.5, 0.8, 2.4, rng.uniform(40, 64, n), rng)
+    fit = U.fit_mbgnbd(sim)
+    assert fit.converged and fit.model == "MBG/NBD"
+    tol = {"r": 0.15, "alpha": 0.15, "a": 0.35, "b": 0.35}
+    for k, v in {"r": 0.25, "alpha": 4.5, "a": 0.8, "b": 2.4}.items():
+        assert abs(fit.params[k] / v - 1) < tol[k], (k, fit.params[k])
+    # the MBG/NBD fit explains MBG data better than BG/NBD does
+    assert fit.log_likelihood > U.fit_bgnbd(sim).log_likelihood
+
+
+def _posterior_expected_purchases(params, t, x, tx, T, modified):
+    """E[Y(t) | x, t_x, T] by integrating over the posterior of (λ, p): alive at T with
+    likelihood (1-p)^(x+m) λ^x e^(-λT) (m = 1 for MBG/NBD), then E[purchases in t | λ, p,
+    alive] = (1 - e^(-λ p t)) / p (drop-out after each purchase). The λ-integrals are the
+    elementary Gamma integrals ∫ λ^x e^(-λc) dGamma(r, α) ∝ (α + c)^-(r+x); p by quadrature."""
+    r, alpha, a, b = params
+    m = 1 if modified else 0
+    k = r + x
+    beta = lambda p: stats.beta.pdf(p, a, b)  # noqa: E731
+    num = integrate.quad(
+        lambda p: (1 - p) ** (x + m) / p * ((alpha + T) ** -k - (alpha + T + p * t) ** -k) * beta(p), 0, 1,
+        epsabs=1e-14, limit=200)[0]
+    den = integrate.quad(lambda p: (1 - p) ** (x + m) * (alpha + T) ** -k * beta(p), 0, 1, epsabs=1e-14, limit=200)[0]
+    if x + m > 0:
+        den += integrate.quad(lambda p: p * (1 - p) ** (x + m - 1) * (alpha + tx) ** -k * beta(p), 0, 1,
+                              epsabs=1e-14, limit=200)[0]
+    return num / den
+
+
+@pytest.mark.parametrize("model", ["BG/NBD", "MBG/NBD"])
+@pytest.mark.parametrize("x, tx, T", [(0, 0.0, 30.0), (3, 20.0, 30.0)])
+def test_expected_purchases_match_posterior_integration(model, x, tx, T):
+    params = (0.8, 6.0, 1.6, 2.5)  # a > 1: finite expectations
+    got = U.expected_purchases(params, 20.0, x, tx, T, model=model)
+    want = _posterior_expected_purchases(params, 20.0, x, tx, T, modified=model == "MBG/NBD")
+    assert got == pytest.approx(want, rel=1e-4)
+
+
+def test_mbgnbd_p_alive_of_one_time_buyers_falls_with_silence():
+    cd = (0.243, 4.414, 0.793, 2.426)
+    T = np.array([1.0, 10.0, 40.0, 80.0])
+    bg = U.p_alive(cd, np.zeros(4), np.zeros(4), T)
+    mbg = U.p_alive(cd, np.zeros(4), np.zeros(4), T, model="MBG/NBD")
+    assert (bg == 1.0).all()  # the BG/NBD property the lesson explains
+    assert (np.diff(mbg) < 0).all() and (mbg < 1).all() and (mbg > 0).all()
+    fit = U.BGNBDResult(*cd, 0.0, 1, True, "", {}, model="MBG/NBD")
+    np.testing.assert_allclose(U.p_alive(fit, np.zeros(4), np.zeros(4), T), mbg)
+    with pytest.raises(ValueError, match="model"):
+        U.p_alive(cd, 0, 0, 1.0, model="Pareto")
 
 
 def test_bgnbd_input_validation():

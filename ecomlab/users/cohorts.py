@@ -1,5 +1,6 @@
-"""04-2 cohorts, repurchase and historical LTV: :func:`cohort_matrix`,
-:func:`time_to_second_purchase`, :func:`historical_ltv`, :func:`ltv_cac`."""
+"""Cohorts, repurchase and historical LTV (lessons 04-2 and 04-3): :func:`cohort_matrix`,
+:func:`calendar_effects`, :func:`time_to_second_purchase`, :func:`historical_ltv`,
+:func:`ltv_cac`."""
 
 from __future__ import annotations
 
@@ -54,6 +55,25 @@ class CohortResult(_Result):
     def to_frame(self) -> pd.DataFrame:
         """The cohort matrix."""
         return self.matrix.copy()
+
+
+def _data_end(ts_us: np.ndarray) -> pd.Timestamp:
+    """Midnight after the last order: the end of the observed data."""
+    return pd.Timestamp(int(ts_us.max()), unit="us").normalize() + pd.Timedelta(days=1)
+
+
+def _check_in_data(t: pd.Timestamp, ts_us: np.ndarray, arg: str) -> None:
+    """A reference date must lie in (first order, midnight after the last order]."""
+    first = pd.Timestamp(int(ts_us.min()), unit="us")
+    end = _data_end(ts_us)
+    if _us(t) <= ts_us.min():
+        raise ValueError(f"{arg}={t} is on/before the first order ({first}); expected a date inside the data")
+    if t > end:
+        raise ValueError(
+            f"{arg}={t} is after the end of the data (last order {pd.Timestamp(int(ts_us.max()), unit='us')}; "
+            f"latest allowed {end}): a date outside the data counts unobserved days as silence; "
+            f"expected a date in ({first}, {end}]"
+        )
 
 
 def _period_index(ts_us: np.ndarray, freq: str) -> np.ndarray:
@@ -182,7 +202,8 @@ def time_to_second_purchase(
     """Days from each customer's first purchase to their second (survival data).
 
     Customers without a second purchase by ``as_of`` (default: midnight after the last
-    order) are kept as *censored* at ``as_of - first purchase`` — dropping them would
+    order; a date outside the data raises ``ValueError``) are kept as *censored* at
+    ``as_of - first purchase`` — dropping them would
     make repurchase look faster than it is. Two purchase orders at the same moment give
     0 days. Analyse with :meth:`SecondPurchaseResult.km` (Kaplan & Meier 1958).
 
@@ -195,11 +216,10 @@ def time_to_second_purchase(
     _require(orders, ["order_id", "customer_id", "order_ts", "status"], "orders")
     ts_all = _timestamps_us(orders["order_ts"], "order_ts")
     if as_of is None:
-        as_of_t = pd.Timestamp(int(ts_all.max()), unit="us").normalize() + pd.Timedelta(days=1)
+        as_of_t = _data_end(ts_all)
     else:
         as_of_t = _ts(as_of, "as_of")
-        if _us(as_of_t) <= ts_all.min():
-            raise ValueError(f"as_of={as_of_t} is on/before the first order; expected a later date")
+        _check_in_data(as_of_t, ts_all, "as_of")
     po = _prepare_orders(orders, statuses=statuses, amount=None, before=as_of_t)
     k = len(po.customers)
     order = np.lexsort((po.ts_us, po.codes))
@@ -270,8 +290,8 @@ def historical_ltv(
     a customer whose purchases were all refunded is acquired but worth 0). Their value
     is the sum of ``amount`` over purchases (``status`` in ``statuses``) in
     ``[first, first + months)``. Only customers whose whole window lies inside the
-    data (``first + months <= data_end``, default: midnight after the last order) are
-    averaged — younger cohorts would bias LTV down; they are counted in ``excluded``.
+    data (``first + months <= data_end``, default: midnight after the last order; a
+    ``data_end`` outside the data raises ``ValueError``) are averaged — younger cohorts would bias LTV down; they are counted in ``excluded``.
     Revenue, not margin: multiply by a gross margin (:func:`ecomlab.metrics.gross_margin`)
     for profit LTV.
 
@@ -279,7 +299,7 @@ def historical_ltv(
     ...     "order_ts": pd.to_datetime(["2024-01-01", "2024-03-01", "2024-02-01"]),
     ...     "paid_amount": [100.0, 50.0, 80.0], "status": ["completed"] * 3})
     >>> c = pd.DataFrame({"customer_id": ["a", "b"], "acquisition_channel": ["feed_ads", "feed_ads"]})
-    >>> historical_ltv(o, c, months=1, data_end="2025-01-01").table["ltv_amount"].tolist()
+    >>> historical_ltv(o, c, months=1, data_end="2024-03-02").table["ltv_amount"].tolist()
     [90.0]
     """
     if not isinstance(months, (int, np.integer)) or months < 1:
@@ -291,11 +311,8 @@ def historical_ltv(
     _check_unique_ids(orders, "order_id")
     ts_all = _timestamps_us(orders["order_ts"], "order_ts")
     amt = _numeric(orders[amount], amount)
-    end_t = (
-        pd.Timestamp(int(ts_all.max()), unit="us").normalize() + pd.Timedelta(days=1)
-        if data_end is None
-        else _ts(data_end, "data_end")
-    )
+    end_t = _data_end(ts_all) if data_end is None else _ts(data_end, "data_end")
+    _check_in_data(end_t, ts_all, "data_end")
     codes, uniq = _codes(orders["customer_id"], "customer_id")
     k = len(uniq)
     first, _ = _group_min_max(codes, ts_all, k)
@@ -392,3 +409,113 @@ def ltv_cac(
     ratio = np.where(out["organic"] & (out["new_customers"] > 0), np.inf, ratio)
     out["ltv_cac_ratio"] = ratio
     return out.reset_index(drop=True)
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class CalendarEffectsResult(_Result):
+    """Retention cells split into an age curve and calendar month-of-year effects.
+
+    Fields
+    ------
+    table : one row per calendar month of the year (1-12): ``effect`` (percentage
+        points as a fraction, deviation from the average month: the 12 effects sum to
+        0), ``se``, ``ci_low``, ``ci_high`` (95%), ``cells`` (cohort cells in that month).
+    f_stat, f_pvalue, df_num, df_denom : F test that all 12 month effects are 0.
+    age_curve : fitted retention by age at the average calendar month.
+    n_cells : cells used (ages 1..max_age, observed, complete months only).
+    """
+
+    table: pd.DataFrame
+    f_stat: float
+    f_pvalue: float
+    df_num: int
+    df_denom: int
+    age_curve: pd.Series
+    n_cells: int
+
+
+def calendar_effects(cohorts: CohortResult, *, max_age: int = 12) -> CalendarEffectsResult:
+    """Are retention cells higher in some calendar months (双11, 618) than the age says?
+
+    Fits ``retention_{c,k} = age_k + month_m(c,k) + ε`` by weighted least squares
+    (``statsmodels`` WLS, weights = cohort size, so each cell counts like its
+    customers) on the cells with age ``1..max_age``, where ``m(c, k)`` is the calendar
+    month of the year in which cell (c, k) falls. Month effects use sum-to-zero
+    (deviation) coding, so each is the difference from the average month in
+    retention points; the F test asks whether they are all 0. A cohort table mixes
+    three clocks (cohort, age, calendar) that are collinear (calendar = cohort + age),
+    so this separates age from *seasonal* calendar effects only, assuming no cohort
+    effect (see Yang & Land 2013 on age-period-cohort models). Needs a monthly
+    ``metric="retention"`` or ``"customers"`` result; the last (possibly partial)
+    month of the data is left out.
+
+    >>> rng = np.random.default_rng(0)
+    >>> o = pd.DataFrame({"order_id": np.arange(4000).astype(str),
+    ...     "customer_id": rng.integers(0, 800, 4000).astype(str),
+    ...     "order_ts": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 730, 4000), unit="D"),
+    ...     "status": "completed"})
+    >>> ce = calendar_effects(cohort_matrix(o))
+    >>> round(float(ce.table["effect"].sum()), 12), ce.f_pvalue > 0.01  # no planted season
+    (0.0, True)
+    """
+    from statsmodels.regression.linear_model import WLS  # lazy: keeps `import ecomlab` fast
+
+    if not isinstance(cohorts, CohortResult):
+        raise ValueError(f"cohorts must be a CohortResult from cohort_matrix, got {type(cohorts).__name__}")
+    if cohorts.freq != "M" or cohorts.metric not in ("retention", "customers"):
+        raise ValueError(
+            "cohorts must be monthly retention or customer counts (freq='M', metric='retention' or "
+            f"'customers'), got freq={cohorts.freq!r}, metric={cohorts.metric!r}"
+        )
+    if not isinstance(max_age, (int, np.integer)) or max_age < 1:
+        raise ValueError(f"max_age must be a positive integer, got {max_age!r}")
+    mat = cohorts.matrix
+    sizes = cohorts.cohort_sizes.to_numpy(float)
+    vals = mat.to_numpy(float)
+    if cohorts.metric == "customers":
+        vals = vals / sizes[:, None]
+    ci, age = np.indices(vals.shape)
+    cohort_month = mat.index.month.to_numpy() - 1
+    cal = (cohort_month[ci] + age) % 12 + 1
+    last = (mat.index.year.to_numpy()[ci] * 12 + cohort_month[ci] + age) < (
+        cohorts.last_period.year * 12 + cohorts.last_period.month - 1
+    )
+    use = (age >= 1) & (age <= max_age) & ~np.isnan(vals) & last
+    y, a_, m_, w = vals[use], age[use], cal[use], sizes[ci[use]]
+    ages = np.unique(a_)
+    if len(y) < len(ages) + 12 + 1 or len(np.unique(m_)) < 12:
+        raise ValueError(
+            f"need cells in all 12 calendar months and more cells than parameters; got {len(y)} cells "
+            f"in {len(np.unique(m_))} calendar month(s) — use at least ~2 years of monthly cohorts"
+        )
+    X_age = (a_[:, None] == ages[None, :]).astype(float)  # one level per age: no intercept
+    X_m = (m_[:, None] == np.arange(1, 12)[None, :]).astype(float) - (m_ == 12)[:, None]
+    fit = WLS(y, np.hstack([X_age, X_m]), weights=w).fit()
+    na = len(ages)
+    # contrast rows: the 12 month effects (the 12th is minus the sum of the other 11)
+    L = np.zeros((12, na + 11))
+    L[:11, na:] = np.eye(11)
+    L[11, na:] = -1.0
+    eff = L @ fit.params
+    se = np.sqrt(np.einsum("ij,jk,ik->i", L, fit.cov_params(), L))
+    z = 1.959963984540054
+    ft = fit.f_test(L[:11])
+    table = pd.DataFrame(
+        {
+            "month": np.arange(1, 13),
+            "effect": eff,
+            "se": se,
+            "ci_low": eff - z * se,
+            "ci_high": eff + z * se,
+            "cells": np.bincount(m_, minlength=13)[1:],
+        }
+    )
+    return CalendarEffectsResult(
+        table=table,
+        f_stat=float(np.squeeze(ft.fvalue)),
+        f_pvalue=float(ft.pvalue),
+        df_num=int(ft.df_num),
+        df_denom=int(ft.df_denom),
+        age_curve=pd.Series(fit.params[:na], index=pd.Index(ages, name="age"), name="retention"),
+        n_cells=int(len(y)),
+    )

@@ -1,5 +1,6 @@
-"""CLV: the BG/NBD purchase model (Fader, Hardie & Lee 2005) and the Gamma-Gamma spend
-model (Fader, Hardie & Lee 2005b): :func:`rfm_summary`, :func:`fit_bgnbd`,
+"""CLV: the BG/NBD purchase model (Fader, Hardie & Lee 2005), its MBG/NBD variant
+(Batislam, Denizel & Filiztekin 2007) and the Gamma-Gamma spend model (Fader, Hardie &
+Lee 2005b): :func:`rfm_summary`, :func:`fit_bgnbd`, :func:`fit_mbgnbd`,
 :func:`expected_purchases`, :func:`p_alive`, :func:`fit_gamma_gamma`, :func:`clv`."""
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from ecomlab.users._common import (
     _unique_keys,
     _us,
 )
-from ecomlab.users.cohorts import _period_index
+from ecomlab.users.cohorts import _check_in_data, _period_index
 
 
 def rfm_summary(
@@ -55,11 +56,17 @@ def rfm_summary(
     and counted in ``summary.attrs["excluded"]``; ``attrs["time_unit"]`` holds ``freq``.
     Index: ``customer_id``. Vectorised (codes, ``ufunc.at``, ``bincount``).
 
+    Both dates must lie inside the data: after the first order and no later than
+    midnight after the last order (``ValueError`` otherwise — a calibration end after
+    the data would count days nobody could buy as silence and make everyone look gone).
+    To score customers for decisions about the future, set ``calibration_end`` to the
+    end of the data (midnight after the last order).
+
     >>> o = pd.DataFrame({"order_id": ["1", "2", "3"], "customer_id": ["a", "a", "b"],
     ...     "order_ts": pd.to_datetime(["2025-01-06", "2025-01-20", "2025-01-13"]),
     ...     "paid_amount": [100.0, 50.0, 80.0], "status": ["completed"] * 3})
-    >>> rfm_summary(o, "2025-02-03")[["frequency", "recency", "T"]].to_numpy().tolist()
-    [[1.0, 2.0, 3.0], [0.0, 0.0, 2.0]]
+    >>> rfm_summary(o, "2025-01-21")[["frequency", "recency", "T"]].to_numpy().tolist()
+    [[1.0, 2.0, 2.0], [0.0, 0.0, 1.0]]
     """
     if freq not in ("W", "D"):
         raise ValueError(f"freq must be 'W' (weeks) or 'D' (days), got {freq!r}")
@@ -70,8 +77,9 @@ def rfm_summary(
     end = obs if obs is not None else cal
     _require(orders, ["order_id", "customer_id", "order_ts", "status", amount], "orders")
     ts_all = _timestamps_us(orders["order_ts"], "order_ts")
-    if _us(cal) <= ts_all.min():
-        raise ValueError(f"calibration_end={cal} is on/before the first order; expected a later date")
+    _check_in_data(cal, ts_all, "calibration_end")
+    if obs is not None:
+        _check_in_data(obs, ts_all, "observation_end")
     po = _prepare_orders(orders, statuses=statuses, amount=amount, before=end, check_ids=check_ids)
     p = _period_index(po.ts_us, freq)
     in_cal = po.ts_us < _us(cal)
@@ -152,12 +160,15 @@ def _check_bgnbd_data(x, tx, T) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return x, tx, T
 
 
-def _bgnbd_ll_terms(theta: np.ndarray, x, tx, T, grad: bool, xinv=None):
+def _bgnbd_ll_terms(theta: np.ndarray, x, tx, T, grad: bool, xinv=None, modified: bool = False):
     """Log-likelihood per row and its gradient w.r.t. (r, alpha, a, b).
 
-    Special functions depend on x only: with ``xinv`` (x = x_unique[xinv]) they are
-    evaluated on the distinct x values and gathered, which makes a 1M-row evaluation
-    cost a few array passes.
+    ``modified=False``: BG/NBD (drop-out possible after each *repeat* purchase);
+    ``modified=True``: MBG/NBD (Batislam, Denizel & Filiztekin 2007: also right after
+    the first purchase), whose "alive" and "dropped out" terms use B(a, b+x+1) and
+    B(a+1, b+x) for every x. Special functions depend on x only: with ``xinv``
+    (x = x_unique[xinv]) they are evaluated on the distinct x values and gathered,
+    which makes a 1M-row evaluation cost a few array passes.
     """
     r, alpha, a, b = theta
     if xinv is None:
@@ -166,11 +177,18 @@ def _bgnbd_ll_terms(theta: np.ndarray, x, tx, T, grad: bool, xinv=None):
         xu = x
     dg = special.digamma
     lb_ab = special.betaln(a, b)
-    posu = xu > 0
-    xbu = np.where(posu, xu, 1.0)  # keep b + x - 1 > 0 where the term is unused
+    psi_ab = dg(a + b)
+    if modified:
+        posu = np.ones(xu.shape, dtype=bool)
+        c2u = special.betaln(a, b + xu + 1) - lb_ab
+        c3u = special.betaln(a + 1, b + xu) - lb_ab
+    else:
+        posu = xu > 0
+        xbu = np.where(posu, xu, 1.0)  # keep b + x - 1 > 0 where the term is unused
+        c2u = special.betaln(a, b + xu) - lb_ab
+        c3u = np.where(posu, special.betaln(a + 1, b + xbu - 1) - lb_ab, -np.inf)
     c1 = (special.gammaln(r + xu) - special.gammaln(r) + r * np.log(alpha))[xinv]
-    c2 = (special.betaln(a, b + xu) - lb_ab)[xinv]
-    c3 = np.where(posu, special.betaln(a + 1, b + xbu - 1) - lb_ab, -np.inf)[xinv]
+    c2, c3 = c2u[xinv], c3u[xinv]
     rx = (r + xu)[xinv]
     log_aT = np.log(alpha + T)
     log_atx = np.log(alpha + tx)
@@ -182,14 +200,20 @@ def _bgnbd_ll_terms(theta: np.ndarray, x, tx, T, grad: bool, xinv=None):
         return ll, None
     w2 = np.exp(A2 - M)
     w3 = 1.0 - w2
-    psi_ab = dg(a + b)
-    psi_abx = dg(a + b + xu)
     d_r = (dg(r + xu) - dg(r) + np.log(alpha))[xinv] - w2 * log_aT - w3 * log_atx
     d_alpha = r / alpha - rx * (w2 / (alpha + T) + w3 / (alpha + tx))
-    g2a = (psi_ab - psi_abx)[xinv]
-    g3a = (dg(a + 1) - psi_abx - dg(a) + psi_ab)[xinv]
-    g2b = (dg(b + xu) - psi_abx - dg(b) + psi_ab)[xinv]
-    g3b = np.where(posu, dg(b + xbu - 1) - psi_abx - dg(b) + psi_ab, 0.0)[xinv]
+    if modified:
+        psi_abx = dg(a + b + xu + 1)
+        g2a = (psi_ab - psi_abx)[xinv]
+        g3a = (dg(a + 1) - psi_abx - dg(a) + psi_ab)[xinv]
+        g2b = (dg(b + xu + 1) - psi_abx - dg(b) + psi_ab)[xinv]
+        g3b = (dg(b + xu) - psi_abx - dg(b) + psi_ab)[xinv]
+    else:
+        psi_abx = dg(a + b + xu)
+        g2a = (psi_ab - psi_abx)[xinv]
+        g3a = (dg(a + 1) - psi_abx - dg(a) + psi_ab)[xinv]
+        g2b = (dg(b + xu) - psi_abx - dg(b) + psi_ab)[xinv]
+        g3b = np.where(posu, dg(b + xbu - 1) - psi_abx - dg(b) + psi_ab, 0.0)[xinv]
     d_a = w2 * g2a + w3 * g3a
     d_b = w2 * g2b + w3 * g3b
     return ll, np.stack([d_r, d_alpha, d_a, d_b])
@@ -210,6 +234,23 @@ def bgnbd_log_likelihood(params: Any, frequency, recency, T) -> np.ndarray:
     return ll
 
 
+def mbgnbd_log_likelihood(params: Any, frequency, recency, T) -> np.ndarray:
+    """Per-customer MBG/NBD log-likelihood (Batislam, Denizel & Filiztekin 2007).
+
+    Same story as BG/NBD except that a customer may also drop out right after the
+    *first* purchase, so a one-time buyer is not certainly alive:
+    ``L = Γ(r+x) α^r / Γ(r) · [B(a, b+x+1)/B(a, b) (α+T)^-(r+x)
+    + B(a+1, b+x)/B(a, b) (α+t_x)^-(r+x)]`` for every x ≥ 0 (the second term: dropped
+    out after the last purchase, at t_x = 0 when x = 0), summed in log space.
+
+    >>> round(float(mbgnbd_log_likelihood((1.0, 1.0, 1.0, 1.0), 0, 0, 1)), 6)  # log(1/2 * 1/2 + 1/2)
+    -0.287682
+    """
+    x, tx, T = _check_bgnbd_data(frequency, recency, T)
+    ll, _ = _bgnbd_ll_terms(np.array(_bgnbd_params(params)), x, tx, T, grad=False, modified=True)
+    return ll
+
+
 @dataclass(frozen=True, eq=False)
 class BGNBDResult(_Result):
     """Maximum-likelihood BG/NBD fit (Fader, Hardie & Lee 2005).
@@ -226,6 +267,8 @@ class BGNBDResult(_Result):
         (forward differences of the analytic gradient), delta method from log space;
         NaN when the Hessian is singular.
     time_unit : unit of recency/T the parameters refer to ("W" = weeks).
+    model : "BG/NBD" (:func:`fit_bgnbd`) or "MBG/NBD" (:func:`fit_mbgnbd`); the
+        prediction functions read it.
     """
 
     r: float
@@ -238,6 +281,7 @@ class BGNBDResult(_Result):
     message: str
     se: dict[str, float]
     time_unit: str = "W"
+    model: str = "BG/NBD"
 
     @property
     def params(self) -> dict[str, float]:
@@ -317,6 +361,36 @@ def fit_bgnbd(
     >>> fit_bgnbd(s).converged
     True
     """
+    return _fit_nbd(summary, init=init, frequency=frequency, recency=recency, T=T, modified=False)
+
+
+def fit_mbgnbd(
+    summary: pd.DataFrame,
+    *,
+    init: Mapping[str, float] | None = None,
+    frequency: str = "frequency",
+    recency: str = "recency",
+    T: str = "T",
+) -> BGNBDResult:
+    """Fit the MBG/NBD model by maximum likelihood (Batislam, Denizel & Filiztekin 2007).
+
+    As :func:`fit_bgnbd` (same optimiser, gradient, compression and standard errors) on
+    :func:`mbgnbd_log_likelihood`. The difference matters for one-time buyers: BG/NBD
+    lets a customer drop out only after a repeat purchase, so every customer with x = 0
+    has P(alive) = 1 however long they have been silent; MBG/NBD also allows drop-out
+    right after the first purchase, so their P(alive) falls with T. The result has
+    ``model="MBG/NBD"``, which :func:`p_alive`, :func:`expected_purchases` and
+    :func:`clv` follow.
+
+    >>> s = pd.DataFrame({"frequency": [0, 1, 2, 0, 5, 1], "recency": [0, 3, 8, 0, 20, 2],
+    ...                   "T": [10, 12, 20, 30, 30, 5]})
+    >>> fit_mbgnbd(s).model
+    'MBG/NBD'
+    """
+    return _fit_nbd(summary, init=init, frequency=frequency, recency=recency, T=T, modified=True)
+
+
+def _fit_nbd(summary, *, init, frequency, recency, T, modified: bool) -> BGNBDResult:
     from scipy import optimize  # lazy: keeps `import ecomlab` fast
     _require(summary, [frequency, recency, T], "summary")
     x, tx, TT = _check_bgnbd_data(
@@ -333,7 +407,7 @@ def fit_bgnbd(
 
     def f(z):
         theta = np.exp(z)
-        ll, g = _bgnbd_ll_terms(theta, xs, txu, Tu, grad=True, xinv=xinv)
+        ll, g = _bgnbd_ll_terms(theta, xs, txu, Tu, grad=True, xinv=xinv, modified=modified)
         return -(w @ ll) / n, -(g @ w) * theta / n
 
     res = optimize.minimize(
@@ -355,6 +429,7 @@ def fit_bgnbd(
         message=str(res.message),
         se=dict(zip(("r", "alpha", "a", "b"), map(float, se), strict=True)),
         time_unit=str(summary.attrs.get("time_unit", "W")),
+        model="MBG/NBD" if modified else "BG/NBD",
     )
 
 
@@ -364,50 +439,77 @@ def _like(template, values: np.ndarray, name: str):
     return values if np.ndim(values) else float(values)
 
 
-def expected_purchases(params: Any, t, frequency, recency, T):
-    """Expected purchases in the next ``t`` periods given (x, t_x, T): BG/NBD eq. (10).
+_MODELS = ("BG/NBD", "MBG/NBD")
 
+
+def _model_of(params: Any, model: str | None) -> bool:
+    """True for MBG/NBD: from ``model`` or, when None, from a fitted result's ``model``."""
+    if model is None:
+        model = params.model if isinstance(params, BGNBDResult) else "BG/NBD"
+    if model not in _MODELS:
+        raise ValueError(f"model must be one of {_MODELS}, got {model!r}")
+    return model == "MBG/NBD"
+
+
+def _log_odds_dead(r, alpha, a, b, x, tx, TT, modified: bool) -> np.ndarray:
+    """log of P(dropped out) / P(alive) given (x, t_x, T); -inf where impossible."""
+    if modified:  # MBG/NBD: a/(b+x) for every x
+        return np.log(a) - np.log(b + x) + (r + x) * (np.log(alpha + TT) - np.log(alpha + tx))
+    pos = x > 0
+    lo = np.log(a) - np.log(np.where(pos, b + x - 1, 1.0)) + (r + x) * (np.log(alpha + TT) - np.log(alpha + tx))
+    return np.where(pos, lo, -np.inf)
+
+
+def expected_purchases(params: Any, t, frequency, recency, T, *, model: str | None = None):
+    """Expected purchases in the next ``t`` periods given (x, t_x, T).
+
+    BG/NBD (Fader, Hardie & Lee 2005, eq. 10):
     ``E[Y(t)|x, t_x, T] = (a+b+x-1)/(a-1) * [1 - ((α+T)/(α+T+t))^(r+x)
-    2F1(r+x, b+x; a+b+x-1; t/(α+T+t))] / (1 + [x>0] a/(b+x-1) ((α+T)/(α+t_x))^(r+x))``
-    (Fader, Hardie & Lee 2005; ``scipy.special.hyp2f1``). Returns a Series when
-    ``frequency`` is one. ``t`` may be a scalar or an array broadcastable with the data.
+    2F1(r+x, b+x; a+b+x-1; t/(α+T+t))] / (1 + [x>0] a/(b+x-1) ((α+T)/(α+t_x))^(r+x))``.
+    MBG/NBD (Batislam, Denizel & Filiztekin 2007):
+    ``(a+b+x)/(a-1) * [1 - ((α+T)/(α+T+t))^(r+x) 2F1(r+x, b+x+1; a+b+x; t/(α+T+t))]
+    / (1 + a/(b+x) ((α+T)/(α+t_x))^(r+x))``. ``model`` (default: the fitted result's,
+    else "BG/NBD"); ``scipy.special.hyp2f1``. Returns a Series when ``frequency`` is
+    one. ``t`` may be a scalar or an array broadcastable with the data.
 
     >>> round(float(expected_purchases((0.243, 4.414, 0.793, 2.426), 39, 2, 30.43, 38.86)), 3)
     1.226
     """
+    modified = _model_of(params, model)
     r, alpha, a, b = _bgnbd_params(params)
     x, tx, TT = _check_bgnbd_data(frequency, recency, T)
     t = np.asarray(t, dtype=float)
     if (t < 0).any():
         raise ValueError("t must be >= 0")
+    k = 1.0 if modified else 0.0  # MBG/NBD shifts b + x and a + b + x by one
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         log_ratio = (r + x) * np.log((alpha + TT) / (alpha + TT + t))
-        hyp = special.hyp2f1(r + x, b + x, a + b + x - 1, t / (alpha + TT + t))
-        num = (a + b + x - 1) / (a - 1) * (1 - np.exp(log_ratio) * hyp)
-        odds = np.where(
-            x > 0,
-            np.exp(np.log(a) - np.log(np.where(x > 0, b + x - 1, 1.0)) + (r + x) * (np.log(alpha + TT) - np.log(alpha + tx))),
-            0.0,
-        )
-        out = num / (1 + odds)
+        hyp = special.hyp2f1(r + x, b + x + k, a + b + x - 1 + k, t / (alpha + TT + t))
+        num = (a + b + x - 1 + k) / (a - 1) * (1 - np.exp(log_ratio) * hyp)
+        out = num / (1 + np.exp(_log_odds_dead(r, alpha, a, b, x, tx, TT, modified)))
     out = np.where(t == 0, 0.0, out)
     return _like(frequency, out, "expected_purchases")
 
 
-def p_alive(params: Any, frequency, recency, T):
-    """P(customer still alive | x, t_x, T) under BG/NBD.
+def p_alive(params: Any, frequency, recency, T, *, model: str | None = None):
+    """P(customer still alive | x, t_x, T) under BG/NBD or MBG/NBD.
 
-    ``P = 1 / (1 + [x>0] a/(b+x-1) ((α+T)/(α+t_x))^(r+x))`` (Fader, Hardie & Lee 2005,
-    eq. 11), computed as a logistic of the log-odds. Always in [0, 1]; 1 when x = 0.
+    BG/NBD: ``P = 1 / (1 + [x>0] a/(b+x-1) ((α+T)/(α+t_x))^(r+x))`` (Fader, Hardie &
+    Lee 2005, eq. 11) — exactly 1 when x = 0, because a customer can only drop out
+    right after a repeat purchase. MBG/NBD: ``P = 1 / (1 + a/(b+x) ((α+T)/(α+t_x))^(r+x))``
+    for every x (Batislam, Denizel & Filiztekin 2007), so a one-time buyer's P(alive)
+    falls with the silence T. Computed as a logistic of the log-odds; in [0, 1].
+    ``model``: default the fitted result's, else "BG/NBD".
 
     >>> float(p_alive((0.243, 4.414, 0.793, 2.426), 0, 0, 38.86))
     1.0
+    >>> round(float(p_alive((0.243, 4.414, 0.793, 2.426), 0, 0, 38.86, model="MBG/NBD")), 3)
+    0.637
     """
+    modified = _model_of(params, model)
     r, alpha, a, b = _bgnbd_params(params)
     x, tx, TT = _check_bgnbd_data(frequency, recency, T)
-    pos = x > 0
-    log_odds = np.log(a) - np.log(np.where(pos, b + x - 1, 1.0)) + (r + x) * (np.log(alpha + TT) - np.log(alpha + tx))
-    out = np.where(pos, special.expit(-log_odds), 1.0)
+    out = special.expit(-_log_odds_dead(r, alpha, a, b, x, tx, TT, modified))
     return _like(frequency, out, "p_alive")
 
 
@@ -624,7 +726,7 @@ def clv(
     per_month = _DAYS_PER_MONTH / (7.0 if unit == "W" else 1.0)
     x, tx, T = (summary[c].to_numpy(float) for c in ("frequency", "recency", "T"))
     t = per_month * np.arange(0, months + 1)[:, None]  # months x customers, loop-free
-    cum = np.asarray(expected_purchases(bgnbd, t, x[None, :], tx[None, :], T[None, :]))
+    cum = np.asarray(expected_purchases(bgnbd, t, x[None, :], tx[None, :], T[None, :]))  # model of the fit
     d = (1 + annual_discount_rate) ** (1 / 12) - 1
     disc = 1 / (1 + d) ** np.arange(1, months + 1)
     disc_purch = (np.diff(cum, axis=0) * disc[:, None]).sum(axis=0)
