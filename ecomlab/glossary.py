@@ -156,6 +156,16 @@ TERMS: tuple[Term, ...] = (
     Term("session", "会话",
          "One visit: a visitor's consecutive events with no gap longer than a timeout "
          "(30 minutes by convention).", None, _BEHAVIOUR),
+    Term("bounce rate", "跳出率",
+         "The share of sessions with a single event: the visitor left without a second "
+         "page view or action.", "bounce rate = sessions with one event / sessions", _BEHAVIOUR),
+    Term("path analysis", "路径分析",
+         "Counting the sequences of events that sessions follow (repeats merged), to see "
+         "the common routes to a purchase and where visits end.", None, _BEHAVIOUR),
+    Term("transition matrix", "转移矩阵",
+         "For each event, the probability of each next event in the same session (or of "
+         "the session ending).", "P(next = j | current = i) = transitions i→j / events i",
+         _BEHAVIOUR),
     # --- RFM --------------------------------------------------------------------------
     Term("RFM", "RFM模型",
          "Segmenting customers by Recency (days since last order), Frequency (number of "
@@ -290,6 +300,26 @@ TERMS: tuple[Term, ...] = (
     Term("peeking", "偷看/提前查看结果",
          "Checking a running test's p-value repeatedly and stopping at the first "
          "'significant' one, which inflates the false-positive rate far above α.", None, _AB),
+    Term("power", "统计功效",
+         "The probability that a test's decision rule detects (ships) a true effect of a "
+         "given size; 80% at the MDE by convention. It belongs to a rule: 'ship when the CI "
+         "lies above 0' has the planned power, 'ship if the estimate ≥ MDE' only 50%.",
+         "power ≈ Φ(δ / SE − z_(1−α/2))", _AB),
+    Term("confidence interval", "置信区间",
+         "The range of effects compatible with the data at the chosen level (95% by "
+         "convention); a decision compares it with 0 and with the MDE.",
+         "estimate ± z_(1−α/2) × SE", _AB),
+    Term("delta method", "Delta方法",
+         "A first-order approximation of the variance of a function of estimates, used for "
+         "the CI of a relative lift (a ratio of two noisy rates).",
+         "Var(ln(p_t/p_c)) ≈ (1−p_t)/(n_t p_t) + (1−p_c)/(n_c p_c)", _AB),
+    Term("winsorising", "缩尾",
+         "Capping extreme values of a metric (e.g. buyers' revenue at its 99th percentile, "
+         "one cap for both arms, fixed before the test) to cut its variance; report it "
+         "beside the raw readout.", "Y_w = min(Y, cap)", _AB),
+    Term("guardrail metric", "护栏指标",
+         "A metric that must not get significantly worse for a change to ship (revenue per "
+         "visitor, refund rate, page load time).", None, _AB),
     # --- behaviour ---------------------------------------------------------------------
     Term("heatmap", "热力图",
          "A page image coloured by where users click (or scroll), showing which elements "

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
+from scipy import stats
 
 from ecomlab import datasets, experiments
 from ecomlab import exercises as exr
@@ -23,8 +25,6 @@ def _one(exps, eid):
     return exps[exps["experiment_id"] == eid]
 
 
-
-
 def test_q1_srm_failures(exps):
     right = [k for k, g in exps.groupby("experiment_id", observed=True) if experiments.srm_check(g).srm]
     assert right == ["exp_pdp_video"]
@@ -32,17 +32,23 @@ def test_q1_srm_failures(exps):
     r = ex.q1.check(["exp_pdp_video", "exp_free_shipping"])  # p = 0.02 is not an SRM at 0.001
     assert r.status == "incorrect" and "exp_free_shipping" in r.message
     assert ex.q1.check([]).status == "incorrect"
+    assert ex.q1.check(____).status == "not_attempted"
 
 
-def test_q2_sample_size(exps):
+def test_q2_sample_size_by_formula(exps):
     fs = _one(exps, "exp_free_shipping")
-    base = fs.loc[fs["variant"] == "control", "converted"].mean()
-    s = experiments.sample_size(base, mde_rel=0.10)
-    assert ex.q2.check(s.n_control)
-    r = ex.q2.check(s.n_total)  # both arms
+    p0 = fs.loc[fs["variant"] == "control", "converted"].mean()
+    p1 = 1.1 * p0
+    n = (1.959964 + 0.841621) ** 2 * (p0 * (1 - p0) + p1 * (1 - p1)) / (p1 - p0) ** 2
+    assert ex.q2.check(n)
+    assert ex.q2.check(experiments.sample_size(p0, mde_rel=0.10).n_control)  # the helper agrees within 1%
+    r = ex.q2.check(2 * n)  # both arms
     assert r.status == "incorrect" and "too high" in r.message
-    wrong_abs = experiments.sample_size(base, mde_abs=0.10).n_control  # +10 pp instead of +10 %
-    assert ex.q2.check(wrong_abs).status == "incorrect"
+    p1_pp = p0 + 0.10  # +10 percentage points instead of +10 %
+    wrong = (1.959964 + 0.841621) ** 2 * (p0 * (1 - p0) + p1_pp * (1 - p1_pp)) / 0.10**2
+    assert ex.q2.check(wrong).status == "incorrect"
+    one_sided = (1.644854 + 0.841621) ** 2 * (p0 * (1 - p0) + p1 * (1 - p1)) / (p1 - p0) ** 2
+    assert ex.q2.check(one_sided).status == "incorrect"
 
 
 def test_q3_z_function():
@@ -66,29 +72,48 @@ def test_q3_z_function():
     assert ex.q3.check(unfinished).status == "not_attempted"
 
 
-def test_q4_cuped_reduction(exps):
-    r = experiments.cuped(_one(exps, "exp_free_shipping"))
-    assert ex.q4.check(r.variance_reduction)
-    assert ex.q4.check(r.rho).status == "incorrect"  # rho, not rho squared
-    assert ex.q4.check(100 * r.variance_reduction).status == "incorrect"
+def test_q4_cuped_theta(exps):
+    fs = _one(exps, "exp_free_shipping")
+    x, y = fs["pre_revenue"], fs["revenue"]
+    theta = x.cov(y) / x.var()
+    assert ex.q4.check(theta)
+    assert ex.q4.check(np.cov(x, y)[0, 1] / np.var(x, ddof=1))  # NumPy route
+    assert ex.q4.check(x.corr(y)).status == "incorrect"  # rho, not theta
+    assert ex.q4.check(x.cov(y) / y.var()).status == "incorrect"  # var of Y in the denominator
+    assert ex.q4.check(experiments.cuped(fs).variance_reduction).status == "incorrect"
+    assert ex.q4.check("0.26").status == "incorrect"
 
 
-def test_q5_zero_session_gap(exps):
-    pdp = _one(exps, "exp_pdp_video")
-    share = (pdp["pre_sessions"] == 0).groupby(pdp["variant"], observed=True).mean()
-    gap = share["treatment"] - share["control"]
-    assert gap < -0.01  # treatment lost zero-session visitors
-    assert ex.q5.check(gap)
-    assert ex.q5.check(-gap).status == "incorrect"
-    r = ex.q5.check(100 * gap)
+def test_q5_delta_method_lower_bound(exps):
+    c = _one(exps, "exp_checkout")
+    g = c.groupby("variant", observed=True)["converted"].agg(["mean", "size"])
+    pc, nc = g.loc["control"]
+    pt, nt = g.loc["treatment"]
+    se = np.sqrt((1 - pt) / (nt * pt) + (1 - pc) / (nc * pc))
+    right = np.exp(np.log(pt / pc) - stats.norm.ppf(0.975) * se) - 1
+    assert ex.q5.check(right)
+    assert ex.q5.check(experiments.proportion_test(c).rel_effect_ci_lower)
+    naive = experiments.proportion_test(c).effect_ci_lower / pc  # absolute CI / control rate
+    assert ex.q5.check(naive).status == "incorrect"
+    assert ex.q5.check(np.exp(np.log(pt / pc) + 1.96 * se) - 1).status == "incorrect"  # the upper bound
+    r = ex.q5.check(100 * right)
     assert r.status == "incorrect" and "percentage" in r.message
 
 
-def test_q6_decision(exps):
-    fs = _one(exps, "exp_free_shipping")
-    d = experiments.recommendation(experiments.proportion_test(fs), experiments.srm_check(fs), mde=0.003)
-    assert d.decision == "Do not ship"
-    assert ex.q6.check("Do not ship") and ex.q6.check("do not ship")
-    assert ex.q6.check("Inconclusive").status == "incorrect"
-    r = ex.q6.check("Maybe")
-    assert r.status == "incorrect" and "options" in r.message
+def test_q6_power_of_the_rule(exps):
+    c = _one(exps, "exp_checkout")
+    p0 = float((c["pre_revenue"] > 0).mean())
+    n = experiments.sample_size(p0, mde_abs=0.003).n_control
+    right = ex.ship_probability(0.002, p0, n)
+    assert 0.4 < right < 0.55  # a lift two thirds of the MDE ships about half the time
+    assert ex.q6.check(right)
+    sim = experiments.decision_rates(p0, n, [0.002], mde=0.003, n_sims=20_000, seed=0).loc[0.002, "Ship"]
+    assert ex.q6.check(sim)  # the simulation agrees within the tolerance
+    assert ex.q6.check(ex.ship_probability(0.002, p0, n, alpha=0.10)).status == "incorrect"  # 1.645
+    assert ex.q6.check(0.8).status == "incorrect"  # the power at the MDE, not at +0.2 pp
+    assert ex.q6.check(____).status == "not_attempted"
+
+
+def test_every_expected_answer_is_finite():
+    for q in (ex.q2, ex.q4, ex.q5, ex.q6):
+        assert np.isfinite(q.kind.expected)

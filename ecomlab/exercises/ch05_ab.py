@@ -1,7 +1,9 @@
 """Exercises for 05_data_iteration/02_ab_testing (lesson 05-2, A/B testing done right).
 
 Every expected answer is computed from ``data("experiments")`` (the data chosen by
-:func:`ecomlab.exercises.use_data`) with the :mod:`ecomlab.experiments` helpers.
+:func:`ecomlab.exercises.use_data`) at run time. Four of the six questions make the
+student compute the method: a sample size by formula (q2), the Wald z statistic (q3),
+the CUPED θ (q4), a delta-method CI bound (q5) and the power of the decision rule (q6).
 """
 
 from __future__ import annotations
@@ -9,12 +11,12 @@ from __future__ import annotations
 import math
 
 import pandas as pd
+from scipy import stats
 
 from ecomlab import experiments
 from ecomlab.exercises import (
     Case,
     FunctionAnswer,
-    LabelAnswer,
     NumberAnswer,
     Question,
     SetAnswer,
@@ -33,10 +35,17 @@ def _srm_failures() -> list[str]:
     return [str(k) for k, g in e.groupby("experiment_id", observed=True) if experiments.srm_check(g).srm]
 
 
-def _n_per_arm_free_shipping() -> int:
+def n_per_arm_formula(p0: float, p1: float, alpha: float = 0.05, power: float = 0.8) -> float:
+    """Visitors per arm for a two-sided two-proportion z-test (Kohavi et al. 2020 ch. 17):
+    n = (z_{1-α/2} + z_{1-β})² [p0(1-p0) + p1(1-p1)] / (p1 - p0)²."""
+    z = stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power)
+    return float(z**2 * (p0 * (1 - p0) + p1 * (1 - p1)) / (p1 - p0) ** 2)
+
+
+def _n_free_shipping() -> float:
     fs = _exp("exp_free_shipping")
-    base = fs.loc[fs["variant"] == "control", "converted"].mean()
-    return experiments.sample_size(float(base), mde_rel=0.10).n_control
+    p0 = float(fs.loc[fs["variant"] == "control", "converted"].mean())
+    return n_per_arm_formula(p0, p0 * 1.10)
 
 
 def z_wald(x_c: int, n_c: int, x_t: int, n_t: int) -> float:
@@ -56,16 +65,31 @@ def _z_cases() -> list[Case]:
     return cases
 
 
-def _zero_session_gap() -> float:
-    pdp = _exp("exp_pdp_video")
-    share = (pdp["pre_sessions"] == 0).groupby(pdp["variant"], observed=True).mean()
-    return float(share["treatment"] - share["control"])
-
-
-def _free_shipping_decision() -> str:
+def _cuped_theta() -> float:
     fs = _exp("exp_free_shipping")
-    return experiments.recommendation(experiments.proportion_test(fs), experiments.srm_check(fs),
-                                      mde=0.003).decision
+    return float(fs["pre_revenue"].cov(fs["revenue"]) / fs["pre_revenue"].var())
+
+
+def _rel_ci_low() -> float:
+    return float(experiments.proportion_test(_exp("exp_checkout")).rel_effect_ci_lower)
+
+
+def _plan() -> tuple[float, int]:
+    """The lesson's plan: pre-period baseline of exp_checkout and n per arm for +0.3 pp."""
+    c = _exp("exp_checkout")
+    baseline = float((c["pre_revenue"] > 0).mean())
+    return baseline, experiments.sample_size(baseline, mde_abs=0.003).n_control
+
+
+def ship_probability(delta: float, p0: float, n: int, alpha: float = 0.05) -> float:
+    """P(the CI lies above 0 | true lift delta) ≈ Φ(δ/SE − z_{1−α/2}), SE at p0 and p0 + δ."""
+    se = math.sqrt(p0 * (1 - p0) / n + (p0 + delta) * (1 - p0 - delta) / n)
+    return float(stats.norm.cdf(delta / se - stats.norm.ppf(1 - alpha / 2)))
+
+
+def _ship_at_02() -> float:
+    p0, n = _plan()
+    return ship_probability(0.002, p0, n)
 
 
 q1 = Question(
@@ -73,7 +97,8 @@ q1 = Question(
     "experiment ids fail it (p < 0.001)? Give a list or set of `experiment_id` values.",
     kind=SetAnswer(expected=_srm_failures),
     hints=["Group the experiments table by `experiment_id` (`observed=True`).",
-           "`experiments.srm_check(g).srm` is True when p < 0.001."],
+           "`experiments.srm_check(g).srm` is True when p < 0.001 — p = 0.02 is not an SRM at that line. "
+           "(This is the last hint.)"],
     solution=(
         "answer = [k for k, g in exps.groupby('experiment_id', observed=True)\n"
         "          if experiments.srm_check(g).srm]"
@@ -81,17 +106,18 @@ q1 = Question(
 )
 
 q2 = Question(
-    prompt="Free shipping might be re-tested with a bolder offer. Using the control "
-    "conversion rate of `exp_free_shipping` as the baseline, how many visitors **per arm** "
-    "are needed to detect a **+10% relative** lift with 80% power at α = 5% (two-sided)?",
-    kind=NumberAnswer(expected=_n_per_arm_free_shipping, rel_tol=0.01),
-    hints=["Baseline: the mean of `converted` in the control arm of exp_free_shipping.",
-           "`experiments.sample_size(base, mde_rel=0.10)` — and read `n_control`, not `n_total`.",
-           "+10% relative is `mde_rel=0.10`, not `mde_abs=0.10` (that would be +10 percentage points)."],
+    prompt="With the control conversion rate of `exp_free_shipping` as p0, compute **by the "
+    "formula** the visitors **per arm** needed to detect a **+10% relative** lift "
+    "(p1 = 1.1 p0) with α = 0.05 (two-sided) and power 0.8.",
+    kind=NumberAnswer(expected=_n_free_shipping, rel_tol=0.01),
+    hints=["p0 = mean of `converted` in the control arm; p1 = p0 × 1.10 (+10% relative, not +10 pp).",
+           "z-values: `stats.norm.ppf(0.975)` ≈ 1.96 and `stats.norm.ppf(0.8)` ≈ 0.84.",
+           "n = (z_a + z_b)² × (p0(1−p0) + p1(1−p1)) / (p1 − p0)² — per arm, not both arms together. "
+           "(This is the last hint.)"],
     solution=(
-        "fs = exps[exps['experiment_id'] == 'exp_free_shipping']\n"
-        "base = fs.loc[fs['variant'] == 'control', 'converted'].mean()\n"
-        "answer = experiments.sample_size(base, mde_rel=0.10).n_control"
+        "p0 = fs.loc[fs['variant'] == 'control', 'converted'].mean()\n"
+        "p1 = p0 * 1.10\n"
+        "answer = (stats.norm.ppf(0.975) + stats.norm.ppf(0.8)) ** 2 * (p0 * (1 - p0) + p1 * (1 - p1)) / (p1 - p0) ** 2"
     ),
 )
 
@@ -101,8 +127,8 @@ q3 = Question(
     "where `x` are converters and `n` visitors per arm.",
     kind=FunctionAnswer(z_wald, cases=_z_cases, name="z_wald"),
     hints=["Rates first: `p_c = x_c / n_c`, `p_t = x_t / n_t`.",
-           "Each arm contributes its own variance p(1−p)/n; add them, then take the square root.",
-           "Treatment minus control on top, so a lift gives a positive z."],
+           "Each arm contributes its own variance p(1−p)/n (no pooled rate); add them, then take the square root.",
+           "Treatment minus control on top, so a lift gives a positive z. (This is the last hint.)"],
     solution=(
         "def z_wald(x_c, n_c, x_t, n_t):\n"
         "    p_c, p_t = x_c / n_c, x_t / n_t\n"
@@ -113,38 +139,42 @@ q3 = Question(
 )
 
 q4 = Question(
-    prompt="In `exp_free_shipping`, what fraction of the variance of revenue per visitor "
-    "does CUPED with `pre_revenue` remove? A fraction in [0, 1].",
-    kind=NumberAnswer(expected=lambda: experiments.cuped(_exp("exp_free_shipping")).variance_reduction,
-                      abs_tol=0.002),
-    hints=["`experiments.cuped(fs, metric='revenue', covariate='pre_revenue')`.",
-           "Read `variance_reduction` — it is about ρ², not ρ."],
-    solution="answer = experiments.cuped(fs).variance_reduction",
+    prompt="In `exp_free_shipping`, compute the CUPED coefficient θ = cov(X, Y) / var(X) for "
+    "Y = `revenue` and X = `pre_revenue`, pooled over both arms.",
+    kind=NumberAnswer(expected=_cuped_theta, rel_tol=0.001),
+    hints=["`fs['pre_revenue'].cov(fs['revenue'])` is cov(X, Y).",
+           "Divide by the variance of the covariate X (`pre_revenue`), not of Y — and θ is not the "
+           "correlation ρ. (This is the last hint.)"],
+    solution="answer = fs['pre_revenue'].cov(fs['revenue']) / fs['pre_revenue'].var()",
 )
 
 q5 = Question(
-    prompt="In `exp_pdp_video`, by how much does the share of visitors with **zero** "
-    "pre-period sessions differ between the arms (treatment share − control share)? "
-    "A fraction (negative if treatment has fewer).",
-    kind=NumberAnswer(expected=_zero_session_gap, abs_tol=5e-4),
-    hints=["`(pdp['pre_sessions'] == 0)` is True for visitors with no sessions in the 28 days before.",
-           "Group that by `variant` and take the mean: a share per arm. Then treatment − control."],
+    prompt="For `exp_checkout`, compute the **lower bound** of the 95% CI of the relative lift "
+    "p_t/p_c − 1 by the delta method on the log ratio: "
+    "exp(ln(p_t/p_c) − 1.96 SE) − 1 with SE² = (1−p_t)/(n_t p_t) + (1−p_c)/(n_c p_c). A fraction.",
+    kind=NumberAnswer(expected=_rel_ci_low, abs_tol=0.0005),
+    hints=["Per arm: p = mean of `converted`, n = number of visitors.",
+           "Work on the log scale: ln(p_t/p_c) ± 1.96 SE, then exp(.) − 1. Dividing the absolute CI by "
+           "p_c ignores the noise in p_c and gives a different number. (This is the last hint.)"],
     solution=(
-        "pdp = exps[exps['experiment_id'] == 'exp_pdp_video']\n"
-        "share = (pdp['pre_sessions'] == 0).groupby(pdp['variant'], observed=True).mean()\n"
-        "answer = share['treatment'] - share['control']"
+        "g = checkout.groupby('variant', observed=True)['converted'].agg(['mean', 'size'])\n"
+        "pc, nc = g.loc['control']; pt, nt = g.loc['treatment']\n"
+        "se = np.sqrt((1 - pt) / (nt * pt) + (1 - pc) / (nc * pc))\n"
+        "answer = np.exp(np.log(pt / pc) - stats.norm.ppf(0.975) * se) - 1"
     ),
 )
 
 q6 = Question(
-    prompt="Apply the decision rule to `exp_free_shipping` (primary metric: conversion; the "
-    "smallest lift worth shipping is +0.3 pp = 0.003). What is the recommendation?",
-    kind=LabelAnswer(_free_shipping_decision, choices=list(experiments.DECISIONS)),
-    hints=["First the SRM check, then the CI of the conversion lift from `proportion_test`.",
-           "`experiments.recommendation(result, srm, mde=0.003).decision`. "
-           "Is the whole CI below the smallest worthwhile lift?"],
+    prompt="With the lesson's plan (`plan.n_control` visitors per arm, baseline `baseline`), what is "
+    "the probability that the rule 'ship when the 95% CI lies above 0' ships a true lift of "
+    "**+0.2 pp**? Use Φ(δ/SE − z_{0.975}) with SE = sqrt(p0(1−p0)/n + p1(1−p1)/n). A fraction.",
+    kind=NumberAnswer(expected=_ship_at_02, abs_tol=0.005),
+    hints=["δ = 0.002, p1 = baseline + δ, n = plan.n_control (per arm).",
+           "`stats.norm.cdf(delta / se - stats.norm.ppf(0.975))` — two-sided α = 0.05 puts 1.96 in the "
+           "formula, not 1.645. (This is the last hint.)"],
     solution=(
-        "answer = experiments.recommendation(experiments.proportion_test(fs),\n"
-        "                                    experiments.srm_check(fs), mde=0.003).decision"
+        "d = 0.002\n"
+        "se = np.sqrt(baseline * (1 - baseline) / plan.n_control + (baseline + d) * (1 - baseline - d) / plan.n_control)\n"
+        "answer = stats.norm.cdf(d / se - stats.norm.ppf(0.975))"
     ),
 )
