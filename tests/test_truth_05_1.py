@@ -17,6 +17,14 @@ Tolerances and why:
   the baseline's own error).
 - The LMDI decomposition is exact arithmetic: its three effects must add up to the GMV
   change within 1e-6 CNY (floating point only), the recorded residual must be ~0.
+- The normal-day baseline: the generator damps demand for the 4 days after a multi-day
+  festival (``simulate._demand_shape``: ×0.8), so the lull found on the orders table must be
+  short (1-7 days) and end before the incident; the normal days exclude the promotion
+  window, the lull and the incident day, so at most 30 - 11 - 1 - lull remain and at least
+  10 (enough for a stable average).
+- "双11 is a traffic event" must hold against *every* single normal day, not only the
+  average one: the UV share's minimum over single-day baselines > 0.6 and the CR share
+  stays within ±0.15 (the planted lift is in visits, not conversion).
 """
 
 from __future__ import annotations
@@ -54,7 +62,8 @@ def test_size_of_the_incident(got, incident):
 
 
 def test_decomposition_adds_up_exactly(got):
-    total = got["double11_gmv_uv_effect"] + got["double11_gmv_cr_effect"] + got["double11_gmv_aov_effect"]
+    total = (got["double11_gmv_uv_effect"] + got["double11_gmv_cr_effect"]
+             + got["double11_gmv_spend_per_buyer_effect"])
     assert total == pytest.approx(got["double11_delta_gmv"], abs=1e-6)
     assert abs(got["decomposition_residual"]) < 1e-6
 
@@ -71,3 +80,24 @@ def test_double11_is_a_traffic_event(got):
 def test_diagnosis_points_at_the_device(got, incident):
     assert got["incident_week_before_cr_effect"] < 0
     assert got["incident_top_device_cr_effect"] == incident["device"]
+
+
+def test_normal_day_baseline_leaves_out_promotion_lull_and_fault(got):
+    assert 1 <= got["lull_days"] <= 7
+    assert 10 <= got["n_normal_days"] <= 30 - 11 - 1 - got["lull_days"]
+    assert got["pre_promo_orders_per_day"] > 0
+
+
+def test_double11_conclusion_holds_for_every_single_normal_day(got):
+    assert got["double11_share_min"]["uv"] > 0.6
+    assert got["double11_share_min"]["uv"] <= got["double11_share"]["uv"] <= got["double11_share_max"]["uv"]
+    assert max(abs(got["double11_share_min"]["cr"]), abs(got["double11_share_max"]["cr"])) < 0.15
+    assert sum(got["double11_share"].values()) == pytest.approx(1.0, abs=1e-9)
+
+
+def test_device_drilldown_signs(got):
+    """Android's CR effect carries the loss; the other devices' do not (they offset it)."""
+    eff = got["device_cr_effect"]
+    assert eff["android"] == min(eff.values()) < got["incident_week_before_cr_effect"] < 0
+    assert eff["ios"] > 0 and eff["pc"] > 0
+    assert 0.6 <= got["incident_rows_drop"]["min"] <= got["incident_rows_drop"]["max"] < 0.8
