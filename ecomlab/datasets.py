@@ -112,11 +112,11 @@ def load(
         df = pd.read_parquet(path)
         if len(df) == 0:
             raise ValueError(f"{name}: file {path.name!r} has no rows; expected at least one")
-    return conform(name, df, dayfirst=dayfirst, report=rep)
+    return conform(name, df, dayfirst=dayfirst, report=rep, from_text=path.suffix == ".csv")
 
 
 def conform(name: str, df: pd.DataFrame, *, dayfirst: bool | None = None,
-            report: Report | None = None) -> pd.DataFrame:
+            report: Report | None = None, from_text: bool = False) -> pd.DataFrame:
     """Return ``df`` with exactly the declared columns of table ``name``, typed.
 
     This is the one place dtypes are applied (the loader uses it too). A column already
@@ -127,6 +127,9 @@ def conform(name: str, df: pd.DataFrame, *, dayfirst: bool | None = None,
     declared categories (an unknown value raises rather than silently becoming NaN),
     dates become ``datetime64[us]``, counts must be whole, booleans come from an explicit
     vocabulary. A missing value in a column not declared nullable is an error.
+    ``from_text`` (set for CSV files): id columns (``*_id``) also go through the id rules
+    (blanks, ``="…"`` guards and ``17.0`` written by a float column removed, scientific
+    notation refused).
     """
     spec = schema.table(name)
     rep = report if report is not None else Report(name)
@@ -135,7 +138,10 @@ def conform(name: str, df: pd.DataFrame, *, dayfirst: bool | None = None,
         raise ValueError(f"table {name!r} is missing column(s) {missing}")
     out = {}
     for col in spec.columns:
-        s = _typed(name, col, df[col.name], rep, dayfirst)
+        s = df[col.name]
+        if from_text and col.dtype == "string" and col.name.endswith("_id"):
+            s = parse_id(s, name, col.name, rep, nullable=True)
+        s = _typed(name, col, s, rep, dayfirst)
         if not col.nullable:
             require_not_null(s, name, col.name)
         out[col.name] = s.reset_index(drop=True)

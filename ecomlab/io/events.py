@@ -78,9 +78,9 @@ def read_events(
     event_map : your event name → funnel step (``{"view_item": "pv", "add_to_cart": "cart",
         "begin_checkout": "checkout", "purchase": "buy"}``) or ``None`` to drop that event
         (counted). Without it, names must already be steps. Unknown names are an error.
-    steps : the funnel steps in order. Default: ``pv, fav, cart``, then any other step
-        named in ``event_map`` (checkout steps, in the order first named), then ``buy``
-        — only those that occur in ``event_map`` or the data.
+    steps : the funnel steps in order. Default without ``event_map``: the course's
+        ``pv, fav, cart, buy``; with it: those of ``pv, fav, cart`` it names, then its other
+        steps (checkout steps, in the order first named), then ``buy`` if named.
     session_gap : inactivity that starts a new session when the export has no session id.
     timezone, dayfirst : as in :func:`ecomlab.io.read_orders`; ``epoch_unit`` ("s", "ms")
         reads epoch numbers (refused otherwise) as UTC, converted to ``timezone``.
@@ -163,7 +163,7 @@ def _event_steps(name: pd.Series, event_map, steps, src: str) -> tuple[pd.Series
     base = schema.EVENT_TYPES
     if event_map is None:
         step_of = name
-        named = [x for x in pd.unique(name) if x is not None]
+        named = list(base)
     else:
         bad = {k: v for k, v in event_map.items() if v is not None and not isinstance(v, str)}
         if bad:
@@ -179,7 +179,9 @@ def _event_steps(name: pd.Series, event_map, steps, src: str) -> tuple[pd.Series
                             f"found {vals} ({int(unknown.sum()):,} rows): add them to event_map (a step name, or "
                             "None to drop them)")
         named = [v for v in emap.values() if v is not None]
-    if steps is None:
+    if steps is None and event_map is None:
+        order = tuple(base)
+    elif steps is None:
         seen = list(dict.fromkeys(named))
         extra = [x for x in seen if x not in base]
         order = tuple([x for x in ("pv", "fav", "cart") if x in seen] + extra + (["buy"] if "buy" in seen else []))

@@ -233,10 +233,10 @@ def read_orders(
         if lines:
             if conflict_col is not None:
                 i = conflict_row
+                a, b = (_plain(typed[conflict_col].iloc[j]) for j in (first_rows[codes[i]], i))
                 raise DataError(f"orders.{conflict_col}: expected order fields only on an order's first row or "
                                 f"repeated unchanged; found order {oid.iloc[i]!r} with "
-                                f"{typed[conflict_col].iloc[first_rows[codes[i]]]!r} on its first row and "
-                                f"{typed[conflict_col].iloc[i]!r} on data row {i + 1}")
+                                f"{a!r} on its first row and {b!r} on data row {i + 1}")
             report.add("note", "", f"{n:,} line rows grouped into {n_orders:,} orders (order fields from each "
                        "order's first row)")
         else:
@@ -271,6 +271,11 @@ def read_orders(
     report.rows_out = len(orders)
     orders.attrs.update({"timezone": tz, "currency": cur})
     return OrdersRead(orders, items, report, p.name, tz, cur)
+
+
+def _plain(v):
+    """A numpy scalar as the Python value it holds (for messages)."""
+    return v.item() if isinstance(v, np.generic) else v
 
 
 def _order_cols(typed: Mapping[str, pd.Series]) -> list[str]:

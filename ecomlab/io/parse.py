@@ -213,7 +213,8 @@ def _excel_text(v) -> str | None:
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, int):
-        return str(v)
+        # pandas turns whole float cells into ints; past 2**53 the float had already lost digits
+        return str(v) if abs(v) < 2**53 else repr(float(v))
     if isinstance(v, float):
         if v.is_integer() and abs(v) < 2**53:
             return str(int(v))
@@ -571,6 +572,8 @@ def parse_amount(
             rx = (rf"(-)?\s*({_SIGN_RX})?\s*(-)?\s*({_number_rx(decimal)})\s*({_SIGN_RX})?") if allow_sign else \
                 rf"(-)?()()({_number_rx(decimal)})()"
             m = t.str.extract("^" + rx + "$")
+            if not allow_sign:
+                m[[1, 2, 4]] = np.nan
             bad = present & m[3].isna()
             if bad.any():
                 rule = (f"numbers with '{decimal}' as decimal point"
