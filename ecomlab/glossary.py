@@ -199,7 +199,7 @@ TERMS: tuple[Term, ...] = (
     Term("coupon", "优惠券",
          "A discount voucher (e.g. ¥20 off orders over ¥199); worthwhile only where it "
          "changes behaviour, otherwise a subsidy to purchases that would happen anyway.",
-         None, _MEMBERS),
+         None, _COUPONS),
     # --- cohorts, repurchase, LTV -----------------------------------------------------
     Term("cohort", "同期群",
          "Customers grouped by when they started (usually the month of their first order), "
@@ -239,16 +239,73 @@ TERMS: tuple[Term, ...] = (
     Term("uplift", "增量/提升",
          "The causal effect of a treatment (e.g. a coupon) on one customer or segment: the "
          "change in outcome it causes, not the outcome itself.",
-         "uplift = P(buy | treated) − P(buy | not treated)", _MEMBERS),
+         "uplift = P(buy | treated) − P(buy | not treated)", _COUPONS),
     Term("Qini curve", "Qini曲线",
          "Cumulative incremental responders when customers are targeted in order of "
          "predicted uplift; the area above the random-targeting line measures the model.",
-         "Qini(k) = R_T(k) − R_C(k) × N_T(k) / N_C(k)", _MEMBERS),
+         "Qini(k) = R_T(k) − R_C(k) × N_T(k) / N_C(k)", _COUPONS),
+    Term("response rate", "响应率",
+         "The share of treated customers (e.g. coupon receivers) who bought; it includes "
+         "those who would have bought anyway, so it is not the treatment's effect.",
+         "response rate = treated buyers / treated customers", _COUPONS),
+    Term("T-learner", "双模型法(T-learner)",
+         "An uplift model made of two classifiers, one fitted on treated and one on control "
+         "customers; a customer's predicted uplift is the difference of their predictions "
+         "(Künzel et al. 2019).", "uplift(x) = P̂_T(buy | x) − P̂_C(buy | x)", _COUPONS),
+    Term("multiplicity", "多重比较",
+         "Reading many tests or intervals at once: the chance that at least one is wrong "
+         "grows with their number, so each must be held to a stricter level.",
+         "P(≥ 1 false finding among m) ≤ 1 − (1 − α)^m for independent tests", _COUPONS),
+    Term("Bonferroni correction", "Bonferroni校正",
+         "Controls the chance of any false finding among m tests or intervals by running each "
+         "at level α/m (simultaneous intervals); simple and conservative.",
+         "per-test level = α / m; adjusted p = min(1, m × p)", _COUPONS),
+    Term("Holm correction", "Holm校正",
+         "A step-down version of Bonferroni (Holm 1979): the smallest p-value is compared "
+         "with α/m, the next with α/(m − 1), …; same error control, never less power.",
+         "adjusted p_(i) = max_(j ≤ i) min(1, (m − j + 1) × p_(j)), p sorted ascending", _COUPONS),
+    Term("break-even uplift", "盈亏平衡增量",
+         "The smallest uplift at which a treatment pays for itself: the cost per customer "
+         "treated over the gross profit one incremental purchase earns.",
+         "u* = redemption rate × coupon value / gross profit per purchase", _COUPONS),
+    Term("hold-out split", "留出集",
+         "A random part of the data kept aside while a model or policy is chosen, then used "
+         "once to measure it, so the measurement is not flattered by the choice.", None,
+         _COUPONS),
     Term("difference-in-differences", "双重差分",
          "Estimating an effect by comparing the before–after change of a treated group with "
          "that of a comparison group, which removes fixed differences between the groups "
          "(assumes parallel trends).",
          "DiD = (Y_T,after − Y_T,before) − (Y_C,after − Y_C,before)", _MEMBERS),
+    Term("parallel trends", "平行趋势",
+         "Difference-in-differences' assumption: without the treatment, the treated group's "
+         "outcome would have changed like the comparison group's (by the same amount, or by "
+         "the same factor for rates). Testable only before treatment: event-study leads and "
+         "placebo tests.", None, _FAN),
+    Term("event study", "事件研究",
+         "The treated–comparison gap estimated period by period relative to a reference "
+         "period: leads (before treatment) should be near 0, lags trace the effect over time; "
+         "a joint test of the leads checks parallel trends.",
+         "effect_k = exp(γ_k) − 1 in log E[y] = a_t + b·treated + Σ_k γ_k·treated·1[t = k]", _FAN),
+    Term("placebo test", "安慰剂检验",
+         "The same analysis run where no effect can exist (a fake start date before the "
+         "programme, an untreated outcome); a credible design finds none there.", None, _FAN),
+    Term("self-selection", "自选择",
+         "Units choose (or are chosen for) a treatment because of who they are, so takers "
+         "differ from non-takers before any effect; the naive gap mixes effect and selection.",
+         None, _FAN),
+    Term("matching", "匹配",
+         "Comparing treated units with untreated ones that were alike, before treatment, on "
+         "what drove selection; valid only if nothing unmatched drove it.", None, _FAN),
+    Term("coarsened exact matching", "粗化精确匹配",
+         "Matching within strata of binned covariates (Iacus, King & Porro 2012): treated "
+         "units without a control in their stratum are dropped, controls are re-weighted to "
+         "the treated mix of strata.",
+         "control weight in stratum s = n_treated(s) / n_control(s)", _FAN),
+    Term("standardised mean difference", "标准化均值差",
+         "A covariate's gap in means between treated and control in pooled-SD units, before "
+         "and after matching; |SMD| < 0.1 is the usual bar for balance.",
+         "SMD = (mean_T − mean_C) / √((var_T + var_C) / 2)", _FAN),
     # --- KPI tree and monitoring ------------------------------------------------------
     Term("KPI tree", "指标树",
          "A top metric broken into the drivers that multiply or add up to it, so a change "

@@ -1,11 +1,15 @@
-"""Exercise bank ch04_coupons (lesson 04-3): right answers pass, typical wrong answers fail
+"""Exercise bank ch04_coupons (lesson 04-4): right answers pass, typical wrong answers fail
 with a helpful message, and the placeholder ``____`` reports "not attempted"."""
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
 import pytest
+from scipy import stats
+from statsmodels.stats.multitest import multipletests
 
-from ecomlab import causal, datasets, metrics, users
+from ecomlab import datasets, metrics, users
 from ecomlab import exercises as exr
 from ecomlab.exercises import ____
 from ecomlab.exercises import ch04_coupons as ex
@@ -17,86 +21,112 @@ def campaign():
     return datasets.load("coupon_campaign")
 
 
-@pytest.fixture(scope="module")
-def panel():
-    exr.use_data(None)
-    return causal.fan_group_panel(datasets.load("orders"), datasets.load("customers"), "2025-07-01",
-                                  ("2025-01-01", "2025-07-01"), ("2025-07-01", "2026-01-01"))
+def _seg(campaign, name):
+    return campaign[campaign["segment_at_send"] == name]
+
+
+def _margin_rate():
+    orders, items, products = (datasets.load(n) for n in ("orders", "order_items", "products"))
+    sold = items.merge(metrics.valid_orders(orders)[["order_id"]], on="order_id")
+    cost = sold["sku_id"].map(products.set_index("sku_id")["unit_cost"])
+    return metrics.gross_margin((sold["quantity"] * sold["unit_price"]).sum(), (sold["quantity"] * cost).sum())
 
 
 def test_q1_lapsing_uplift(campaign):
-    t = users.uplift_by_segment(campaign).set_index("segment")
-    assert ex.q1.check(t.loc["lapsing", "uplift"])
-    r = ex.q1.check(t.loc["lapsing", "response_rate_treated"])  # response, not uplift
+    lap = _seg(campaign, "lapsing")
+    rate = lap.groupby("treatment")["purchased_30d"].mean()
+    right = rate[True] - rate[False]
+    assert 0.09 < right < 0.12
+    assert ex.q1.check(right)
+    r = ex.q1.check(rate[True])  # the response rate, not the uplift
     assert r.status == "incorrect" and "too high" in r.message
-    r = ex.q1.check(100 * t.loc["lapsing", "uplift"])
+    r = ex.q1.check(100 * right)
     assert r.status == "incorrect" and "percentage" in r.message
+    assert ex.q1.check(____).status == "not_attempted"
 
 
-def test_q2_bonferroni_segments(campaign):
-    t = users.uplift_by_segment(campaign, alpha=0.05 / 5)
+def test_q2_wald_lower_bound_by_hand(campaign):
+    risk = _seg(campaign, "at_risk")
+    p = risk.groupby("treatment")["purchased_30d"].agg(["mean", "size"])
+    u = p.loc[True, "mean"] - p.loc[False, "mean"]
+    se = np.sqrt((p["mean"] * (1 - p["mean"]) / p["size"]).sum())
+    right = u - stats.norm.ppf(0.995) * se
+    assert ex.q2.check(right)
+    assert ex.wald_interval(risk, 0.01)[0] == pytest.approx(right)
+    r = ex.q2.check(u - 1.96 * se)  # the unadjusted 95% bound
+    assert r.status == "incorrect" and "too high" in r.message
+    newcombe = users.uplift_by_segment(risk, segment=None, outcome="purchased_30d", alpha=0.01)["ci_low"].item()
+    assert ex.q2.check(newcombe).status == "incorrect"  # the helper's Newcombe bound is not Wald's
+    se_wrong = np.sqrt((p["mean"] * (1 - p["mean"])).sum() / p["size"].sum())  # pooled n
+    assert ex.q2.check(u - stats.norm.ppf(0.995) * se_wrong).status == "incorrect"
+
+
+def test_q3_holm_segments(campaign):
+    t = users.uplift_by_segment(campaign, segment="segment_at_send", outcome="purchased_30d")
     t = t[t["segment"] != "all"]
-    right = set(t.loc[t["ci_low"] > 0, "segment"])
+    reject = multipletests(t["p_value"], alpha=0.05, method="holm")[0]
+    right = set(t.loc[reject, "segment"])
     assert right == {"at_risk", "lapsing"}
-    assert ex.q2.check(right) and ex.q2.check(sorted(right))
-    u = users.uplift_by_segment(campaign, alpha=0.05)  # unadjusted: 'new' sneaks in
-    u = u[u["segment"] != "all"]
-    unadjusted = set(u.loc[u["ci_low"] > 0, "segment"])
-    assert unadjusted != right
-    r = ex.q2.check(unadjusted)
-    assert r.status == "incorrect" and "extra" in r.message and "new" in r.message
-    r = ex.q2.check(set(u.loc[u["ci_low"] > 0, "segment"]) | {"all"})
-    assert r.status == "incorrect"
+    assert ex.q3.check(right) and ex.q3.check(sorted(right))
+    unadjusted = set(t.loc[t["p_value"] < 0.05, "segment"])  # 'new' sneaks in at p = 0.045
+    assert unadjusted == right | {"new"}
+    r = ex.q3.check(unadjusted)
+    assert r.status == "incorrect" and "new" in r.message
+    assert ex.q3.check({"lapsing"}).status == "incorrect"
 
 
-def test_q3_uplift_function():
-    assert ex.q3.check(ex.uplift)
+def test_q4_break_even_uplift(campaign):
+    margin = _margin_rate()
+    gp_per_purchase = margin * campaign.loc[campaign["purchased_30d"] & ~campaign["treatment"], "revenue_30d"].mean()
+    act = _seg(campaign, "active")
+    redemption = act.loc[act["treatment"], "redeemed"].mean()
+    right = redemption * 20 / gp_per_purchase
+    assert 0.02 < right < 0.08
+    assert ex.q4.check(right)
+    r = ex.q4.check(act["redeemed"].mean() * 20 / gp_per_purchase)  # redemption over both arms
+    assert r.status == "incorrect" and "too low" in r.message
+    r = ex.q4.check(20 / gp_per_purchase)  # as if every coupon were redeemed
+    assert r.status == "incorrect" and "too high" in r.message
 
-    def response_rate(campaign):
-        return float(campaign.loc[campaign["treatment"], "purchased_30d"].mean())
 
-    r = ex.q3.check(response_rate)
+def test_q5_qini_point(campaign):
+    tgt = campaign[campaign["recency_days"] >= 91]
+    t = tgt["treatment"]
+    yt, nt = tgt.loc[t, "purchased_30d"].sum(), t.sum()
+    yc, nc = tgt.loc[~t, "purchased_30d"].sum(), (~t).sum()
+    right = yt - yc * nt / nc
+    assert right > 0
+    assert ex.q5.check(right) and ex.q5.check(float(right))
+    # the same point from the library's Qini curve, scoring the targeted rows first
+    curve = users.qini_curve((campaign["recency_days"] >= 91).astype(float), campaign["treatment"],
+                             campaign["purchased_30d"])
+    assert curve.loc[curve["n_targeted"] == len(tgt), "qini"].item() == pytest.approx(right)
+    assert ex.q5.check(yt - yc).status == "incorrect"  # control buyers not rescaled
+    assert ex.q5.check(yt / nt - yc / nc).status == "incorrect"  # a rate, not a count
+
+
+def test_q6_profit_per_coupon_function():
+    assert ex.q6.check(ex.profit_per_coupon)
+
+    def treated_mean(campaign):  # the "response" of money: forgets the control group
+        return float(campaign.loc[campaign["treatment"], "gross_profit_30d"].mean())
+
+    r = ex.q6.check(treated_mean)
     assert r.status == "incorrect" and "case 1" in r.message
 
     def reversed_sign(campaign):
-        return -ex.uplift(campaign)
+        return -ex.profit_per_coupon(campaign)
 
-    assert ex.q3.check(reversed_sign).status == "incorrect"
+    assert ex.q6.check(reversed_sign).status == "incorrect"
 
     def unfinished(campaign):
         return ____
 
-    assert ex.q3.check(unfinished).status == "not_attempted"
+    assert ex.q6.check(unfinished).status == "not_attempted"
 
 
-def test_q4_pre_period_gap(panel):
-    pre = panel[panel["post"] == 0].groupby("joined")[["orders", "exposure_days"]].sum()
-    rate = pre["orders"] / pre["exposure_days"]
-    right = rate[1] / rate[0] - 1
-    assert right > 1  # joiners bought far more before the groups existed
-    assert ex.q4.check(right)
-    naive_post = causal.naive_member_gap(panel).relative_effect  # the post-period gap
-    r = ex.q4.check(naive_post)
-    assert r.status == "incorrect" and "too high" in r.message
-    assert ex.q4.check(rate[1] / rate[0]).status == "incorrect"  # forgot the − 1
-
-
-def test_q5_margin_rate():
-    orders, items, products = (datasets.load(n) for n in ("orders", "order_items", "products"))
-    sold = items.merge(metrics.valid_orders(orders)[["order_id"]], on="order_id")
-    cost = sold["sku_id"].map(products.set_index("sku_id")["unit_cost"])
-    revenue, cogs = (sold["quantity"] * sold["unit_price"]).sum(), (sold["quantity"] * cost).sum()
-    assert ex.q5.check(metrics.gross_margin(revenue, cogs))
-    assert ex.q5.check(cogs / revenue).status == "incorrect"  # cost share, not margin
-    r = ex.q5.check(revenue / cogs - 1)  # markup
-    assert r.status == "incorrect" and "too high" in r.message
-    at_list = metrics.gross_margin((sold["quantity"] * sold["list_price"]).sum(), cogs)
-    assert ex.q5.check(at_list).status == "incorrect"  # list price, not the price paid
-
-
-def test_q6_did_assumption():
-    assert ex.q6.check("parallel trends") and ex.q6.check("Parallel Trends")
-    r = ex.q6.check("no unmeasured confounders given the matched covariates")
-    assert r.status == "incorrect"
-    r = ex.q6.check("common support")
-    assert r.status == "incorrect" and "options" in r.message
+def test_wald_interval_doctest_values():
+    f = pd.DataFrame({"treatment": [True] * 4 + [False] * 4, "purchased_30d": [1, 1, 0, 0, 1, 0, 0, 0]})
+    low, high = ex.wald_interval(f, 0.05)
+    assert (low + high) / 2 == pytest.approx(0.25)
+    assert high - low == pytest.approx(2 * 1.959964 * np.sqrt(0.25 / 4 + 0.1875 / 4), rel=1e-5)

@@ -1,189 +1,245 @@
-"""Exercises for 04_private_domain/03_membership_coupons (lesson 04-3, membership, coupons
-and fan groups: 会员、优惠券与私域社群).
+"""Exercises for 04_private_domain/04_coupons_uplift (lesson 04-4, coupons and uplift:
+优惠券与增量营销).
 
 Every expected answer is computed at run time from :func:`ecomlab.exercises.data` (the data
 chosen by :func:`ecomlab.exercises.use_data`) with the :mod:`ecomlab.users` and
-:mod:`ecomlab.metrics` helpers.
+:mod:`ecomlab.metrics` helpers or the formula the question states. Five of the six make
+the student compute the method by hand:
 
-- q1 — the coupon's uplift in the ``lapsing`` segment (treated minus control 30-day
-  purchase rate), not its response rate.
-- q2 — the segments whose *simultaneous* (Bonferroni, α = 0.05/5) uplift interval lies
-  wholly above zero.
-- q3 — write ``uplift(campaign)``: treated minus control purchase rate of any frame.
-- q4 — before the fan groups existed, how much more did future joiners buy per day than
-  non-joiners (the selection a naive comparison mistakes for an effect)?
-- q5 — the gross margin rate (毛利率) of the goods sold, from order lines and unit costs.
-- q6 — the assumption that makes a difference-in-differences estimate causal.
+- q1 — the coupon's uplift in the ``lapsing`` segment (treated minus control purchase
+  rate), not its response rate.
+- q2 — the lower bound of the 99% Wald interval of the ``at_risk`` uplift, by hand.
+- q3 — the segments whose uplift stays significant after Holm's adjustment for five tests.
+- q4 — the break-even uplift of the ``active`` segment: redemption rate × coupon / gross
+  profit per purchase.
+- q5 — a Qini point by hand: incremental buyers when targeting ``recency_days >= 91``.
+- q6 — write ``profit_per_coupon(campaign)``: treated minus control mean gross profit.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
+from scipy import stats
 
-from ecomlab import causal, metrics, users
+from ecomlab import metrics, users
 from ecomlab.exercises import (
     Case,
     FunctionAnswer,
-    LabelAnswer,
     NumberAnswer,
     Question,
     SetAnswer,
     data,
+    derived,
 )
 
-#: Number of CRM segments in the campaign: the Bonferroni family size.
-N_SEGMENTS = 5
-#: Family-wise error rate of the simultaneous intervals.
+#: The campaign's segment column and outcome (passed to the helpers explicitly).
+SEGMENT = "segment_at_send"
+OUTCOME = "purchased_30d"
+#: Family-wise error rate, and the Bonferroni level of one of the five segment intervals.
 FAMILY_ALPHA = 0.05
-
-#: Options of q6.
-ASSUMPTIONS = [
-    "parallel trends",
-    "no unmeasured confounders given the matched covariates",
-    "random assignment of the treatment",
-    "none: comparing members with non-members is enough",
-]
+N_SEGMENTS = 5
+#: Targeting rule of q5: customers who have not bought for three months.
+RECENCY_CUTOFF_DAYS = 91
 
 
-def _uplift_table(alpha: float) -> pd.DataFrame:
-    return users.uplift_by_segment(data("coupon_campaign"), alpha=alpha).set_index("segment")
+def _campaign() -> pd.DataFrame:
+    return data("coupon_campaign")
 
 
-def _segments_surely_positive() -> list[str]:
-    t = _uplift_table(FAMILY_ALPHA / N_SEGMENTS).drop(index="all")
-    return [str(s) for s in t.index[t["ci_low"] > 0]]
+def _segment(name: str) -> pd.DataFrame:
+    c = _campaign()
+    return c[c[SEGMENT] == name]
 
 
-def uplift(campaign: pd.DataFrame) -> float:
-    """Uplift = purchase rate of the treated − purchase rate of the control rows.
+def _uplift_table(**options) -> pd.DataFrame:
+    return users.uplift_by_segment(_campaign(), segment=SEGMENT, outcome=OUTCOME, **options).set_index("segment")
 
-    >>> c = pd.DataFrame({"treatment": [True, True, False, False], "purchased_30d": [True, False, False, False]})
-    >>> uplift(c)
-    0.5
+
+def wald_interval(frame: pd.DataFrame, alpha: float) -> tuple[float, float]:
+    """Wald interval of treated − control purchase rate: û ± z_(1−α/2) √(Σ p(1−p)/n).
+
+    >>> f = pd.DataFrame({"treatment": [True] * 4 + [False] * 4, "purchased_30d": [1, 1, 0, 0, 1, 0, 0, 0]})
+    >>> [round(x, 3) for x in wald_interval(f, 0.05)]
+    [-0.398, 0.898]
     """
-    rate = campaign.groupby("treatment")["purchased_30d"].mean()
-    return float(rate[True] - rate[False])
+    p = frame.groupby("treatment")[OUTCOME].agg(["mean", "size"])
+    u = p.loc[True, "mean"] - p.loc[False, "mean"]
+    se = float(np.sqrt((p["mean"] * (1 - p["mean"]) / p["size"]).sum()))
+    z = stats.norm.ppf(1 - alpha / 2)
+    return float(u - z * se), float(u + z * se)
 
 
-def _uplift_cases() -> list[Case]:
-    c = data("coupon_campaign")
+def _holm_segments() -> set[str]:
+    t = _uplift_table(p_adjust="holm").drop(index="all")
+    return {str(s) for s in t.index[t["p_adjusted"] < FAMILY_ALPHA]}
+
+
+def _margin_rate() -> float:
+    def make() -> float:
+        kept = metrics.valid_orders(data("orders"))[["order_id"]]
+        lines = data("order_items").merge(kept, on="order_id")  # merge: a hash join, fast on str ids
+        cost = lines["sku_id"].map(data("products").set_index("sku_id")["unit_cost"])
+        return float(metrics.gross_margin((lines["quantity"] * lines["unit_price"]).sum(),
+                                          (lines["quantity"] * cost).sum()))
+
+    return derived(("ch04_coupons", "margin_rate"), make)
+
+
+def _coupon_cost() -> float:
+    c = _campaign()
+    return float(c.loc[c["treatment"], "coupon_value"].max())
+
+
+def _gp_per_purchase() -> float:
+    c = _campaign()
+    return _margin_rate() * float(c.loc[c[OUTCOME] & ~c["treatment"], "revenue_30d"].mean())
+
+
+def _break_even(segment: str) -> float:
+    t = _segment(segment)
+    return float(t.loc[t["treatment"], "redeemed"].mean()) * _coupon_cost() / _gp_per_purchase()
+
+
+def _qini_point() -> float:
+    c = _campaign()
+    tgt = c[c["recency_days"] >= RECENCY_CUTOFF_DAYS]
+    t = tgt["treatment"]
+    yt, nt = float(tgt.loc[t, OUTCOME].sum()), float(t.sum())
+    yc, nc = float(tgt.loc[~t, OUTCOME].sum()), float((~t).sum())
+    return yt - yc * nt / nc
+
+
+def profit_per_coupon(campaign: pd.DataFrame) -> float:
+    """Profit per coupon sent: mean ``gross_profit_30d`` of treated − of control rows.
+
+    >>> profit_per_coupon(pd.DataFrame({"treatment": [True, True, False], "gross_profit_30d": [10.0, 0.0, 2.0]}))
+    3.0
+    """
+    means = campaign.groupby("treatment")["gross_profit_30d"].mean()
+    return float(means[True] - means[False])
+
+
+def _with_gross_profit() -> pd.DataFrame:
+    """The campaign with the lesson's per-customer gross profit after the coupon."""
+    c = _campaign()
+    m, cost = _margin_rate(), _coupon_cost()
+    return c.assign(gross_profit_30d=m * (c["revenue_30d"] + cost * c["redeemed"]) - cost * c["redeemed"])
+
+
+def _profit_cases() -> list[Case]:
+    c = _with_gross_profit()[["treatment", SEGMENT, "gross_profit_30d"]]
     tiny = pd.DataFrame({"treatment": [True, True, True, False, False],
-                         "purchased_30d": [True, True, False, True, False]})
+                         "gross_profit_30d": [30.0, 0.0, -9.0, 40.0, 0.0]})
     cases = [Case(tiny)]
     for seg in ("loyal", "lapsing"):
-        cases.append(Case(c[c["segment_at_send"] == seg].reset_index(drop=True)))
+        cases.append(Case(c[c[SEGMENT] == seg].reset_index(drop=True)))
     cases.append(Case(c))
     return cases
 
 
-def _fan_panel() -> pd.DataFrame:
-    return causal.fan_group_panel(data("orders"), data("customers"), "2025-07-01",
-                                  ("2025-01-01", "2025-07-01"), ("2025-07-01", "2026-01-01"))
-
-
-def _pre_period_gap() -> float:
-    pre = _fan_panel().query("post == 0")
-    sums = pre.groupby("joined")[["orders", "exposure_days"]].sum()
-    rate = sums["orders"] / sums["exposure_days"]
-    return float(rate[1] / rate[0] - 1)
-
-
-def _margin_rate() -> float:
-    kept = metrics.valid_orders(data("orders"))[["order_id"]]
-    lines = data("order_items").merge(kept, on="order_id")  # merge: a hash join, fast on str ids
-    cost = lines["sku_id"].map(data("products").set_index("sku_id")["unit_cost"])
-    return float(metrics.gross_margin((lines["quantity"] * lines["unit_price"]).sum(),
-                                      (lines["quantity"] * cost).sum()))
-
-
 q1 = Question(
-    prompt="In the randomised coupon campaign, what is the coupon's **uplift** (增量) on the "
+    prompt="In the randomised coupon campaign, compute the coupon's **uplift** (增量) on the "
     "30-day purchase rate in the `lapsing` segment: purchase rate of treated minus purchase "
-    "rate of control customers? A fraction.",
-    kind=NumberAnswer(expected=lambda: float(_uplift_table(0.05).loc["lapsing", "uplift"]),
-                      abs_tol=1e-6),
+    "rate of control customers. A fraction.",
+    kind=NumberAnswer(expected=lambda: float(_uplift_table().loc["lapsing", "uplift"]), abs_tol=1e-6),
     hints=["Keep the rows with `segment_at_send == 'lapsing'`.",
-           "Uplift is a difference of two rates; the treated rate alone is the response rate.",
-           "`users.uplift_by_segment(campaign)` has an `uplift` column per segment."],
+           "`groupby('treatment')['purchased_30d'].mean()` gives both rates.",
+           "Last hint: uplift is treated rate − control rate; the treated rate alone is the "
+           "response rate, which counts customers who would have bought anyway."],
     solution=(
-        "table = users.uplift_by_segment(campaign).set_index('segment')\n"
-        "answer = table.loc['lapsing', 'uplift']"
+        "lap = campaign[campaign['segment_at_send'] == 'lapsing']\n"
+        "rate = lap.groupby('treatment')['purchased_30d'].mean()\n"
+        "answer = rate[True] - rate[False]"
     ),
 )
 
 q2 = Question(
-    prompt="With **simultaneous** 95% intervals for the five segments (Bonferroni: "
-    "`alpha = 0.05 / 5` for each), in which segments is the coupon's uplift surely positive "
-    "(the whole interval above 0)? Give a list or set of segment names.",
-    kind=SetAnswer(expected=_segments_surely_positive),
-    hints=["`users.uplift_by_segment(campaign, alpha=0.05 / 5)`.",
-           "Keep the segments (not the `all` row) whose `ci_low` is above 0.",
-           "With alpha = 0.05 per segment the intervals are narrower: five chances to be "
-           "fooled instead of one."],
+    prompt="For the `at_risk` segment, compute by hand the **lower bound** of the 99% Wald "
+    "interval of the uplift (the Bonferroni level for five segments): "
+    "û − z₀.₉₉₅ · √(p_T(1−p_T)/n_T + p_C(1−p_C)/n_C). A fraction.",
+    kind=NumberAnswer(expected=lambda: wald_interval(_segment("at_risk"), FAMILY_ALPHA / N_SEGMENTS)[0],
+                      abs_tol=1e-6),
+    hints=["Per arm you need the purchase rate p and the number of customers n: "
+           "`groupby('treatment')['purchased_30d'].agg(['mean', 'size'])`.",
+           "The standard error adds the two variances p(1−p)/n before the square root.",
+           "Last hint: 99% two-sided means z = `scipy.stats.norm.ppf(1 - 0.01 / 2)` ≈ 2.576, "
+           "not 1.96."],
     solution=(
-        "t = users.uplift_by_segment(campaign, alpha=0.05 / 5)\n"
-        "t = t[t['segment'] != 'all']\n"
-        "answer = set(t.loc[t['ci_low'] > 0, 'segment'])"
+        "risk = campaign[campaign['segment_at_send'] == 'at_risk']\n"
+        "p = risk.groupby('treatment')['purchased_30d'].agg(['mean', 'size'])\n"
+        "se = np.sqrt((p['mean'] * (1 - p['mean']) / p['size']).sum())\n"
+        "answer = p.loc[True, 'mean'] - p.loc[False, 'mean'] - stats.norm.ppf(1 - 0.01 / 2) * se"
     ),
 )
 
 q3 = Question(
-    prompt="Write a function `uplift(campaign)` that returns the uplift of any campaign frame "
-    "(with boolean columns `treatment` and `purchased_30d`): the purchase rate of the treated "
-    "rows minus the purchase rate of the control rows, as a float.",
-    kind=FunctionAnswer(uplift, cases=_uplift_cases, name="uplift"),
-    hints=["`campaign.groupby('treatment')['purchased_30d'].mean()` gives both rates.",
-           "Treated minus control, so a coupon that works gives a positive number."],
+    prompt="Adjust the five segments' purchase-uplift p-values with **Holm**'s method. Which "
+    "segments have an adjusted p-value below 0.05? A set of segment names.",
+    kind=SetAnswer(expected=_holm_segments),
+    hints=["`users.uplift_by_segment(campaign, segment='segment_at_send', "
+           "outcome='purchased_30d')` has a `p_value` per segment; leave out the `all` row.",
+           "`statsmodels.stats.multitest.multipletests(pvalues, method='holm')` returns "
+           "(reject, adjusted p-values, ...).",
+           "Last hint: Holm sorts the p-values and multiplies the smallest by 5, the next by 4, "
+           "...; a raw p-value just under 0.05 does not survive."],
     solution=(
-        "def uplift(campaign):\n"
-        "    rate = campaign.groupby('treatment')['purchased_30d'].mean()\n"
-        "    return float(rate[True] - rate[False])\n"
-        "answer = uplift"
+        "from statsmodels.stats.multitest import multipletests\n"
+        "t = users.uplift_by_segment(campaign, segment='segment_at_send', outcome='purchased_30d')\n"
+        "t = t[t['segment'] != 'all']\n"
+        "reject = multipletests(t['p_value'], alpha=0.05, method='holm')[0]\n"
+        "answer = set(t.loc[reject, 'segment'])"
     ),
 )
 
 q4 = Question(
-    prompt="In the fan-group panel (`causal.fan_group_panel(orders, customers)`), look at the "
-    "**pre** period (2025 H1, before any fan group existed). By how much was the purchase "
-    "rate (orders per day of exposure) of future joiners higher than that of non-joiners? "
-    "Give the rate ratio − 1 (1.0 = twice as high).",
-    kind=NumberAnswer(expected=_pre_period_gap, rel_tol=1e-4),
-    hints=["Keep the rows with `post == 0`.",
-           "Per group (`joined`), sum `orders` and `exposure_days`, then divide: a pooled rate.",
-           "Joiners' rate / non-joiners' rate − 1. This gap exists before the programme, so it "
-           "cannot be its effect."],
+    prompt="Compute the **break-even uplift** (盈亏平衡增量) of the `active` segment: the "
+    "redemption rate of its treated customers × the coupon value / the gross profit per "
+    "purchase (`gp_per_purchase` from the lesson: margin rate × mean `revenue_30d` of "
+    "control buyers). A fraction.",
+    kind=NumberAnswer(expected=lambda: _break_even("active"), rel_tol=1e-4),
+    hints=["Redemption rate: the mean of `redeemed` among *treated* `active` customers "
+           "(control customers never got a coupon).",
+           "A coupon sent costs redemption rate × 20 CNY on average; an incremental purchase "
+           "earns `gp_per_purchase`.",
+           "Last hint: divide the expected cost per coupon sent by the profit per incremental "
+           "purchase; the result is an uplift (a fraction), comparable with the segment's."],
     solution=(
-        "pre = panel[panel['post'] == 0].groupby('joined')[['orders', 'exposure_days']].sum()\n"
-        "rate = pre['orders'] / pre['exposure_days']\n"
-        "answer = rate[1] / rate[0] - 1"
+        "act = campaign[(campaign['segment_at_send'] == 'active') & campaign['treatment']]\n"
+        "answer = act['redeemed'].mean() * 20 / gp_per_purchase"
     ),
 )
 
 q5 = Question(
-    prompt="What is the gross margin rate (毛利率) of the goods Nestwell sold, over the lines "
-    "of kept orders (`metrics.valid_orders`): (Σ quantity × unit_price − Σ quantity × "
-    "unit_cost) / Σ quantity × unit_price? A fraction.",
-    kind=NumberAnswer(expected=_margin_rate, abs_tol=5e-4),
-    hints=["Keep the `order_items` rows of kept orders: merge them with "
-           "`metrics.valid_orders(orders)[['order_id']]` on `order_id`.",
-           "Bring `unit_cost` from `products` by `sku_id` (`map` or `merge`).",
-           "`metrics.gross_margin(revenue, cogs)`: revenue at the price paid (`unit_price`), "
-           "not the list price."],
+    prompt="A Qini point by hand: target the customers with `recency_days >= 91`. How many "
+    "**incremental buyers** does that produce: Y_T − Y_C · N_T / N_C over those customers "
+    "(Y buyers, N customers, of the treated T and control C arms)?",
+    kind=NumberAnswer(expected=_qini_point, rel_tol=1e-6),
+    hints=["Keep the targeted rows first; every count is within them.",
+           "Y_T is the number of treated buyers, N_T the number of treated customers; "
+           "the same for control.",
+           "Last hint: the control buyers are rescaled to the treated arm's size "
+           "(× N_T / N_C) before subtracting; Y_T − Y_C alone is wrong when the arms differ."],
     solution=(
-        "lines = order_items.merge(metrics.valid_orders(orders)[['order_id']], on='order_id')\n"
-        "cost = lines['sku_id'].map(products.set_index('sku_id')['unit_cost'])\n"
-        "answer = metrics.gross_margin((lines['quantity'] * lines['unit_price']).sum(),\n"
-        "                              (lines['quantity'] * cost).sum())"
+        "tgt = campaign[campaign['recency_days'] >= 91]\n"
+        "yt, nt = tgt.loc[tgt['treatment'], 'purchased_30d'].agg(['sum', 'size'])\n"
+        "yc, nc = tgt.loc[~tgt['treatment'], 'purchased_30d'].agg(['sum', 'size'])\n"
+        "answer = yt - yc * nt / nc"
     ),
 )
 
 q6 = Question(
-    prompt="Which assumption must hold for the difference-in-differences (双重差分) estimate "
-    f"of the fan-group effect to be causal? One of: {', '.join(repr(a) for a in ASSUMPTIONS)}.",
-    kind=LabelAnswer("parallel trends", choices=ASSUMPTIONS),
-    hints=["DiD compares *changes*, so fixed differences between joiners and the others "
-           "cancel out.",
-           "What it needs is that, without the programme, both groups' rates would have "
-           "*changed* alike."],
-    solution="answer = 'parallel trends'",
+    prompt="Write a function `profit_per_coupon(campaign)` that returns the mean of "
+    "`gross_profit_30d` among treated rows minus the mean among control rows, as a float, for "
+    "any frame with columns `treatment` (bool) and `gross_profit_30d`.",
+    kind=FunctionAnswer(profit_per_coupon, cases=_profit_cases, name="profit_per_coupon"),
+    hints=["`campaign.groupby('treatment')['gross_profit_30d'].mean()` gives both means.",
+           "Last hint: treated minus control, so a coupon that pays gives a positive number; "
+           "return `float(...)`."],
+    solution=(
+        "def profit_per_coupon(campaign):\n"
+        "    means = campaign.groupby('treatment')['gross_profit_30d'].mean()\n"
+        "    return float(means[True] - means[False])\n"
+        "answer = profit_per_coupon"
+    ),
 )
