@@ -3,7 +3,7 @@
 Subcommands::
 
     ecomlab run [--in-place] [--out DIR] [NOTEBOOK ...]   execute the course notebooks
-    ecomlab site [--src DIR] [--out DIR]                 build the static HTML site
+    ecomlab site [--src DIR] [--out DIR] [--reports DIR] build the static HTML site
     ecomlab generate --scale K --seed S --out DIR        write a Nestwell world
     ecomlab datasets [--data-dir DIR]                    list the bundled tables
     ecomlab student [--src DIR] [--out DIR]              the student edition
@@ -77,6 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
                       help="executed notebooks (default: build/notebooks)")
     site.add_argument("--out", default="build/site", metavar="DIR",
                       help="site folder (default: build/site)")
+    site.add_argument("--reports", default="build/reports", metavar="DIR",
+                      help="HTML reports to publish too, if the folder exists (default: build/reports)")
     site.set_defaults(func=_cmd_site)
 
     gen = sub.add_parser("generate", help="write a Nestwell world at another scale or seed")
@@ -210,14 +212,22 @@ def _cmd_run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 
 def _cmd_site(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from ecomlab.notebooks import build_site
+    from ecomlab.site import build_site, summary
 
     try:
-        index = build_site(src=args.src, out=args.out)
+        index = build_site(src=args.src, out=args.out, reports=args.reports)
     except ValueError as exc:
         print(f"ecomlab site: error: {exc}", file=sys.stderr)
         return 2
-    print(f"site written: {index}")
+    done = summary(args.out)
+    print(f"site written: {index} ({done['pages']} pages, {done['report_pages']} reports, "
+          f"{done['solution_cells_folded']} solutions folded, {done['results_cells_hidden']} results "
+          f"cells hidden, CJK font {done['font_bytes'] / 1024:.0f} KB)")
+    for link in done["links_to_missing_pages"]:
+        print(f"ecomlab site: warning: link to a page that does not exist: {link}", file=sys.stderr)
+    if done["characters_missing_from_font"]:
+        print("ecomlab site: warning: no glyph in the CJK font for "
+              f"{done['characters_missing_from_font']!r}", file=sys.stderr)
     return 0
 
 

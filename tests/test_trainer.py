@@ -7,6 +7,7 @@ import pytest
 
 from ecomlab import notebooks as nbrun
 from ecomlab.trainer import build_student_edition, grade, strip_solution, student_edition
+from ecomlab.trainer.nbgrader import stamp_notebook
 
 
 def test_strip_solution_binds_every_assigned_name():
@@ -39,35 +40,6 @@ def test_no_markers_is_unchanged():
     assert strip_solution("x = 1") == "x = 1"
 
 
-def _toy_notebook(path, answer: str):
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.cells = [
-        nbformat.v4.new_code_cell("from ecomlab.exercises import Question, NumberAnswer\n"
-                                  "q = Question(kind=NumberAnswer(expected=lambda: 4), prompt='2+2?', id='toy.q1')"),
-        nbformat.v4.new_code_cell(f"### BEGIN SOLUTION\nanswer = {answer}\n### END SOLUTION\nq.check(answer)",
-                                  metadata={"tags": ["solution"]}),
-    ]
-    nbformat.write(nb, str(path))
-
-
-def test_grade_scores_last_check(tmp_path):
-    d = tmp_path / "returned"
-    d.mkdir()
-    _toy_notebook(d / "alice.ipynb", "2 + 2")
-    _toy_notebook(d / "bob.ipynb", "5")
-    student_edition(d / "alice.ipynb", d / "carol.ipynb")       # handed in blank
-    broken = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 / 0")])
-    broken.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(broken, str(d / "dave.ipynb"))
-    df = grade(d, tmp_path / "grades.csv").set_index("notebook")
-    assert df.loc["alice.ipynb", "status"] == "correct" and df.loc["alice.ipynb", "score"] == 1
-    assert df.loc["bob.ipynb", "status"] == "incorrect"
-    assert df.loc["carol.ipynb", "status"] == "not_attempted"
-    assert df.loc["dave.ipynb", "status"] == "error" and "ZeroDivisionError" in df.loc["dave.ipynb", "error"]
-    assert (tmp_path / "grades.csv").exists()
-
-
 LESSONS = [p for p in nbrun.lesson_paths() if any(c.get("metadata", {}).get("tags", []) == ["solution"] or
                                                     "solution" in c.get("metadata", {}).get("tags", [])
                                                     for c in nbformat.read(str(p), as_version=4).cells)]
@@ -78,11 +50,60 @@ LESSONS = [p for p in nbrun.lesson_paths() if any(c.get("metadata", {}).get("tag
 def test_student_edition_runs_and_every_check_is_not_attempted(path, tmp_path):
     out = tmp_path / "student"
     student_edition(path, out / path.name)
-    df = grade(out, timeout=300)
-    assert "error" not in set(df["status"]), df[df["status"] == "error"]["error"].tolist()
+    df = grade(out, tmp_path / "grades.csv", lesson=path, timeout=600).gradebook
+    assert "error" not in set(df["status"]), df[df["status"] == "error"]["reason"].tolist()
     assert len(df) >= 3 and (df["status"] == "not_attempted").all(), df
 
 
 def test_build_student_edition_rejects_missing_dir(tmp_path):
     with pytest.raises(ValueError, match="not a directory"):
         build_student_edition(tmp_path / "nope", tmp_path / "out")
+
+
+@pytest.mark.parametrize("out", ["src", "src/student", "src/a/b"])
+def test_build_student_edition_refuses_out_in_src(tmp_path, out):
+    src = tmp_path / "src"
+    src.mkdir()
+    nbformat.write(nbformat.v4.new_notebook(), str(src / "l.ipynb"))
+    before = (src / "l.ipynb").read_bytes()
+    with pytest.raises(ValueError, match="same as or inside src_dir"):
+        build_student_edition(src, tmp_path / out)
+    assert (src / "l.ipynb").read_bytes() == before
+
+
+def test_build_student_edition_refuses_a_link_into_src(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    (tmp_path / "link").symlink_to(src)
+    with pytest.raises(ValueError, match="inside src_dir"):
+        build_student_edition(src, tmp_path / "link" / "out")
+
+
+def test_cli_student_refuses_out_equal_to_src(tmp_path, capsys):
+    from ecomlab.cli import main
+
+    (tmp_path / "nb").mkdir()
+    assert main(["student", "--src", str(tmp_path / "nb"), "--out", str(tmp_path / "nb")]) == 2
+    assert "inside src_dir" in capsys.readouterr().err
+
+
+def test_python_dash_m_ecomlab_works():
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "ecomlab", "--version"], capture_output=True,
+                          text=True, check=False, timeout=120)
+    assert done.returncode == 0 and done.stdout.startswith("ecomlab "), done
+
+
+def test_student_edition_drops_nbgrader_test_cells(tmp_path):
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("from ecomlab.exercises import _demo as ex"),
+        nbformat.v4.new_code_cell("### BEGIN SOLUTION\nanswer = 1\n### END SOLUTION\nex.q1.check(answer)",
+                                  metadata={"tags": ["solution"]})])
+    assert stamp_notebook(nb) == 1 and len(nb.cells) == 3
+    nbformat.write(nb, str(tmp_path / "l.ipynb"))
+    student_edition(tmp_path / "l.ipynb", tmp_path / "s.ipynb")
+    out = nbformat.read(str(tmp_path / "s.ipynb"), as_version=4)
+    assert len(out.cells) == 2 and "answer = ____" in out.cells[1].source
+    assert out.cells[1].metadata["nbgrader"]["solution"] is True

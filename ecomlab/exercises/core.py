@@ -9,6 +9,7 @@ import copy
 import html
 import itertools
 import math
+import os
 import re
 import sys
 import weakref
@@ -34,8 +35,8 @@ __all__ = [
     "____",
 ]
 
-Status = Literal["correct", "incorrect", "not_attempted"]
-STATUSES: tuple[str, ...] = ("correct", "incorrect", "not_attempted")
+Status = Literal["correct", "incorrect", "not_attempted", "submitted"]
+STATUSES: tuple[str, ...] = ("correct", "incorrect", "not_attempted", "submitted")
 
 
 # ---------------------------------------------------------------------- placeholder
@@ -83,6 +84,7 @@ _STYLE = {
     "correct": ("#1b7f3b", "#e8f5ec", "Correct"),
     "incorrect": ("#b3261e", "#fdecea", "Incorrect"),
     "not_attempted": ("#5f6368", "#f1f3f4", "Not attempted"),
+    "submitted": ("#0072B2", "#eef5fb", "Submitted for grading"),
 }
 
 
@@ -231,7 +233,11 @@ class AnswerKind:
 
     @property
     def expected(self) -> Any:
-        """The expected answer, computed on first access and cached."""
+        """The expected answer, computed on first access and cached.
+
+        Withheld (``RuntimeError``) while ``ecomlab grade`` runs the notebook.
+        """
+        _refuse_while_grading("the expected answer")
         return self._expected.get()
 
     def reset(self) -> None:
@@ -698,31 +704,66 @@ class FunctionAnswer(AnswerKind):
         self.atol = _check_tol(atol, "atol")
         self.name = name or getattr(reference, "__name__", "f")
 
-        def expected() -> list[tuple[Case, Any]]:
+        def built_cases() -> list[Case]:
             built = [_as_case(c) for c in lazy_cases()]
             if not built:
                 raise ValueError("cases is empty")
+            return built
+
+        self._cases = _Lazy(built_cases, name="cases")
+
+        def expected() -> list[tuple[Case, Any]]:
             return [(c, reference(*copy.deepcopy(c.args), **copy.deepcopy(dict(c.kwargs))))
-                    for c in built]
+                    for c in self._cases.get()]
 
         super().__init__(expected)
 
-    def compare(self, answer: Any) -> str | None:
-        if not callable(answer):
-            return f"expected a function, got {_type_name(answer)}"
-        pairs = self.expected
-        for i, (case, want) in enumerate(pairs, start=1):
-            call = case.call_text(getattr(answer, "__name__", self.name))
+    def reset(self) -> None:
+        """Forget the cached cases and expected outputs (recomputed on next use)."""
+        super().reset()
+        self._cases.reset()
+
+    def run_cases(self, function: Callable[..., Any]) -> list[Any]:
+        """``function``'s output on every case (an exception becomes a ``Raised`` record).
+
+        Used while grading: the kernel hands these outputs to the grader, which compares
+        them with the reference outputs it computed itself (:meth:`compare_outputs`).
+        """
+        from ecomlab.exercises._submit import Raised
+
+        outputs: list[Any] = []
+        for case in self._cases.get():
             try:
-                got = answer(*copy.deepcopy(case.args), **copy.deepcopy(dict(case.kwargs)))
-            except Exception as exc:  # the student's code: report, never crash the check
-                return f"case {i} of {len(pairs)}: {call} raised {type(exc).__name__}: {exc}"
+                outputs.append(function(*copy.deepcopy(case.args), **copy.deepcopy(dict(case.kwargs))))
+            except Exception as exc:  # the student's code: recorded, judged by the grader
+                outputs.append(Raised(type(exc).__name__, str(exc)))
+        return outputs
+
+    def compare_outputs(self, outputs: Any, *, name: str | None = None) -> str | None:
+        """Compare outputs recorded by :meth:`run_cases` with the reference outputs."""
+        from ecomlab.exercises._submit import Raised
+
+        pairs = self.expected
+        if not isinstance(outputs, list) or len(outputs) != len(pairs):
+            n = len(outputs) if isinstance(outputs, list) else "no"
+            return (f"expected your function's outputs on {len(pairs)} cases, got {n} "
+                    "(the course's test cases were changed in your notebook)")
+        for i, ((case, want), got) in enumerate(zip(pairs, outputs, strict=True), start=1):
+            call = case.call_text(name or self.name)
+            if isinstance(got, Raised):
+                return f"case {i} of {len(pairs)}: {call} raised {got.type_name}: {got.message}"
             if _is_placeholder(got):
                 raise _NotAttempted(f"your function returns `____` (case {i}: {call})")
             problem = compare_values(want, got, rtol=self.rtol, atol=self.atol)
             if problem:
                 return f"case {i} of {len(pairs)}: {call}: {problem}"
         return None
+
+    def compare(self, answer: Any) -> str | None:
+        if not callable(answer):
+            return f"expected a function, got {_type_name(answer)}"
+        return self.compare_outputs(self.run_cases(answer),
+                                    name=getattr(answer, "__name__", self.name))
 
 
 class _NotAttempted(Exception):
@@ -793,6 +834,7 @@ class Question:
     id : a stable id such as ``"ch04_rfm.q1"``. When omitted it is ``<bank>.<name>``,
         the name the question is bound to in the module that created it (``q1`` in
         ``ecomlab/exercises/ch04_rfm.py`` gives ``"ch04_rfm.q1"``).
+    points : what the question is worth in a gradebook (default 1).
     """
 
     def __init__(
@@ -803,6 +845,7 @@ class Question:
         hints: Sequence[str] = (),
         solution: str = "",
         id: str | None = None,  # noqa: A002 - the natural name
+        points: float = 1,
     ) -> None:
         if not isinstance(kind, AnswerKind):
             raise ValueError(f"kind must be an answer kind such as NumberAnswer(...), got "
@@ -815,6 +858,9 @@ class Question:
             raise ValueError(f"solution must be a string of code, got {_type_name(solution)}")
         if id is not None and (not isinstance(id, str) or not id.strip()):
             raise ValueError(f"id must be a non-empty string or None, got {id!r}")
+        if isinstance(points, bool) or not isinstance(points, Real) or not points > 0:
+            raise ValueError(f"points must be a positive number, got {points!r}")
+        self.points = float(points)
         self.kind = kind
         self.prompt = prompt
         self.hints = tuple(hints)
@@ -849,12 +895,18 @@ class Question:
 
     @property
     def expected(self) -> Any:
-        """The expected answer (computed from the data on first use). For trainers."""
+        """The expected answer (computed from the data on first use). For trainers.
+
+        Withheld (``RuntimeError``) while ``ecomlab grade`` runs the notebook.
+        """
         return self.kind.expected
 
     # -- checking
     def check(self, answer: Any = _NOT_GIVEN) -> CheckResult:
         """Check ``answer``; return and remember Correct / Incorrect (why) / Not attempted."""
+        folder = os.environ.get(SUBMIT_ENV)
+        if folder:
+            return self._submit(answer, folder)
         if answer is _NOT_GIVEN:
             result = self._record("not_attempted",
                                   "pass your answer to check it, e.g. `q.check(answer)`")
@@ -866,30 +918,77 @@ class Question:
         return result
 
     def _check(self, answer: Any) -> CheckResult:
+        status, message = self._judge(answer, function_outputs=False)
+        return self._record(status, message)
+
+    def _judge(self, answer: Any, *, function_outputs: bool) -> tuple[Status, str]:
+        """(status, message) for ``answer``; raises ``CourseBugError`` for a bad expected value."""
+        from ecomlab.exercises._submit import Unsupported
+
         try:
-            self.kind.expected  # noqa: B018 - compute first, so course bugs are not blamed
+            want = self.kind._expected.get()
         except Exception as exc:
-            raise RuntimeError(
+            raise CourseBugError(
                 f"could not compute the expected answer of {self.id} "
                 f"({type(exc).__name__}: {exc}); this is a course bug, not your mistake"
             ) from exc
+        problem = _unusable_expected(want)
+        if problem:
+            raise CourseBugError(f"the expected answer of {self.id} is {problem}; this is a "
+                                 "course bug, not your mistake (a NaN or empty answer is never "
+                                 "accepted as correct)")
+        if _is_placeholder(answer):
+            return "not_attempted", "replace `____` with your answer, then run the check again"
+        if isinstance(answer, Unsupported):
+            return "incorrect", (f"an answer of type {answer} cannot be graded; give a number, "
+                                 "a label, a list/set, a DataFrame or Series, or a function")
         try:
-            problem = self.kind.compare(answer)
+            if function_outputs and isinstance(self.kind, FunctionAnswer):
+                problem = self.kind.compare_outputs(answer)
+            else:
+                problem = self.kind.compare(answer)
         except _NotAttempted as exc:
-            return self._record("not_attempted", str(exc))
+            return "not_attempted", str(exc)
         except Exception as exc:  # an odd answer the comparison could not handle
-            return self._record("incorrect",
-                                f"could not compare your answer ({type(exc).__name__}: {exc})")
+            return "incorrect", f"could not compare your answer ({type(exc).__name__}: {exc})"
         if problem is None:
-            return self._record("correct", "")
-        return self._record("incorrect", problem)
+            return "correct", ""
+        return "incorrect", problem
+
+    def grade(self, answer: Any, *, function_outputs: bool = False) -> CheckResult:
+        """Judge a submitted answer without recording it (the grader's entry point).
+
+        ``answer`` is the value read back by :func:`ecomlab.exercises._submit.read_answer`;
+        for a :class:`FunctionAnswer` it is the list of the function's outputs on the
+        cases (``function_outputs=True``). Raises :class:`CourseBugError` when the
+        expected answer cannot be computed or is NaN/empty.
+
+        >>> q = Question(kind=NumberAnswer(expected=lambda: 4), prompt="2 + 2?", id="demo.g")
+        >>> q.grade(4.0).status, q.checks
+        ('correct', 0)
+        """
+        status, message = self._judge(answer, function_outputs=function_outputs)
+        return CheckResult(status=status, message=message, question_id=self.id)
+
+    def _submit(self, answer: Any, folder: str) -> CheckResult:
+        """Grading mode: write the answer as data for the grader; judge nothing here."""
+        from ecomlab.exercises._submit import write_answer
+
+        if answer is _NOT_GIVEN:
+            answer = ____
+        outputs = False
+        if isinstance(self.kind, FunctionAnswer) and callable(answer):
+            answer = self.kind.run_cases(answer)
+            outputs = True
+        write_answer(folder, self.id, answer, function_outputs=outputs)
+        return self._record("submitted", "your answer was recorded; the grader checks it "
+                                         "outside this notebook")
 
     def _record(self, status: Status, message: str) -> CheckResult:
         result = CheckResult(status=status, message=message, question_id=self.id)
         self.checks += 1
         self.last_status = status
         self.last_result = result
-        _log_for_grading(result)
         return result
 
     # -- help
@@ -905,11 +1004,19 @@ class Question:
                 raise ValueError(f"n must be between 1 and {len(self.hints)}, got {n!r}")
             index = n - 1
         self.hints_seen = max(self.hints_seen, index + 1)
-        return _Text(f"Hint {index + 1} of {len(self.hints)}", self.hints[index])
+        title = f"Hint {index + 1} of {len(self.hints)}"
+        if index + 1 == len(self.hints):
+            title += (" — the last hint" if len(self.hints) > 1 else " — the only hint")
+            body = self.hints[index] + "\n\nThat was the last hint; `.solution()` shows the answer."
+        else:
+            body = self.hints[index]
+        return _Text(title, body)
 
     def solution(self) -> _Text:
-        """Show the solution code (as text; it is not run)."""
+        """Show the solution code (as text; it is not run). Withheld while grading."""
         self.solution_seen = True
+        if os.environ.get(SUBMIT_ENV):
+            return _Text("Solution", "Solutions are withheld while the notebook is graded.")
         if not self._solution.strip():
             return _Text("Solution", "No solution code for this question.")
         return _Text("Solution", self._solution.strip("\n"), code=True)
@@ -966,18 +1073,35 @@ def derived(key: Any, make: Callable[[], Any]) -> Any:
     return _DATA_CACHE[full]
 
 
-# --------------------------------------------------------------------- grading log
-#: Environment variable naming a file to which every check appends one JSON line
-#: ``{"question_id": ..., "status": ...}``; ``ecomlab grade`` sets it per notebook.
-GRADES_ENV = "ECOMLAB_GRADES_FILE"
+# ------------------------------------------------------------------- grading mode
+#: Environment variable set by ``ecomlab grade`` in a graded kernel: the folder where
+#: ``check`` writes answers as data (see :mod:`ecomlab.exercises._submit`).
+SUBMIT_ENV = "ECOMLAB_SUBMIT_DIR"
 
 
-def _log_for_grading(result: CheckResult) -> None:
-    import json
-    import os
+class CourseBugError(RuntimeError):
+    """The expected answer could not be computed or is unusable (NaN, empty): a course bug."""
 
-    path = os.environ.get(GRADES_ENV)
-    if not path:
-        return
-    with open(path, "a", encoding="utf-8") as f:
-        f.write(json.dumps({"question_id": result.question_id, "status": result.status}) + "\n")
+
+def _refuse_while_grading(what: str) -> None:
+    if os.environ.get(SUBMIT_ENV):
+        raise RuntimeError(f"{what} is withheld while the notebook is graded; compute your "
+                           "own answer")
+
+
+def _unusable_expected(want: Any) -> str | None:
+    """Why an expected value cannot be used (NaN, empty), or None when it can."""
+    if isinstance(want, (pd.DataFrame, pd.Series, pd.Index)):
+        return "empty" if len(want) == 0 else None
+    if isinstance(want, np.ndarray):
+        return "empty" if want.size == 0 else None
+    if isinstance(want, (set, frozenset, list, tuple, dict)):
+        return "empty" if len(want) == 0 else None
+    if isinstance(want, str):
+        return "an empty string" if not want.strip() else None
+    number = _as_number(want)
+    if number is not None and math.isnan(number):
+        return "NaN"
+    if want is None:
+        return "None"
+    return None

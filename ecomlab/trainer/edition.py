@@ -1,4 +1,4 @@
-"""Trainer tools: the student edition (solutions stripped) and grading returned notebooks.
+"""The student edition: solution notebooks with their answers stripped.
 
 The solution notebooks are the source. A code cell tagged ``solution`` holds its answer
 between nbgrader-style markers::
@@ -14,20 +14,15 @@ and keeps everything else, so the student notebook still runs top to bottom and 
 check reports "Not attempted". The markers are nbgrader's, so a trainer can move to
 nbgrader without rewriting the lessons.
 
-:func:`grade` executes each returned notebook (papermill, fresh kernel) with the grading
-log switched on (:data:`ecomlab.exercises.core.GRADES_ENV`) and writes one row per
-student and question: the status of the *last* check of that question.
+Grading is :mod:`ecomlab.trainer.grading`.
 """
 
 from __future__ import annotations
 
 import ast
-import json
-import tempfile
 from pathlib import Path
 
 import nbformat
-import pandas as pd
 
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
@@ -101,8 +96,13 @@ def student_edition(src: str | Path, dst: str | Path) -> int:
 
     Every code cell tagged ``solution`` (or containing the markers) is stripped and its
     outputs cleared; stored outputs of other cells are kept so students can browse them.
+    nbgrader test cells (tag ``nbgrader-test``, see :mod:`ecomlab.trainer.nbgrader`) are
+    left out. nbgrader metadata on the stripped cells is kept.
     """
     nb = nbformat.read(str(src), as_version=4)
+    # nbgrader's locked test cells (ecomlab.trainer.nbgrader) assert the answer; the ecomlab
+    # student edition checks it with `ex.qN.check` instead, so they are left out
+    nb.cells = [c for c in nb.cells if "nbgrader-test" not in c.get("metadata", {}).get("tags", [])]
     n = 0
     for cell in nb.cells:
         if cell.cell_type != "code":
@@ -121,10 +121,19 @@ def student_edition(src: str | Path, dst: str | Path) -> int:
 
 
 def build_student_edition(src_dir: str | Path = "notebooks", out_dir: str | Path = "build/student") -> list[Path]:
-    """Student edition of every notebook under ``src_dir`` into ``out_dir`` (same layout)."""
+    """Student edition of every notebook under ``src_dir`` into ``out_dir`` (same layout).
+
+    Refuses an ``out_dir`` equal to or inside ``src_dir`` (it would overwrite the
+    solutions). Symbolic links are resolved first, so a link cannot sneak past the check.
+    """
     src_dir, out_dir = Path(src_dir), Path(out_dir)
     if not src_dir.is_dir():
         raise ValueError(f"src_dir {str(src_dir)!r} is not a directory")
+    src_res, out_res = src_dir.resolve(), out_dir.resolve()
+    if out_res == src_res or out_res.is_relative_to(src_res):
+        raise ValueError(f"out_dir {str(out_dir)!r} is the same as or inside src_dir "
+                         f"{str(src_dir)!r}; writing there would overwrite or mix with the "
+                         "solution notebooks — choose a folder outside it (e.g. build/student)")
     written = []
     for p in sorted(src_dir.rglob("*.ipynb")):
         if ".ipynb_checkpoints" in p.parts:
@@ -133,48 +142,3 @@ def build_student_edition(src_dir: str | Path = "notebooks", out_dir: str | Path
         student_edition(p, dst)
         written.append(dst)
     return written
-
-
-def grade(returned: str | Path, out_csv: str | Path | None = None, *, timeout: int = 300) -> pd.DataFrame:
-    """Execute every notebook under ``returned`` and score each question by its last check.
-
-    Returns (and writes to ``out_csv`` if given) a frame with columns ``notebook``,
-    ``question_id``, ``status`` (correct / incorrect / not_attempted / error) and
-    ``score`` (1 for correct, else 0). A notebook that fails to execute gets one row
-    with ``question_id = "<execution>"``, status ``error`` and the error text.
-    """
-    from ecomlab.exercises.core import GRADES_ENV
-    from ecomlab.notebooks import _one_line, execute
-
-    root = Path(returned)
-    if not root.is_dir():
-        raise ValueError(f"returned {str(root)!r} is not a directory of notebooks")
-    rows = []
-    for nb in sorted(root.rglob("*.ipynb")):
-        if ".ipynb_checkpoints" in nb.parts:
-            continue
-        name = str(nb.relative_to(root))
-        with tempfile.TemporaryDirectory() as tmp:
-            log = Path(tmp) / "grades.jsonl"
-            try:
-                execute(nb, Path(tmp) / "out.ipynb", cwd=tmp, timeout=timeout,
-                        env={GRADES_ENV: str(log)})
-                error = None
-            except Exception as exc:  # noqa: BLE001 - any failure is reported in the CSV
-                error = _one_line(exc)
-            last: dict[str, str] = {}
-            if log.exists():
-                for line in log.read_text(encoding="utf-8").splitlines():
-                    rec = json.loads(line)
-                    last[rec["question_id"]] = rec["status"]
-        for qid, status in last.items():
-            rows.append({"notebook": name, "question_id": qid, "status": status,
-                         "score": int(status == "correct"), "error": ""})
-        if error:
-            rows.append({"notebook": name, "question_id": "<execution>", "status": "error", "score": 0,
-                         "error": error})
-    df = pd.DataFrame(rows, columns=["notebook", "question_id", "status", "score", "error"])
-    if out_csv is not None:
-        Path(out_csv).parent.mkdir(parents=True, exist_ok=True)
-        df.to_csv(out_csv, index=False)
-    return df
