@@ -292,6 +292,9 @@ def test_km_matches_hand_product_limit():
     hand = {2.0: 6 / 7, 3.0: 6 / 7 * 5 / 6, 5.0: 6 / 7 * 5 / 6 * 3 / 4, 9.0: 6 / 7 * 5 / 6 * 3 / 4 * 0 / 1}
     for t, s_t in hand.items():
         assert km[t] == pytest.approx(s_t)
+    full = res.km().set_index("days")
+    assert full["at_risk"].to_dict() == {2.0: 7, 3.0: 6, 5.0: 4, 9.0: 1}
+    assert (full["se"].iloc[:-1] > 0).all()  # Greenwood; undefined (NaN) once S = 0
 
 
 def _seasonal_orders(n_customers=3000, seed=5, bump_month=11, bump=0.08):

@@ -184,13 +184,16 @@ class SecondPurchaseResult(_Result):
     def km(self) -> pd.DataFrame:
         """Kaplan-Meier estimate of P(no second purchase yet by day t) (statsmodels).
 
-        Columns: ``days``, ``survival`` (share still without a 2nd purchase),
-        ``repurchased`` (1 - survival).
+        Columns: ``days`` (event times), ``survival`` (share still without a 2nd
+        purchase), ``repurchased`` (1 - survival), ``se`` (Greenwood standard error of
+        either), ``at_risk`` (customers still observed and without a 2nd purchase just
+        before ``days``). Ties: events before censoring, as in Kaplan & Meier (1958).
         """
         from statsmodels.duration.survfunc import SurvfuncRight
 
         sf = SurvfuncRight(self.table["duration_days"].to_numpy(float), self.table["observed"].to_numpy(int))
-        return pd.DataFrame({"days": sf.surv_times, "survival": sf.surv_prob, "repurchased": 1 - sf.surv_prob})
+        return pd.DataFrame({"days": sf.surv_times, "survival": sf.surv_prob, "repurchased": 1 - sf.surv_prob,
+                             "se": sf.surv_prob_se, "at_risk": sf.n_risk.astype(np.int64)})
 
 
 def time_to_second_purchase(
