@@ -48,13 +48,36 @@ def test_q2_buy_now_line_share(clean):
     assert "percentage" in ex.q2.check(right * 100).message
 
 
-def test_q3_worst_device(clean):
+def test_q3_strict_step_by_hand(clean):
     f = traffic.funnel(clean, by="device", mode="strict")
-    buy = f[(f["step"] == "buy") & (f["device"] != "missing")]
-    assert ex.q3.check(buy.loc[buy["drop_off"].idxmax(), "device"]).correct
-    best = buy.loc[buy["drop_off"].idxmin(), "device"]  # read the wrong end of the table
-    assert ex.q3.check(best).status == "incorrect"
-    assert "not one of the options" in ex.q3.check("tablet").message
+    right = f.loc[(f["device"] == "pc") & (f["step"] == "buy"), "step_conversion"].item()
+    assert 0.05 < right < 0.5
+    assert ex.q3.check(right).correct
+    assert ex.q3.check(ex.strict_cart_to_buy(clean, "pc")).correct  # the by-hand route agrees
+    assert ex.strict_cart_to_buy(clean, "ios") == pytest.approx(
+        f.loc[(f["device"] == "ios") & (f["step"] == "buy"), "step_conversion"].item(), abs=1e-12)
+    # typical wrong answers: the drop-off (1 - rate), the loose ratio, the overall conversion
+    assert ex.q3.check(1 - right).status == "incorrect"
+    loose = traffic.funnel(clean[clean["device"] == "pc"], mode="loose")
+    assert ex.q3.check(loose.loc[loose["step"] == "buy", "step_conversion"].item()).status == "incorrect"
+    overall = f.loc[(f["device"] == "pc") & (f["step"] == "buy"), "overall_conversion"].item()
+    assert ex.q3.check(overall).status == "incorrect"
+    assert ex.q3.check(____).status == "not_attempted"
+
+
+def test_strict_cart_to_buy_on_a_toy_log():
+    toy = pd.DataFrame({
+        "session_id": ["a", "a", "a", "b", "b", "c", "c", "c", "d", "d"],
+        "ts": pd.to_datetime(["2025-11-01 10:00", "2025-11-01 10:01", "2025-11-01 10:02",  # pv cart buy
+                              "2025-11-01 11:00", "2025-11-01 11:01",                      # pv cart
+                              "2025-11-01 12:00", "2025-11-01 12:01", "2025-11-01 12:02",  # pv buy cart
+                              "2025-11-01 13:00", "2025-11-01 13:01"]),                    # cart pv (ios)
+        "event": ["pv", "cart", "buy", "pv", "cart", "pv", "buy", "cart", "cart", "pv"],
+        "device": ["pc"] * 8 + ["ios", "ios"],
+    })
+    assert ex.strict_cart_to_buy(toy, "pc") == pytest.approx(1 / 3)  # a bought; b, c did not (c bought first)
+    with pytest.raises(ValueError, match="ios"):
+        ex.strict_cart_to_buy(toy, "ios")  # d carted before its first page view
 
 
 def test_q4_moved_elements(page_clicks):

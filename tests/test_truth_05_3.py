@@ -55,3 +55,24 @@ def test_version_b_lifts_add_to_cart_clicks(got, truth):
     assert got["add_to_cart_share_B"] == pytest.approx(planted["B"]["add_to_cart"], abs=0.01)
     assert got["buy_now_share_B"] > got["buy_now_share_A"]
     assert got["element_mix_pvalue"] < 0.001
+
+
+def test_buy_now_share_of_lines_matches_the_plant(got, truth):
+    """~5k bought lines: SE of a 30% share ~0.007, so ±0.03 (about 4 SE)."""
+    planted = truth["funnel"]["buy_now_share_of_bought_lines"]
+    assert got["buy_now_line_share"] == pytest.approx(planted, abs=0.03)
+    assert got["buy_now_session_share"] < got["buy_now_line_share"]  # sessions that also carted stay
+
+
+def test_device_gap_is_not_the_incident(got, truth):
+    """The planted incident hit Android on one day; the planted session CR is ordered
+    ios > android > pc for every source, so carts are abandoned in the reverse order, and
+    Android still trails iOS without the incident day."""
+    assert truth["incident"]["device"] == "android"
+    assert got["android_incident_day"] > got["android_other_days"]
+    assert got["drop_buy"]["pc"] > got["drop_buy"]["android"] > got["drop_buy"]["ios"]
+    assert got["android_other_days"] > got["ios_other_days"]
+    cr = truth["funnel"]["planted_session_cr"]["ios"]
+    best, worst = max(cr, key=cr.get), min(cr, key=cr.get)
+    assert got["drop_buy"][best] == min(got["drop_buy"][k] for k in cr)  # private domain
+    assert got["drop_buy"][worst] == max(got["drop_buy"][k] for k in cr)  # feed ads

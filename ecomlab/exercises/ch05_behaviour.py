@@ -7,13 +7,13 @@ Every expected answer is computed at run time from the data chosen by
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from ecomlab import traffic
 from ecomlab.exercises import (
     Case,
     FunctionAnswer,
-    LabelAnswer,
     NumberAnswer,
     Question,
     SetAnswer,
@@ -56,10 +56,25 @@ def bounce_rate(events: pd.DataFrame) -> float:
     return float((per_session == 1).mean())
 
 
-def _worst_device() -> str:
+def strict_cart_to_buy(events: pd.DataFrame, device: str) -> float:
+    """The strict funnel's cart → buy step for sessions whose first event has ``device``:
+    among sessions with a cart at or after their first page view, the share with a buy at
+    or after that first cart (what :func:`ecomlab.traffic.funnel` computes per segment)."""
+    first_pv = events[events["event"] == "pv"].groupby("session_id", observed=True)["ts"].min()
+    carts = events[events["event"] == "cart"].join(first_pv.rename("pv_ts"), on="session_id")
+    first_cart = carts[carts["ts"] >= carts["pv_ts"]].groupby("session_id", observed=True)["ts"].min()
+    buys = events[events["event"] == "buy"].join(first_cart.rename("cart_ts"), on="session_id")
+    bought = buys.loc[buys["ts"] >= buys["cart_ts"], "session_id"].unique()
+    dev = events.sort_values("ts", kind="stable").groupby("session_id", observed=True)["device"].first()
+    carted = first_cart.index[dev.reindex(first_cart.index).to_numpy() == device]
+    if len(carted) == 0:
+        raise ValueError(f"no session of device {device!r} carted after a page view: the step is undefined")
+    return float(np.isin(carted, bought).mean())
+
+
+def _pc_cart_to_buy() -> float:
     f = traffic.funnel(_clean(), ("pv", "cart", "buy"), by="device", mode="strict")
-    buy = f[(f["step"] == "buy") & (f["device"] != traffic.MISSING_LABEL)]
-    return str(buy.loc[buy["drop_off"].idxmax(), "device"])
+    return float(f.loc[(f["device"] == "pc") & (f["step"] == "buy"), "step_conversion"].item())
 
 
 def _moved_elements() -> list[str]:
@@ -80,7 +95,7 @@ q1 = Question(
     kind=NumberAnswer(expected=_n_exact_duplicates, abs_tol=0),
     hints=["`DataFrame.duplicated()` compares all columns of a row.",
            "`keep='first'` marks only the second and later copies; `keep=False` marks "
-           "both copies and so counts every duplicate twice."],
+           "both copies and so counts every duplicate twice. (This is the last hint.)"],
     solution="n_dup = int(events.duplicated(keep='first').sum())",
 )
 
@@ -92,7 +107,7 @@ q2 = Question(
            "`cart` rows.",
            "Left-merge the buys on the carts with `indicator=True`; the answer is the share "
            "of `left_only` rows. Counting *sessions* without any cart gives a different, "
-           "smaller number."],
+           "smaller number. (This is the last hint.)"],
     solution=(
         "buys = clean.loc[clean['event'] == 'buy', ['session_id', 'sku_id']]\n"
         "carts = clean.loc[clean['event'] == 'cart', ['session_id', 'sku_id']].drop_duplicates()\n"
@@ -102,15 +117,25 @@ q2 = Question(
 )
 
 q3 = Question(
-    prompt="In the **strict** pv → cart → buy funnel per session, which device (ios, android "
-    "or pc; ignore `missing`) loses the largest share of carts before the buy step?",
-    kind=LabelAnswer(_worst_device, choices=["ios", "android", "pc"]),
-    hints=["`traffic.funnel(clean, by='device', mode='strict')`",
-           "Look at the `drop_off` of the `buy` step (1 − cart→buy step conversion)."],
+    prompt="Compute one **strict** funnel step by hand, without `traffic.funnel`: among PC "
+    "sessions (the device of the session's first event) that carted at or after their first "
+    "page view, what share then bought at or after that first cart? A fraction.",
+    kind=NumberAnswer(expected=_pc_cart_to_buy, abs_tol=5e-4),
+    hints=["Per session: the first `pv` time; then the first `cart` at or after it "
+           "(`groupby('session_id')['ts'].min()` on the qualifying rows).",
+           "A session counts as bought if it has a `buy` at or after that first cart. A buy "
+           "before the cart, or a buy in a session that never carted (buy now), does not count.",
+           "The denominator is carting PC sessions, not all PC sessions (that is the funnel's "
+           "overall conversion) and not buy events. (This is the last hint.)"],
     solution=(
-        "f = traffic.funnel(clean, by='device', mode='strict')\n"
-        "buy = f[(f['step'] == 'buy') & (f['device'] != 'missing')]\n"
-        "answer = buy.loc[buy['drop_off'].idxmax(), 'device']"
+        "first_pv = clean[clean['event'] == 'pv'].groupby('session_id', observed=True)['ts'].min()\n"
+        "carts = clean[clean['event'] == 'cart'].join(first_pv.rename('pv_ts'), on='session_id')\n"
+        "first_cart = carts[carts['ts'] >= carts['pv_ts']].groupby('session_id', observed=True)['ts'].min()\n"
+        "buys = clean[clean['event'] == 'buy'].join(first_cart.rename('cart_ts'), on='session_id')\n"
+        "bought = buys.loc[buys['ts'] >= buys['cart_ts'], 'session_id'].unique()\n"
+        "device = clean.sort_values('ts', kind='stable').groupby('session_id', observed=True)['device'].first()\n"
+        "pc = first_cart.index[device.reindex(first_cart.index).to_numpy() == 'pc']\n"
+        "answer = np.isin(pc, bought).mean()"
     ),
 )
 
@@ -121,7 +146,7 @@ q4 = Question(
     kind=SetAnswer(expected=_moved_elements),
     hints=["`r = traffic.element_click_share(page_clicks)`; look at `r.residuals`.",
            "Shares sum to 1 in each version: when the buttons gain share, other elements "
-           "must lose some. Keep every element with |r| > 2 in either column."],
+           "must lose some. Keep every element with |r| > 2 in either column. (This is the last hint.)"],
     solution=(
         "r = traffic.element_click_share(page_clicks)\n"
         "answer = set(r.residuals.index[(r.residuals.abs() > 2).any(axis=1)])"
@@ -133,7 +158,7 @@ q5 = Question(
     "exactly one event. Return a float in [0, 1].",
     kind=FunctionAnswer(bounce_rate, cases=_bounce_cases),
     hints=["Count events per session: `events.groupby('session_id').size()`.",
-           "`(counts == 1).mean()` — per session, not per event."],
+           "`(counts == 1).mean()` — per session, not per event. (This is the last hint.)"],
     solution=(
         "def bounce_rate(events):\n"
         "    counts = events.groupby('session_id', observed=True).size()\n"
