@@ -918,6 +918,26 @@ def test_policy_value_validation(campaign):
         U.policy_value(c, {"treated only": only_treated}, value="v")
 
 
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(4, 300), st.integers(0, 10_000))
+def test_property_policy_value_agrees_with_uplift_and_qini(n, seed):
+    """Three helpers, one quantity: for the whole list, policy_value's total is n × the mean
+    uplift of uplift_by_segment, and the last Qini point is that total × N_T / n."""
+    rng = np.random.default_rng(seed)
+    t = np.r_[True, False, rng.random(n - 2) < 0.5]
+    y = rng.random(n) < 0.3
+    c = pd.DataFrame({"treatment": t, "bought": y, "spend": rng.exponential(50, n) * y})
+    everyone = {"all": np.ones(n, bool)}
+    for col in ("bought", "spend"):
+        total = U.policy_value(c, everyone, value=col, n_boot=None)["total"].item()
+        measure = "proportion" if col == "bought" else "mean"
+        u = U.uplift_by_segment(c, segment=None, outcome=col, measure=measure)["uplift"].item()
+        assert total == pytest.approx(n * u, rel=1e-9, abs=1e-9)
+    q = U.qini_curve(np.zeros(n), c["treatment"], c["bought"])["qini"].iloc[-1]
+    total = U.policy_value(c, everyone, value="bought", n_boot=None)["total"].item()
+    assert q == pytest.approx(total * t.sum() / n, rel=1e-9, abs=1e-9)
+
+
 def test_uplift_inputs_validation():
     with pytest.raises(ValueError, match="equal length"):
         U.qini_curve([0.1, 0.2], [1], [0, 1])

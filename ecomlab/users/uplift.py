@@ -396,7 +396,8 @@ def targeting_value(
     ``scores``), ``top k by response`` (by ``response_scores`` or, for a
     :class:`TLearnerResult`, its ``p_treated``), ``everyone``. Because treatment was
     randomised inside every S, each estimate is unbiased (Radcliffe 2007; Gutierrez &
-    Gérardy 2017). ``k`` as in :func:`uplift_at_k`. When the data hold the money outcome
+    Gérardy 2017). ``k`` as in :func:`uplift_at_k`; a targeted set without treated or
+    without control customers raises ``ValueError``. When the data hold the money outcome
     itself (revenue or gross profit per customer), prefer :func:`policy_value`, which
     measures it directly and adds bootstrap intervals.
 
