@@ -5,7 +5,7 @@
 - every code cell tagged ``solution`` (holding ``### BEGIN SOLUTION`` …) becomes an
   *autograded answer* (``solution: true, grade: false``) with grade id ``<qid>-answer``;
 - right after it, a locked *autograder tests* cell (``grade: true, locked: true``) with
-  grade id ``<qid>`` and the question's ``points``: ``assert ex.q1.check(answer), …``.
+  grade id ``<bank>-qN`` and the question's ``points``: ``assert ex.q1.check(answer), …``.
   When the solution cell is also tagged ``hidden-tests`` the assertion sits between
   ``### BEGIN HIDDEN TESTS`` / ``### END HIDDEN TESTS``, so students see only the
   check while nbgrader's autograde runs the assertion.
@@ -28,7 +28,7 @@ grader, not the kernel, decides (see :mod:`ecomlab.trainer.grading`).
 >>> nb.cells[2].source.splitlines()[-1]
 'assert ex.q1.check(answer), ex.q1.check(answer)'
 >>> nb.cells[2].metadata["nbgrader"]["grade_id"], nb.cells[2].metadata["nbgrader"]["points"]
-('_demo.q1', 1.0)
+('_demo-q1', 1.0)
 """
 
 from __future__ import annotations
@@ -64,6 +64,15 @@ def _check_call(source: str, aliases: dict[str, str]) -> tuple[str, str, str]:
             return f"{aliases[alias]}.{qn}", f"{alias}.{qn}", ast.unparse(node.args[0])
     raise ValueError("a solution cell has no `ex.qN.check(answer)` call after its solution block "
                      f"(found: {source.strip().splitlines()[-1][:80]!r})")
+
+
+def grade_id(qid: str) -> str:
+    """nbgrader grade id of question ``qid`` (nbgrader allows letters, digits, ``_`` and ``-``).
+
+    >>> grade_id("ch04_rfm.q1")
+    'ch04_rfm-q1'
+    """
+    return qid.replace(".", "-")
 
 
 def _meta(grade_id: str, *, solution: bool, grade: bool, locked: bool,
@@ -107,7 +116,8 @@ def stamp_notebook(nb: Any) -> int:
             raise ValueError(f"two solution cells check {qid}; nbgrader grade ids must be unique")
         seen.add(qid)
         points = float(getattr(_question(qid), "points", 1.0))
-        cell.metadata["nbgrader"] = _meta(f"{qid}-answer", solution=True, grade=False, locked=False)
+        gid = grade_id(qid)
+        cell.metadata["nbgrader"] = _meta(f"{gid}-answer", solution=True, grade=False, locked=False)
         assertion = f"assert {call}.check({arg}), {call}.check({arg})"
         if HIDDEN_TAG in tags:
             body = f"{call}.check({arg})\n### BEGIN HIDDEN TESTS\n{assertion}\n### END HIDDEN TESTS"
@@ -117,12 +127,12 @@ def stamp_notebook(nb: Any) -> int:
         nxt = cells[i] if i < len(cells) else None
         if nxt is not None and TEST_TAG in nxt.get("metadata", {}).get("tags", []):
             nxt.source = source
-            nxt.metadata["nbgrader"] = _meta(qid, solution=False, grade=True, locked=True,
+            nxt.metadata["nbgrader"] = _meta(gid, solution=False, grade=True, locked=True,
                                              points=points)
         else:
             test = nbformat.v4.new_code_cell(source, metadata={
                 "tags": [TEST_TAG],
-                "nbgrader": _meta(qid, solution=False, grade=True, locked=True, points=points),
+                "nbgrader": _meta(gid, solution=False, grade=True, locked=True, points=points),
             })
             if nb.get("nbformat_minor", 5) < 5:
                 test.pop("id", None)
