@@ -24,7 +24,7 @@ export PYTHONHASHSEED := 0
 
 NOTEBOOKS := $(shell find notebooks -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' 2>/dev/null)
 
-.PHONY: help venv course reports test unit nbval lab lab-solutions notebooks site student lock clean distclean
+.PHONY: help venv course reports test unit nbval lab lab-solutions notebooks site browser student lock clean distclean
 
 help:
 	@echo "make venv       create .venv from requirements.lock (re-runs when lock/pyproject change)"
@@ -36,6 +36,7 @@ help:
 	@echo "make lab-solutions  JupyterLab on the solution notebooks (trainers)"
 	@echo "make notebooks  re-execute the committed notebooks in place (fresh stored outputs)"
 	@echo "make site       build build/site/ from build/notebooks/"
+	@echo "make browser    the site's headless-Chromium tests (installs Debian chromium if missing)"
 	@echo "make student    the student edition (solutions stripped) in build/student/"
 	@echo "make lock       regenerate requirements.lock and environment.yml from requirements.in"
 	@echo "make clean      remove build/ and caches (distclean also removes .venv)"
@@ -97,6 +98,12 @@ notebooks: venv
 
 site: venv
 	$(BIN)/ecomlab site --src build/notebooks --out build/site
+
+# headless Chromium on the site built from the committed notebooks; screenshots go to
+# build/test-artifacts/site/ (apt needs root; .ci/run installs chromium the same way)
+browser: venv
+	command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium; }
+	$(PY) -m pytest -n 0 -p no:cacheprovider tests/test_site_browser.py
 
 student: venv
 	$(BIN)/ecomlab student --src notebooks --out build/student

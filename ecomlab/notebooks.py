@@ -1,6 +1,6 @@
-"""Find, execute and publish the course notebooks.
+"""Find and execute the course notebooks (the site is built by :mod:`ecomlab.site`).
 
-Used by ``ecomlab run`` / ``ecomlab site`` (see :mod:`ecomlab.cli`), by ``make course``
+Used by ``ecomlab run`` (see :mod:`ecomlab.cli`), by ``make course``
 and by the notebook tests. Execution goes through papermill with the ``python3`` kernel
 of the current environment, from a fresh kernel, headless (the kernel draws with the
 inline backend, so figures are stored in the notebook even when the calling process
@@ -22,7 +22,6 @@ Example
 from __future__ import annotations
 
 import contextlib
-import html
 import os
 import re
 import shutil
@@ -33,18 +32,6 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-#: Chapter folder prefix -> title shown on the site's index page.
-CHAPTER_TITLES: dict[str, str] = {
-    "00": "00 Start here",
-    "01": "01 Positioning 市场分析与定位",
-    "02": "02 Product 商品运营",
-    "03": "03 Traffic 流量",
-    "04": "04 Private domain 用户运营/私域",
-    "05": "05 Data iteration 数据迭代",
-    "06": "06 Case study 实践案例",
-    "appendix": "Appendix 附录",
-}
 
 _CHAPTER_DIR_RE = re.compile(r"^(\d\d)_[A-Za-z0-9_]+$")
 _LESSON_FILE_RE = re.compile(r"^(\d+)_")
@@ -421,110 +408,3 @@ def _one_line(exc: BaseException) -> str:
         return f"{ename}: {evalue}{where}"
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0] if text else ''}"
-
-
-def notebook_title(path: str | os.PathLike[str]) -> str:
-    """Return the text of the first markdown heading in a notebook (else the file stem).
-
-    Example
-    -------
-    >>> notebook_title("notebooks/00_start_here.ipynb")  # doctest: +SKIP
-    'Start here 从这里开始'
-    """
-    import nbformat
-
-    nb = nbformat.read(str(path), as_version=4)
-    for cell in nb.cells:
-        if cell.cell_type != "markdown":
-            continue
-        for line in cell.source.splitlines():
-            m = re.match(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$", line)
-            if m:
-                return re.sub(r"[*_`]", "", m.group(1)).strip()
-    return Path(path).stem
-
-
-def _chapter_key(rel: Path) -> str:
-    if len(rel.parts) == 1:
-        return rel.name[:2] if re.match(r"^\d\d_", rel.name) else ""
-    m = _CHAPTER_DIR_RE.match(rel.parts[0])
-    return m.group(1) if m else rel.parts[0]
-
-
-def build_site(
-    src: str | os.PathLike[str] = "build/notebooks",
-    out: str | os.PathLike[str] = "build/site",
-) -> Path:
-    """Convert executed notebooks under ``src`` to HTML in ``out`` with an ``index.html``.
-
-    The index groups lessons by chapter (:data:`CHAPTER_TITLES`) and titles each with its
-    notebook's first markdown heading. Works offline: nothing is fetched at build time.
-    Returns the path of ``index.html``.
-
-    Raises
-    ------
-    ValueError
-        If ``src`` holds no notebooks (run ``ecomlab run`` first, or pass the committed
-        ``notebooks`` folder, which carries outputs).
-
-    Example
-    -------
-    >>> build_site("build/notebooks", "build/site")  # doctest: +SKIP
-    PosixPath('build/site/index.html')
-    """
-    import nbformat
-    from nbconvert import HTMLExporter
-
-    src_dir, out_dir = Path(src), Path(out)
-    nbs = sorted(
-        (
-            p
-            for p in src_dir.rglob("*.ipynb")
-            if ".ipynb_checkpoints" not in p.parts
-        ),
-        key=lambda p: p.relative_to(src_dir).as_posix(),
-    )
-    if not nbs:
-        raise ValueError(
-            f"src {str(src_dir)!r} holds no notebooks; run `ecomlab run` first "
-            "or use --src notebooks"
-        )
-    exporter = HTMLExporter()
-    chapters: dict[str, list[tuple[str, str]]] = {}
-    for nb_path in nbs:
-        rel = nb_path.relative_to(src_dir)
-        nb = nbformat.read(str(nb_path), as_version=4)
-        title = notebook_title(nb_path)
-        body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
-        target = out_dir / rel.with_suffix(".html")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(body, encoding="utf-8")
-        chapters.setdefault(_chapter_key(rel), []).append((rel.with_suffix(".html").as_posix(), title))
-    index = out_dir / "index.html"
-    index.write_text(_index_html(chapters), encoding="utf-8")
-    return index
-
-
-def _index_html(chapters: Mapping[str, list[tuple[str, str]]]) -> str:
-    order = list(CHAPTER_TITLES)
-    keys = sorted(chapters, key=lambda k: (order.index(k) if k in order else len(order), k))
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        "<title>EcomLab course</title>",
-        "<style>body{font-family:system-ui,sans-serif;max-width:48rem;margin:2rem auto;"
-        "padding:0 1rem;line-height:1.5}h2{margin-top:1.5rem;border-bottom:1px solid #ddd}"
-        "</style>",
-        "</head><body>",
-        "<h1>EcomLab — e-commerce operations 电商运营</h1>",
-        "<p>Lessons on the synthetic Nestwell (栖居良品) dataset, executed.</p>",
-    ]
-    for key in keys:
-        title = CHAPTER_TITLES.get(key, key or "Other")
-        parts.append(f"<h2>{html.escape(title)}</h2>")
-        parts.append("<ul>")
-        for href, text in chapters[key]:
-            parts.append(f'<li><a href="{html.escape(href)}">{html.escape(text)}</a></li>')
-        parts.append("</ul>")
-    parts.append("</body></html>")
-    return "\n".join(parts) + "\n"

@@ -226,6 +226,56 @@ def set_theme(
             "image.cmap": "Blues",
         }
     )
+    _store_titles_with_figures()
+
+
+def figure_title(fig: mpl.figure.Figure) -> str:
+    """A figure's title for alt text: its suptitle, else its axes' titles joined by "; ".
+
+    >>> fig, ax = plt.subplots(); _ = ax.set_title("Repeat buyers are 18% of customers")
+    >>> figure_title(fig); plt.close(fig)
+    'Repeat buyers are 18% of customers'
+    """
+    sup = fig._suptitle.get_text().strip() if fig._suptitle is not None else ""
+    if sup:
+        return " ".join(sup.split())
+    titles = [ax.get_title(loc).strip() for ax in fig.axes for loc in ("left", "center", "right")]
+    return "; ".join(" ".join(t.split()) for t in titles if t)
+
+
+def _store_titles_with_figures() -> None:
+    """In IPython, store each figure's title with its PNG output as ``metadata["alt"]``.
+
+    The inline backend's PNG formatter is wrapped so the notebook output carries
+    ``{"image/png": {"alt": figure_title(fig)}}`` (IPython formatters may return
+    ``(data, metadata)``); :mod:`ecomlab.site` uses it as the image's alt text.
+    Outside IPython, or before the inline backend registered a formatter, nothing changes.
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython ships with the kernel
+        return
+    shell = get_ipython()
+    formatters = getattr(getattr(shell, "display_formatter", None), "formatters", {})
+    png = formatters.get("image/png")
+    if png is None:
+        return
+    if "inline" in mpl.get_backend():  # its formatter is registered when the module loads
+        import matplotlib_inline.backend_inline  # noqa: F401
+    try:
+        base = png.lookup_by_type(mpl.figure.Figure)
+    except KeyError:
+        return
+    if getattr(base, "_ecomlab_alt", False):
+        return
+
+    def png_with_alt(fig: mpl.figure.Figure) -> Any:
+        data = base(fig)
+        alt = figure_title(fig)
+        return (data, {"alt": alt}) if data is not None and alt else data
+
+    png_with_alt._ecomlab_alt = True  # type: ignore[attr-defined]
+    png.for_type(mpl.figure.Figure, png_with_alt)
 
 
 # ----------------------------------------------------------------------- helpers
