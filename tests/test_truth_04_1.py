@@ -71,3 +71,20 @@ def test_important_value_is_the_top_revenue_segment(got):
 def test_kmeans_top_cluster_is_mostly_important_value(got):
     assert got["kmeans_k"] == 4
     assert got["kmeans_cluster0_important_value_share"] > 0.6
+
+
+def test_group_and_threshold_figures_are_consistent(got, orders):
+    """The figures the decision states come from the same segment table."""
+    seg = got["segment_customers"]
+    assert got["groups"]["important_retain_win_back_customers"] == seg["important_retain"] + seg["important_win_back"]
+    assert got["groups"]["general_develop_win_back_customers"] == seg["general_develop"] + seg["general_win_back"]
+    assert got["n_customers_all"] == orders["customer_id"].nunique()
+    kept = orders[orders["status"].isin(metrics.VALID_STATUSES)]
+    per_customer = kept.groupby("customer_id")["paid_amount"].sum()
+    assert got["threshold_m"] == pytest.approx(per_customer.mean())
+    assert got["threshold_f"] == pytest.approx(kept.groupby("customer_id").size().mean())
+    assert got["max_m_to_mean"] == pytest.approx(per_customer.max() / per_customer.mean())
+    assert 0 < got["partial_refund_share"] < 0.1  # returns of kept orders: a small caveat on M
+    # 重要价值 spend per head = revenue share / customer share
+    assert got["important_value_spend_ratio"] == pytest.approx(
+        got["revenue_share_important_value"] / got["share_important_value"], rel=1e-9)
