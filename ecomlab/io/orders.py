@@ -57,13 +57,6 @@ class OrdersRead:
         return str(self.report)
 
 
-def _status_key(s: pd.Series) -> pd.Series:
-    """Status text as matched: NFKC (full-width ， → ,), blanks removed, lower case."""
-    u = pd.unique(s.dropna().to_numpy())
-    norm = {x: P.normalise_header(unicodedata.normalize("NFKC", str(x))) for x in u}
-    return s.map(norm).astype(P.STR) if len(u) else s.astype(P.STR)
-
-
 def _resolve(raw: pd.DataFrame, wanted: Mapping[str, tuple[str, ...]], mapping: Mapping[str, str],
              report: Report, table: str) -> dict[str, str]:
     norm: dict[str, str] = {}
@@ -210,8 +203,8 @@ def read_orders(
                                 f"(currency=); found {seen[0]!r}")
             cur = str(seen[0]).upper()
     src_status = P._blank_to_na(raw[cols["status"]])
-    typed["status"] = _statuses(p, src_status, typed, raw, extra, status_map, report, dayfirst, tz, first)
-    typed["source_status"] = src_status
+    typed["status"], typed["source_status"] = _statuses(p, src_status, typed, raw, extra, status_map, report,
+                                                        dayfirst, tz, first)
 
     # --- one row per order ------------------------------------------------------------------
     n_orders = len(first_rows)
@@ -251,7 +244,7 @@ def read_orders(
     orders = pd.DataFrame({c: typed[c].iloc[first_rows].reset_index(drop=True) for c in _order_cols(typed)})
     for col in REQUIRED_ORDER_COLUMNS:
         P.require_not_null(orders[col], "orders", col, source=cols.get(col))
-    orders["source_status"] = orders["source_status"].astype("category")
+    orders["source_status"] = orders["source_status"].cat.remove_unused_categories()
 
     # --- warnings ---------------------------------------------------------------------------
     masked = orders["customer_id"].str.contains("*", regex=False)
@@ -283,54 +276,72 @@ def _order_cols(typed: Mapping[str, pd.Series]) -> list[str]:
 
 
 def _statuses(p: Preset, src: pd.Series, typed, raw, extra, status_map, report: Report, dayfirst, tz,
-              first: np.ndarray) -> pd.Series:
-    """Course status per row (counts in the report are per order: first rows only)."""
-    key = _status_key(src)
-    user = {P.normalise_header(unicodedata.normalize("NFKC", k)): v for k, v in (status_map or {}).items()}
+              first: np.ndarray) -> tuple[pd.Series, pd.Series]:
+    """Course status per row and the source status as a categorical (the mapping is decided
+    once per distinct source value; report counts are per order: first rows only)."""
+    user = {_key(k): v for k, v in (status_map or {}).items()}
     if p.status_rule == "shopify":
         table = {**SHOPIFY_FINANCIAL, **user}
     elif p.status_rule == "tmall":
         table = {**TMALL_STATUSES, **user}
     else:
         table = {**{s: s for s in schema.EXPORT_ORDER_STATUSES}, **user}
-    mapped = key.map(table)
-    bad = key.notna() & mapped.isna()
-    if bad.any():
-        vals = sorted(pd.unique(src[bad]))[:8]
+    vocab = list(schema.EXPORT_ORDER_STATUSES) + ["closed"]
+    source = src.astype("category")
+    cats = list(source.cat.categories)
+    target = [table.get(_key(c)) for c in cats]
+    unknown = [c for c, t in zip(cats, target, strict=True) if t is None]
+    src_codes = source.cat.codes.to_numpy()
+    if unknown:
+        n_bad = int(np.isin(src_codes, [cats.index(c) for c in unknown]).sum())
         raise DataError(f"orders.status (column {src.name!r}): expected one of {sorted(table)}; found "
-                        f"{vals} ({int(bad.sum()):,} rows): map them with status_map={{value: course status}}, "
+                        f"{sorted(unknown)[:8]} ({n_bad:,} rows): map them with status_map={{value: course status}}, "
                         f"course statuses {list(schema.EXPORT_ORDER_STATUSES)}")
-    status = mapped.astype(P.STR)
+    lut = np.array([vocab.index(t) for t in target] + [-1], dtype=np.int8)
+    code = lut[src_codes]  # code -1 (missing source) reads lut[-1] = -1
+    key_of = np.array([_key(c) for c in cats] + [""], dtype=object)
+    V = {s: i for i, s in enumerate(vocab)}
     if p.status_rule == "tmall":
-        closed = status == "closed"
+        closed = code == V["closed"]
         if closed.any():
             if "refund_amount" in typed:
-                refunded = closed & (typed["refund_amount"].fillna(0) > 0)
+                refunded = closed & (typed["refund_amount"].fillna(0).to_numpy() > 0)
                 note = "交易关闭 with 退款金额 > 0 → refunded; with 退款金额 = 0 → cancelled"
             else:
-                refunded = closed & False
+                refunded = np.zeros(len(code), dtype=bool)
                 report.add("warning", "status", "交易关闭 read as cancelled: the export has no 退款金额 column to "
-                           "tell refunded orders apart", count=int(closed.sum()))
+                           "tell refunded orders apart", count=int((closed & first).sum()), unit="orders")
                 note = "交易关闭 → cancelled"
-            status = status.where(~closed, "cancelled").where(~refunded, "refunded")
+            code[closed] = V["cancelled"]
+            code[refunded] = V["refunded"]
             report.add("mapped", "status", note, count=int((closed & first).sum()), unit="orders")
     if p.status_rule == "shopify":
         if "cancelled_at" in extra:
             cancelled = P.parse_datetime(raw[extra["cancelled_at"]], "orders", "cancelled_at", Report("_"),
                                          source=extra["cancelled_at"], dayfirst=dayfirst, timezone=tz,
-                                         nullable=True).notna()
+                                         nullable=True).notna().to_numpy()
             report.add("mapped", "status", "`Cancelled at` set → cancelled (whatever the Financial Status)",
-                       count=int((cancelled & (status != "cancelled") & first).sum()), unit="orders")
-            status = status.where(~cancelled, "cancelled")
+                       count=int((cancelled & (code != V["cancelled"]) & first).sum()), unit="orders")
+            code[cancelled] = V["cancelled"]
         if "fulfillment_status" in extra:
-            ful = _status_key(P._blank_to_na(raw[extra["fulfillment_status"]]))
-            waiting = (status == "completed") & (key == "paid") & (ful == "unfulfilled")
-            report.add("mapped", "status", "paid and unfulfilled → awaiting_shipment", count=int((waiting & first).sum()), unit="orders")
-            status = status.where(~waiting, "awaiting_shipment")
-    pairs = pd.DataFrame({"s": src[first], "t": status[first]}).dropna().value_counts(sort=False)
-    for (s, t), c in pairs.items():
-        report.add("mapped", "status", f"{s!r} → {t}", count=int(c), unit="orders")
-    return status.astype(STATUS_DTYPE)
+            ful = P._blank_to_na(raw[extra["fulfillment_status"]]).str.lower().str.strip() == "unfulfilled"
+            waiting = (code == V["completed"]) & (key_of[src_codes] == "paid") & ful.to_numpy(dtype=bool)
+            report.add("mapped", "status", "paid and unfulfilled → awaiting_shipment",
+                       count=int((waiting & first).sum()), unit="orders")
+            code[waiting] = V["awaiting_shipment"]
+    pair = src_codes[first].astype(np.int64) * len(vocab) + code[first]
+    ok = (src_codes[first] >= 0)
+    vals, counts = np.unique(pair[ok], return_counts=True)
+    for v, c in zip(vals, counts, strict=True):
+        report.add("mapped", "status", f"{cats[v // len(vocab)]!r} → {vocab[v % len(vocab)]}", count=int(c),
+                   unit="orders")
+    status = pd.Series(pd.Categorical.from_codes(code, dtype=STATUS_DTYPE), index=src.index)
+    return status, source
+
+
+def _key(x) -> str:
+    """Status text as matched: NFKC (full-width ， → ,), blanks removed, lower case."""
+    return P.normalise_header(unicodedata.normalize("NFKC", str(x)))
 
 
 def _items(raw: pd.DataFrame, item_cols: Mapping[str, str], oid: pd.Series, report: Report, decimal: str,

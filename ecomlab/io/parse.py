@@ -315,11 +315,11 @@ def parse_id(s: pd.Series, table: str, column: str, report: Report, *, source: s
     if apos.any():
         s = s.where(~apos, s.str.slice(1))
         report.add("coerced", column, "leading apostrophe (Excel text marker) removed", count=int(apos.sum()))
-    sci = s.str.fullmatch(r"[+-]?\d(?:\.\d+)?[eE][+-]?\d+")
+    sci = s.str.fullmatch(r"[+-]?[0-9](?:\.[0-9]+)?[eE][+-]?[0-9]+")
     if sci.any():
         raise _fail(where, "ids written in full", f"{_examples(s[sci])} in scientific notation ({int(sci.sum()):,} values)",
                     "the spreadsheet already dropped digits; re-export the column as text")
-    dot0 = s.str.fullmatch(r"-?\d+\.0")
+    dot0 = s.str.fullmatch(r"-?[0-9]+\.0")
     if dot0.any():
         if dot0.sum() != s.notna().sum() - int((s == "").sum()):
             raise _fail(where, "ids in one form", f"both {_examples(s[dot0])} and {_examples(s[~dot0 & s.notna()])}",
@@ -343,17 +343,17 @@ def require_not_null(s: pd.Series, table: str, column: str, *, source: str | Non
 
 
 # --- timestamps ------------------------------------------------------------------------
-_TZ = r"\s?(?:Z|[+-]\d{2}:?\d{2})"
-_ISO = r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?"
+_TZ = r"[ ]?(?:Z|[+-][0-9]{2}:?[0-9]{2})"
+_ISO = r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[ T][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,9})?)?)?"
 _FORMATS = {  # name: (regex, description)
     "iso_offset": (_ISO + _TZ, "ISO with UTC offset (2025-01-31 13:05:00 -05:00)"),
     "iso": (_ISO, "ISO (2025-01-31 13:05:00)"),
-    "ymd": (r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(?:[ T]\d{1,2}:\d{1,2}(?::\d{1,2}(?:\.\d+)?)?)?", "year first (2025/1/31 13:05)"),
-    "cn": (r"\d{4}年\d{1,2}月\d{1,2}日(?:\s*\d{1,2}:\d{1,2}(?::\d{1,2})?)?", "Chinese (2025年1月31日 13:05)"),
-    "dm": (r"\d{1,2}[-/.]\d{1,2}[-/.]\d{4}(?:[ T]\d{1,2}:\d{1,2}(?::\d{1,2}(?:\.\d+)?)?)?", "day/month (31/01/2025)"),
-    "epoch": (r"\d{9,13}(?:\.\d+)?", ""),
+    "ymd": (r"[0-9]{4}[-/.][0-9]{1,2}[-/.][0-9]{1,2}(?:[ T][0-9]{1,2}:[0-9]{1,2}(?::[0-9]{1,2}(?:\.[0-9]+)?)?)?", "year first (2025/1/31 13:05)"),
+    "cn": (r"[0-9]{4}年[0-9]{1,2}月[0-9]{1,2}日(?:[ \t]*[0-9]{1,2}:[0-9]{1,2}(?::[0-9]{1,2})?)?", "Chinese (2025年1月31日 13:05)"),
+    "dm": (r"[0-9]{1,2}[-/.][0-9]{1,2}[-/.][0-9]{4}(?:[ T][0-9]{1,2}:[0-9]{1,2}(?::[0-9]{1,2}(?:\.[0-9]+)?)?)?", "day/month (31/01/2025)"),
+    "epoch": (r"[0-9]{9,13}(?:\.[0-9]+)?", ""),
 }
-_PARTS = r"(\d+)\D+(\d+)\D+(\d+)(?:\D+(\d+)\D+(\d+)(?:\D+(\d+)(?:\.(\d+))?)?)?\D*"
+_PARTS = r"([0-9]+)[^0-9]+([0-9]+)[^0-9]+([0-9]+)(?:[^0-9]+([0-9]+)[^0-9]+([0-9]+)(?:[^0-9]+([0-9]+)(?:\.([0-9]+))?)?)?[^0-9]*"
 
 
 def parse_datetime(
@@ -415,7 +415,7 @@ def _epoch(s, where, table, column, report, unit, timezone, nullable, source) ->
         v = s.astype("float64")
     else:
         t = _blank_to_na(s)
-        bad = t.notna() & ~t.str.fullmatch(r"-?\d+(?:\.\d+)?")
+        bad = t.notna() & ~t.str.fullmatch(r"-?[0-9]+(?:\.[0-9]+)?")
         if bad.any():
             raise _fail(where, f"epoch numbers in {unit}", f"{_examples(t[bad])} ({int(bad.sum()):,} values)")
         v = pd.to_numeric(t).astype("float64")
@@ -464,9 +464,9 @@ def _parse_dt_text(s, where, column, report, dayfirst, timezone) -> pd.Series:
     if kind in ("iso", "iso_offset"):
         txt = s
         if kind == "iso_offset":
-            txt = s.str.replace(r"\s?([+-]\d{2}):?(\d{2})$", r"\1:\2", regex=True)
+            txt = s.str.replace(r"[ ]?([+-][0-9]{2}):?([0-9]{2})$", r"\1:\2", regex=True)
             if timezone is None:
-                offs = pd.unique(txt.str.extract(r"([+-]\d{2}:\d{2}|Z)$")[0].dropna())
+                offs = pd.unique(txt.str.extract(r"([+-][0-9]{2}:[0-9]{2}|Z)$")[0].dropna())
                 raise _fail(where, "a timezone= to convert UTC offsets to local time",
                             f"timestamps with offsets {sorted(offs)[:4]} such as {_examples(s)}",
                             "pass timezone= (e.g. 'America/New_York'); offsets alone do not name a zone")
@@ -484,7 +484,7 @@ def _parse_dt_text(s, where, column, report, dayfirst, timezone) -> pd.Series:
         else:
             _state_zone(report, column, timezone)
         return out
-    parts = s.str.extract(_PARTS).apply(pd.to_numeric)
+    parts = extract(s, _PARTS).apply(pd.to_numeric)
     if kind == "dm":
         a, b = parts[0], parts[1]
         if dayfirst is None:
@@ -532,10 +532,56 @@ _SIGNS = {"¥": ("CNY", "JPY"), "￥": ("CNY", "JPY"), "元": ("CNY",), "RMB": (
 _SIGN_RX = "|".join(re.escape(k) for k in sorted(_SIGNS, key=len, reverse=True))
 
 
+_SPACES = "\u00a0\u202f "  # no-break, narrow no-break and plain spaces group thousands in decimal-comma locales
+
+
+def extract(s: pd.Series, rx: str) -> pd.DataFrame:
+    r"""Like ``s.str.extract(rx)`` (one column per group, NaN where a row does not match or
+    a group took no part), run by Arrow's RE2 (``pyarrow.compute.extract_regex``) in C++
+    instead of pandas' row-by-row Python fallback for several groups (~20x faster at 1M rows).
+    ``rx`` must be RE2-compatible (no look-arounds or back-references).
+
+    >>> extract(pd.Series(["a1", "b", None], dtype="str"), r"([a-z])([0-9])?").values.tolist()
+    [['a', '1'], ['b', nan], [nan, nan]]
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    k = 0
+
+    def name(m: re.Match) -> str:
+        nonlocal k
+        k += 1
+        return f"(?P<g{k - 1}>"
+
+    named = re.sub(r"(?<!\\)\((?!\?)", name, rx)
+    arr = _as_text(s).array.__arrow_array__()
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks() if arr.num_chunks != 1 else arr.chunk(0)
+    if not named.startswith("^"):
+        named = "^(?:" + named + ")"
+    got = pc.extract_regex(arr, pattern=named)
+    out = {}
+    for i in range(k):
+        col = pd.Series(pd.array(pc.struct_field(got, [i]), dtype=STR), index=s.index)
+        out[i] = col.where(col != "")
+    return pd.DataFrame(out, index=s.index)
+
+
+def _to_float(t: pd.Series) -> pd.Series:
+    """Validated number text → float64 by Arrow's cast (C++; ~5x pd.to_numeric on text)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = _as_text(t).array.__arrow_array__()
+    vals = pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False)
+    return pd.Series(np.asarray(vals, dtype="float64"), index=t.index)
+
+
 def _number_rx(decimal: str) -> str:
     if decimal == ".":
-        return r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+"
-    return r"\d{1,3}(?:[.\u00a0\u202f ]\d{3})+(?:,\d+)?|\d+(?:,\d+)?"
+        return r"[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?|[0-9]+(?:\.[0-9]+)?|\.[0-9]+"
+    return r"[0-9]{1,3}(?:[." + _SPACES + r"][0-9]{3})+(?:,[0-9]+)?|[0-9]+(?:,[0-9]+)?"
 
 
 def parse_amount(
@@ -565,13 +611,13 @@ def parse_amount(
     else:
         t = _blank_to_na(s)
         present = t.notna()
-        plain = r"-?\d+(?:\.\d+)?" if decimal == "." else r"-?\d+"
+        plain = r"-?[0-9]+(?:\.[0-9]+)?" if decimal == "." else r"-?[0-9]+"
         if int(t.str.fullmatch(plain).sum()) == int(present.sum()):
-            out = pd.to_numeric(t).astype("float64")
+            out = _to_float(t)
         else:
-            rx = (rf"(-)?\s*({_SIGN_RX})?\s*(-)?\s*({_number_rx(decimal)})\s*({_SIGN_RX})?") if allow_sign else \
+            rx = (rf"(-)?[ \t]*({_SIGN_RX})?[ \t]*(-)?[ \t]*({_number_rx(decimal)})[ \t]*({_SIGN_RX})?") if allow_sign else \
                 rf"(-)?()()({_number_rx(decimal)})()"
-            m = t.str.extract("^" + rx + "$")
+            m = extract(t, "^" + rx + "$")
             if not allow_sign:
                 m[[1, 2, 4]] = np.nan
             bad = present & m[3].isna()
@@ -582,7 +628,7 @@ def parse_amount(
                         + (", at most one currency sign (¥ $ € £ RMB CNY 元 ...)" if allow_sign else ""))
                 ex = _examples(t[bad])
                 hint = ""
-                if decimal == "." and t[bad].str.fullmatch(r"-?\d+,\d{1,2}|-?\d{1,3}(?:\.\d{3})+,\d+").any():
+                if decimal == "." and t[bad].str.fullmatch(r"-?[0-9]+,[0-9]{1,2}|-?[0-9]{1,3}(?:\.[0-9]{3})+,[0-9]+").any():
                     hint = "the file seems to use decimal commas: pass decimal=','"
                 raise _fail(where, rule, f"{ex} ({int(bad.sum()):,} values)", hint)
             signs = pd.concat([m[1], m[4]]).dropna()
@@ -604,11 +650,11 @@ def parse_amount(
                 grp = num.str.contains(",")
                 num = num.str.replace(",", "", regex=False)
             else:
-                grp = num.str.contains(r"[.\u00a0\u202f ]")
-                num = num.str.replace(r"[.\u00a0\u202f ]", "", regex=True).str.replace(",", ".", regex=False)
+                grp = num.str.contains("[." + _SPACES + "]")
+                num = num.str.replace("[." + _SPACES + "]", "", regex=True).str.replace(",", ".", regex=False)
             report.add("coerced", column, "thousands separators removed", count=int(grp.fillna(False).sum()))
             neg = (m[0].notna() | m[2].notna())
-            out = pd.to_numeric(num).astype("float64")
+            out = _to_float(num)
             out = out.where(~neg, -out)
     if not nullable:
         require_not_null(out, table, column, source=source)
@@ -634,7 +680,7 @@ def parse_count(s: pd.Series, table: str, column: str, report: Report, *, source
         if frac.any():
             raise _fail(where, "whole numbers (a count)", f"{float(a[frac][0])!r} ({int(frac.sum()):,} values)")
         if not pd.api.types.is_numeric_dtype(s.dtype):
-            dot = _blank_to_na(s).str.contains(r"[.,]\d", regex=True).fillna(False)
+            dot = _blank_to_na(s).str.contains(r"[.,][0-9]", regex=True).fillna(False)
             report.add("coerced", column, "whole numbers written with decimals (2.0 -> 2)", count=int(dot.sum()))
         v = pd.Series(pd.array(np.where(np.isnan(a), 0, a).astype("int64"), dtype="Int64"), index=s.index)
         v = v.where(~np.isnan(a))
