@@ -121,11 +121,11 @@ TERMS: tuple[Term, ...] = (
          "public-domain traffic bought or won on a marketplace (公域).", None, _START),
     Term("gross margin", "毛利率",
          "The share of revenue left after the cost of the goods sold.",
-         "gross margin = (revenue − cost of goods) / revenue", _COHORTS),
+         "gross margin = (revenue − cost of goods) / revenue", _CLV),
     # --- channels ---------------------------------------------------------------------
     Term("CAC", "获客成本",
          "Customer acquisition cost: marketing spend per new customer acquired.",
-         "CAC = spend / new customers", _COHORTS),
+         "CAC = spend / new customers", _CLV),
     Term("ROAS", "广告支出回报率",
          "Return on ad spend: revenue per unit of ad spend. Platform-reported ROAS credits "
          "attributed revenue and overstates the incremental ROAS that would be lost without "
@@ -220,22 +220,44 @@ TERMS: tuple[Term, ...] = (
          "confused with returns of goods, 退货).",
          "return-purchase rate = period-1 buyers who also buy in period 2 / period-1 buyers",
          _COHORTS),
+    Term("censoring", "删失",
+         "An event (e.g. the second purchase) not yet observed when observation stops: the "
+         "customer is known to have waited at least that long, not to never buy again.",
+         None, _COHORTS),
+    Term("Kaplan–Meier", "Kaplan–Meier估计",
+         "The product-limit estimator of the share still without an event by time t, using "
+         "each customer for as long as they were observed (censoring handled).",
+         "S(t) = Π_{t_i ≤ t} (1 − d_i / n_i)", _COHORTS),
     Term("LTV", "用户生命周期价值",
          "Lifetime value: the total (gross profit or revenue) a customer brings over their "
          "whole relationship, often discounted; compare it with CAC.",
-         "LTV = Σ_t margin_t × P(active at t) / (1 + d)^t", _COHORTS),
+         "LTV = Σ_t margin_t × P(active at t) / (1 + d)^t", _CLV),
     Term("BG/NBD", "BG/NBD模型",
          "Beta-geometric / negative-binomial model of repeat purchases (Fader, Hardie & Lee "
          "2005): while alive a customer buys at rate λ ~ Gamma(r, α) and after each "
          "purchase drops out with probability p ~ Beta(a, b).",
-         "inputs per customer: frequency x, recency t_x, age T", _COHORTS),
+         "inputs per customer: frequency x, recency t_x, age T", _CLV),
     Term("P(alive)", "存活概率",
          "The probability, under BG/NBD, that a customer has not yet dropped out given their "
-         "purchase history (x, t_x, T).", None, _COHORTS),
+         "purchase history (x, t_x, T). Under BG/NBD it is exactly 1 for every customer "
+         "without a repeat purchase; MBG/NBD removes that property.", None, _CLV),
     Term("Gamma-Gamma", "Gamma-Gamma模型",
          "A model of the average order value per customer (Fader, Hardie & Lee 2005), "
          "combined with BG/NBD to forecast monetary LTV; assumes value is independent of "
-         "frequency.", "E[value | x, m̄] = weighted mix of the population mean and m̄", _COHORTS),
+         "frequency.", "E[value | x, m̄] = weighted mix of the population mean and m̄", _CLV),
+    Term("MBG/NBD", "MBG/NBD模型",
+         "Modified BG/NBD (Batislam, Denizel & Filiztekin 2007): as BG/NBD, but a customer "
+         "may also drop out right after the first purchase, so a one-time buyer's P(alive) "
+         "falls with the time since that purchase.",
+         "P(alive) = 1 / (1 + a/(b+x) × ((α+T)/(α+t_x))^(r+x))", _CLV),
+    Term("CLV", "客户终身价值",
+         "Customer lifetime value: the discounted gross profit a customer is expected to bring "
+         "from now on, forecast by a model (BG/NBD × Gamma-Gamma), as opposed to the "
+         "historical LTV already observed.",
+         "CLV = margin × E[spend] × Σ_m E[purchases in month m] / (1 + d)^m", _CLV),
+    Term("hold-out validation", "留出验证",
+         "Fitting a model on a calibration period and checking its forecast on a later "
+         "period it has not seen, before trusting it.", None, _CLV),
     Term("uplift", "增量/提升",
          "The causal effect of a treatment (e.g. a coupon) on one customer or segment: the "
          "change in outcome it causes, not the outcome itself.",

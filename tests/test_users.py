@@ -365,6 +365,10 @@ def test_historical_ltv():
     assert t.loc["y", "ltv_amount"] == 80.0
     assert res.excluded["customers: window not complete"] == 1
     assert res.excluded["customers: no orders"] == 1
+    v = res.values.set_index("customer_id")
+    assert v.loc["a", "value_amount"] == 150.0 and v.loc["a", "purchases"] == 2 and v.loc["d", "purchases"] == 0
+    assert sorted(v.index) == ["a", "b", "d"]  # c's window is not complete
+    np.testing.assert_allclose(v.groupby("acquisition_channel")["value_amount"].mean().to_numpy(), t["ltv_amount"])
     with pytest.raises(ValueError, match="months"):
         U.historical_ltv(o, c, months=0)
     with pytest.raises(ValueError, match="acquisition_channel"):

@@ -268,6 +268,9 @@ class LTVResult(_Result):
     months : window length. cutoff : last first-order time with a full window
         (data end minus ``months``). excluded : customers left out by reason (window
         not complete, no orders, not in the customers table) and orders left out.
+    values : one row per averaged customer: ``customer_id``, the ``by`` column,
+        ``value_amount`` (paid amount in the window), ``purchases`` (in the window) —
+        for tests of group differences (e.g. ``scipy.stats.kruskal``).
     """
 
     table: pd.DataFrame
@@ -275,6 +278,7 @@ class LTVResult(_Result):
     months: int
     cutoff: pd.Timestamp
     excluded: dict[str, int]
+    values: pd.DataFrame
 
 
 def historical_ltv(
@@ -340,7 +344,8 @@ def historical_ltv(
         "customers: no orders": int((pd.Index(uniq).get_indexer(cust.index) < 0).sum()),
         "orders: not a purchase (status)": int((~valid).sum()),
     }
-    df = pd.DataFrame({by: grp.to_numpy()[use], "value": value[use], "repeat": n_purch[use] >= 2})
+    df = pd.DataFrame({"customer_id": uniq[use], by: grp.to_numpy()[use], "value": value[use],
+                       "purchases": n_purch[use].astype(np.int64), "repeat": n_purch[use] >= 2})
     if isinstance(cust.dtype, pd.CategoricalDtype):
         df[by] = pd.Categorical(df[by], categories=cust.cat.categories, ordered=cust.cat.ordered)
     g = df.groupby(by, observed=True, sort=True)
@@ -353,7 +358,8 @@ def historical_ltv(
         }
     ).reset_index()
     cutoff = (end_t - pd.DateOffset(months=int(months)))
-    return LTVResult(table=table, by=by, months=int(months), cutoff=cutoff, excluded=excluded)
+    values = df.drop(columns="repeat").rename(columns={"value": "value_amount"}).reset_index(drop=True)
+    return LTVResult(table=table, by=by, months=int(months), cutoff=cutoff, excluded=excluded, values=values)
 
 
 def ltv_cac(
