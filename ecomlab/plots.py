@@ -21,7 +21,7 @@ labels with units, and return the :class:`~matplotlib.axes.Axes` they drew on:
   :func:`cohort_heatmap` — cohort × period matrix (retention, revenue per customer).
 - :func:`pareto` — sorted bars, cumulative-share line and the 80% reference.
 - :func:`response_curve` — spend vs response points with an optional fitted curve.
-- :func:`kpi_tree` — a KPI decomposition (GMV = UV × CR × AOV) as a box tree.
+- :func:`kpi_tree` — a KPI decomposition (GMV = UV × CR × spend per buyer) as a box tree.
 - :func:`page_heatmap` — a click heatmap 热力图 drawn to scale on the page (PDP).
 
 Every function validates its inputs and raises :class:`ValueError` naming the argument.
@@ -654,8 +654,8 @@ def kpi_tree(
     """Draw a KPI decomposition as boxes joined by lines, root on the left.
 
     ``tree`` is a nested mapping ``{node: {child: {...}, ...}}`` with exactly one root,
-    e.g. ``{"GMV 成交总额": {"UV 访客数": {}, "CR 转化率": {}, "AOV 客单价": {}}}``
-    for GMV = UV × CR × AOV. ``values`` optionally maps a node to a second line of text
+    e.g. ``{"GMV 成交总额": {"UV 访客数": {}, "CR 转化率": {}, "客单价 spend per buyer": {}}}``
+    for GMV = UV × CR × spend per buyer. ``values`` optionally maps a node to a second line of text
     (e.g. ``"¥1.2M (−8% WoW)"``).
     """
     if not isinstance(tree, Mapping) or len(tree) != 1:
