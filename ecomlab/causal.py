@@ -714,6 +714,45 @@ def _long_panel(panel, period, outcome, treated, exposure, weights, cluster):
     return y, e, d, w
 
 
+def _saturated_poisson(y, e, g, t, ref, n_p, w, groups):
+    """Interaction coefficients and their cluster-robust covariance of the saturated
+    Poisson model ``log E[y] = a_t + b·g + Σ_{k≠ref} γ_k·g·1[t=k] + log e`` (weights ``w``).
+
+    The model has one parameter per group x period cell, so its MLE is closed-form: each
+    cell's fitted rate is Σwy / Σwe. The covariance is the sandwich
+    ``H⁻¹ (Σ_c s_c s_c') H⁻¹ · G/(G−1) · (N−1)/(N−K)`` (scores summed by cluster; the
+    factor statsmodels uses), so no iterative fit over a large design is needed
+    (statsmodels' IRLS takes seconds on 10^5 rows; tests check the two agree).
+    """
+    cell = g * n_p + t
+    sy = np.bincount(cell, weights=w * y, minlength=2 * n_p)
+    se_ = np.bincount(cell, weights=w * e, minlength=2 * n_p)
+    if (sy <= 0).any() or (se_ <= 0).any():
+        empty = [f"{'treated' if c >= n_p else 'control'} period {c % n_p}" for c in np.flatnonzero((sy <= 0) | (se_ <= 0))]
+        raise ValueError(f"every group x period cell needs orders for a rate ratio; none in: {empty[:4]}")
+    lr = np.log(sy / se_)
+    b = lr[n_p + ref] - lr[ref]
+    inter = np.array([k for k in range(n_p) if k != ref])
+    gamma = lr[n_p + inter] - lr[inter] - b
+    mu = e * np.exp(lr[cell])
+    n, K = len(y), 2 * n_p
+    X = np.zeros((n, K))
+    X[np.arange(n), t] = 1.0
+    X[:, n_p] = g
+    col = np.full(n_p, -1)
+    col[inter] = n_p + 1 + np.arange(len(inter))
+    rows = np.flatnonzero((g == 1) & (col[t] >= 0))
+    X[rows, col[t[rows]]] = 1.0
+    H = X.T @ (X * (w * mu)[:, None])
+    U = X * (w * (y - mu))[:, None]
+    G = int(groups.max()) + 1
+    S = np.column_stack([np.bincount(groups, weights=U[:, j], minlength=G) for j in range(K)])  # K columns, not rows
+    Hinv = np.linalg.inv(H)
+    V = Hinv @ (S.T @ S) @ Hinv * (G / (G - 1)) * ((n - 1) / (n - K))
+    idx = n_p + 1 + np.arange(len(inter))
+    return gamma, V[np.ix_(idx, idx)]
+
+
 def event_study(
     panel: pd.DataFrame,
     *,
@@ -729,7 +768,7 @@ def event_study(
 ) -> EventStudyResult:
     """Event study: the treated-vs-control rate ratio period by period (leads and lags).
 
-    Poisson GLM on a unit x period panel (:func:`customer_period_panel`):
+    Poisson model on a unit x period panel (:func:`customer_period_panel`):
     ``log E[y] = a_t + b·treated + Σ_{k≠ref} g_k·treated·1[t=k] + log(exposure)``, so
     ``exp(g_k) - 1`` is how much the treated/control rate ratio in period *k* differs
     from the reference period (default: the last period before ``event_start``).
@@ -738,7 +777,9 @@ def event_study(
     joint cluster-robust Wald χ² test of all leads = 0 is in ``leads_p_value``. The
     lags trace the effect over time. ``weights`` (e.g. matching weights, constant per
     unit) enter as variance weights; rows with weight 0 are left out and counted.
-    Standard errors are clustered by ``cluster``. Reference: Freyaldenhoven et al.
+    Standard errors are clustered by ``cluster``. The model is saturated in group x
+    period, so the fit is closed-form (cell rates) with the same cluster-robust sandwich
+    as statsmodels' GLM. Reference: Freyaldenhoven et al.
     (2021) "Visualization, identification and estimation in the linear panel
     event-study design"; Wooldridge (2023) for the Poisson form.
 
@@ -772,26 +813,19 @@ def event_study(
     if d.min() == d.max():
         raise ValueError(f"panel needs treated and control units ({treated!r} 0 and 1)")
     ref_i = int(np.flatnonzero(periods == ref)[0])
-    P = np.zeros((len(df), n_p))
-    P[np.arange(len(df)), per_codes] = 1.0
-    inter = [k for k in range(n_p) if k != ref_i]
-    X = np.column_stack([P, d, P[:, inter] * d[:, None]])
-    from statsmodels.genmod.families import Poisson
-    from statsmodels.genmod.generalized_linear_model import GLM
-
     groups, _ = _codes(df[cluster], cluster)
-    fit = _fit_robust(GLM(y, X, family=Poisson(), offset=np.log(e), var_weights=None if weights is None else w), groups)
-    beta = np.asarray(fit.params)[n_p + 1:]
-    ci = np.asarray(fit.conf_int(alpha))[n_p + 1:]
-    pv = np.asarray(fit.pvalues)[n_p + 1:]
-    cov = np.asarray(fit.cov_params())[n_p + 1:, n_p + 1:]
-    eff, lo, hi, pp = (np.zeros(n_p) for _ in range(4))
-    pp[:] = np.nan
-    eff[inter], lo[inter], hi[inter], pp[inter] = np.expm1(beta), np.expm1(ci[:, 0]), np.expm1(ci[:, 1]), pv
+    beta, cov = _saturated_poisson(y, e, d.astype(np.int64), per_codes, ref_i, n_p, w, groups)
+    from scipy.special import chdtrc, ndtr, ndtri
+
+    se = np.sqrt(np.diag(cov))
+    z = ndtri(1 - alpha / 2)
+    inter = [k for k in range(n_p) if k != ref_i]
+    eff, lo, hi, pp = np.zeros(n_p), np.zeros(n_p), np.zeros(n_p), np.full(n_p, np.nan)
+    eff[inter], lo[inter], hi[inter] = np.expm1(beta), np.expm1(beta - z * se), np.expm1(beta + z * se)
+    pp[inter] = 2 * ndtr(-np.abs(beta / se))
     lead_pos = [j for j, k in enumerate(inter) if k < n_leads]
     b_l, v_l = beta[lead_pos], cov[np.ix_(lead_pos, lead_pos)]
     chi2 = float(b_l @ np.linalg.solve(v_l, b_l))
-    from scipy.special import chdtrc
 
     table = pd.DataFrame({
         period: periods, "event_time": np.arange(n_p) - n_leads, "relative_effect": eff, "ci_low": lo,
@@ -801,7 +835,7 @@ def event_study(
     return EventStudyResult(
         table=table, leads_chi2=chi2, leads_df=len(lead_pos), leads_p_value=float(chdtrc(len(lead_pos), chi2)),
         reference=ref, alpha=alpha,
-        method="event study: Poisson GLM, period effects + treated x period, cluster-robust by "
+        method="event study: Poisson, period effects + treated x period, cluster-robust by "
         + cluster + (f", weighted by {weights}" if weights else ""),
         n_treated=int(cust_t.sum()), n_control=int((cust_t == 0).sum()), excluded=excluded,
     )

@@ -345,3 +345,37 @@ def test_placebo_tests_validation():
     dated = p.assign(period=pd.Timestamp("2025-01-01") + pd.to_timedelta(p["period"] * 31, unit="D"))
     r = C.placebo_tests(dated, {"Jan vs Feb": ([pd.Timestamp("2025-01-01")], [pd.Timestamp("2025-02-01")])})
     assert r.loc[0, "before"] == "2025-01-01..2025-01-01"
+
+
+def test_event_study_closed_form_equals_statsmodels_glm():
+    """The closed-form saturated fit and its sandwich equal statsmodels' GLM (cluster-robust)."""
+    from statsmodels.genmod.families import Poisson
+    from statsmodels.genmod.generalized_linear_model import GLM
+
+    p = _event_panel(800, 1.3, 0.02, 12)
+    p["w"] = np.where(p["customer_id"] % 4 == 0, 0.5, 2.0)
+    p["exposure_days"] = np.where(p["period"] == 3, 28.0, 31.0)
+    es = C.event_study(p, event_start=6, weights="w", reference=4, alpha=0.1)
+    n_p, ref = 10, 4
+    per = p["period"].to_numpy()
+    d = p["joined"].to_numpy().astype(float)
+    P = (per[:, None] == np.arange(n_p)).astype(float)
+    inter = [k for k in range(n_p) if k != ref]
+    X = np.column_stack([P, d, P[:, inter] * d[:, None]])
+    fit = C._fit_robust(GLM(p["orders"].to_numpy(), X, family=Poisson(), offset=np.log(p["exposure_days"].to_numpy()),
+                            var_weights=p["w"].to_numpy()), p["customer_id"].to_numpy())
+    ci = np.asarray(fit.conf_int(0.1))[n_p + 1:]
+    t = es.table[~es.table["reference"]]
+    np.testing.assert_allclose(t["relative_effect"], np.expm1(fit.params[n_p + 1:]), rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(t["ci_low"], np.expm1(ci[:, 0]), rtol=1e-5)
+    np.testing.assert_allclose(t["p_value"], fit.pvalues[n_p + 1:], rtol=1e-4, atol=1e-10)
+    lead = [j for j, k in enumerate(inter) if k < 6]
+    b, v = fit.params[n_p + 1:][lead], fit.cov_params()[n_p + 1:, n_p + 1:][np.ix_(lead, lead)]
+    assert es.leads_chi2 == pytest.approx(float(b @ np.linalg.solve(v, b)), rel=1e-5)
+
+
+def test_event_study_needs_orders_in_every_cell():
+    p = _event_panel(300, 1.0, 0.0, 13)
+    p.loc[(p["joined"] == 1) & (p["period"] == 2), "orders"] = 0
+    with pytest.raises(ValueError, match="treated period 2"):
+        C.event_study(p, event_start=6)
