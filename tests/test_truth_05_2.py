@@ -24,10 +24,13 @@ Tolerances and why:
   the overall correlation; they differ only through the tiny treatment effect), and ρ
   equals the planted correlation within 0.02 (the same data; the truth is the realised
   correlation, rounded to 4 decimals).
-- Plan: the sample size per arm for +0.4 pp is within 8% of Kohavi's rule of thumb
-  16 p(1-p)/δ² at the planted base rate: the rule uses the baseline variance for both
-  arms, whereas the treatment rate 3.6% has ~12% more variance (≈ +4% on n), and the
-  lesson's pre-period baseline differs from the planted 3.2% by sampling noise (≈ +1%).
+- Plan: the sample size per arm for the smallest worthwhile lift, +0.3 pp, is within 8% of
+  Kohavi's rule of thumb 16 p(1-p)/δ² at the planted base rate (the rule uses the baseline
+  variance for both arms; the lesson's pre-period baseline differs from 3.2% by noise).
+- Decision rule: 20,000 simulated tests per lift, binomial SE ~0.003, so ±0.015 around
+  the planned power 0.8 (and 0.5 for the naive "estimate ≥ MDE" rule).
+- Free shipping by profit: the planted effect on conversion and revenue is 0, so the true
+  profit change per visitor is minus the fees waived; the profit CIs must cover it.
 """
 
 from __future__ import annotations
