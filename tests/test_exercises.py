@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import gc
 import math
+import re
 
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ecomlab.exercises import (
@@ -318,7 +319,11 @@ def test_label_answer():
     question = q(LabelAnswer(expected=lambda: "storage"))
     assert question.check(" Storage ")
     incorrect(question.check("decor"), "'decor' is not the right label")
-    incorrect(question.check(["storage"]), "expected a single label, got list")
+    assert question.check(["storage"]) and question.check({"Storage"})  # a set of one label
+    assert question.check(pd.Series(["storage"])) and question.check(np.array(["storage"]))
+    incorrect(question.check(["storage", "decor"]), "expected a single label, got list of 2 labels")
+    incorrect(question.check(set()), "got set of 0 labels")
+    incorrect(question.check(pd.DataFrame({"a": ["storage"]})), "expected a single label")
     strict = q(LabelAnswer(expected=lambda: "storage", ignore_case=False))
     incorrect(strict.check("Storage"), "not the right label")
 
@@ -487,3 +492,101 @@ def test_demo_bank_right_and_wrong_answers():
     assert demo.q5.check(demo.repurchase_rate)
     incorrect(demo.q5.check(lambda f: f["customer_id"].nunique() / len(f)), "case 1 of 3")
     assert math.isclose(demo.q5.expected[0][1], 0.5)
+
+
+# --- issue 10 item 4: tolerance policy, diagnoses, natural forms, last hint, bad expected ----
+@pytest.mark.parametrize("got, want, fragments", [
+    (0.2500025, 0.25, ["too high by 0.001%", "0.2500025"]),  # never "off by 0.0%"
+    (0.2499, 0.25, ["too low by 0.04%"]),
+    (137.501, 137.5, ["137.501", "too high by 0.00073%"]),
+    (25.0, 0.25, ["too high", "percentage"]),
+    (0.031, 3.1, ["fraction where a percentage is asked"]),
+    (410, 0.031, ["too high", "looks like a count", "share"]),
+    (0.4, 410, ["too low", "looks like a share", "count"]),
+    (1.28, 0.28, ["the ratio itself", "ratio − 1"]),
+    (0.28, 1.28, ["relative change (ratio − 1)", "ratio itself"]),
+])
+def test_number_reasons_show_the_difference_and_diagnose(got, want, fragments):
+    result = q(NumberAnswer(expected=lambda: want)).check(got)
+    incorrect(result, *fragments)
+    assert "by 0.0%" not in result.message
+    assert str(want) not in result.message.replace(str(got), "").replace("0.25, not 25", "")
+
+
+@pytest.mark.parametrize("got, want", [(3, 2), (2.0, 1.0), (10, 11)])
+def test_counts_one_apart_are_not_called_ratio_slips(got, want):
+    msg = q(NumberAnswer(expected=lambda: want)).check(got).message
+    assert "ratio" not in msg and ("too high" in msg or "too low" in msg)
+
+
+def test_declared_mistakes_are_named():
+    kind = NumberAnswer(expected=lambda: 0.012, mistakes=[
+        ("the redemption rate, not the uplift in purchase rate", lambda: 0.18),
+        ("the total over both arms, not per arm", lambda: 2400),
+        ("equal to the right answer (ignored)", lambda: 0.012)])
+    question = q(kind)
+    incorrect(question.check(0.18), "got 0.18, which is the redemption rate, not the uplift")
+    incorrect(question.check(2400), "the total over both arms, not per arm")
+    assert question.check(0.012)
+    with pytest.raises(ValueError, match="mistakes must be"):
+        NumberAnswer(expected=lambda: 1, mistakes={"x": lambda: 1})
+    with pytest.raises(ValueError, match="mistakes must be"):
+        NumberAnswer(expected=lambda: 1, mistakes=[("", lambda: 1)])
+
+
+@settings(max_examples=200, deadline=None)
+@given(want=st.floats(min_value=-1e6, max_value=1e6, allow_nan=False).filter(lambda x: abs(x) > 1e-6),
+       factor=st.floats(min_value=1.0000001, max_value=1.5))
+def test_property_near_misses_never_read_zero_percent(want, factor):
+    got = want * factor
+    msg = q(NumberAnswer(expected=lambda: want)).check(got).message
+    if msg:
+        assert re.search(r"by 0(\.0+)?%", msg) is None, msg
+
+
+def test_set_answer_reads_ids_from_index_or_column():
+    kind = SetAnswer(lambda: {"c1", "c3"}, column="customer_id")
+    frame = pd.DataFrame({"customer_id": ["c1", "c3"], "orders": [2, 2]})
+    question = q(kind)
+    assert question.check(frame) and question.check(frame.set_index("customer_id"))
+    assert question.check(frame.set_index("customer_id")["orders"])  # a Series indexed by id
+    assert question.check(pd.DataFrame({"id": ["c3", "c1"]}))  # one column
+    incorrect(question.check(pd.DataFrame({"a": ["c1"], "b": ["c3"]})), "no column or index",
+              "customer_id")
+    plain = q(SetAnswer(lambda: {"c1", "c3"}))
+    assert plain.check(pd.DataFrame({"n": [1, 1]}, index=pd.Index(["c1", "c3"], name="cid")))
+    with pytest.raises(ValueError, match="column must be"):
+        SetAnswer(lambda: {"a"}, column=3)
+
+
+def test_last_hint_says_it_is_the_last():
+    question = q(NumberAnswer(expected=lambda: 1), hints=["first", "second"])
+    first, last = str(question.hint()), str(question.hint())
+    assert "last" not in first.lower()
+    assert "Hint 2 of 2 — the last hint" in last and "That was the last hint" in last
+    only = q(NumberAnswer(expected=lambda: 1), hints=["only"])
+    assert "the only hint" in str(only.hint())
+
+
+@pytest.mark.parametrize("bad", [float("nan"), np.nan, pd.DataFrame(), pd.Series(dtype=float), set(),
+                                 [], "", None])
+def test_nan_or_empty_expected_is_a_course_bug_never_correct(bad):
+    from ecomlab.exercises.core import CourseBugError
+
+    kinds = [NumberAnswer(expected=lambda: bad), FrameAnswer(expected=lambda: bad),
+             SetAnswer(lambda: bad), LabelAnswer(lambda: bad)]
+    for kind in kinds:
+        question = q(kind)
+        with pytest.raises(CourseBugError, match="course bug"):
+            question.check(bad)
+        with pytest.raises(CourseBugError, match="course bug"):
+            question.grade(bad)
+
+
+def test_frame_accepts_ids_as_index_or_column(rfm):
+    question = q(FrameAnswer(expected=lambda: rfm))
+    assert question.check(rfm.set_index("customer_id"))
+    indexed = rfm.set_index("customer_id")
+    by_index = q(FrameAnswer(expected=lambda: indexed, check_index=True))
+    assert by_index.check(rfm) and by_index.check(indexed)
+    incorrect(by_index.check(rfm.assign(customer_id=rfm["customer_id"].str.upper())), "the index")

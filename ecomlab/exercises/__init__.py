@@ -19,11 +19,20 @@ DataFrame are answers and are checked (and usually found wrong). A
 
 Answer kinds
 ------------
-- :class:`NumberAnswer` — a number within ``rel_tol``/``abs_tol``.
+- :class:`NumberAnswer` — a number within the course's one tolerance rule,
+  ``|answer − expected| ≤ max(rel_tol × |expected|, abs_tol)`` (defaults 1e-6 and 1e-9;
+  a bank loosens them only for a stated reason). Wrong numbers are diagnosed: the bank's
+  declared ``mistakes=[("the count, not the share", lambda: n), ...]`` first (count vs
+  share, total vs per arm, redemption vs uplift …), then percent vs fraction, count vs
+  share and ratio vs ratio − 1; otherwise "too high by 0.047%" with two significant
+  digits (never "off by 0.0%"), without revealing the expected value.
 - :class:`FrameAnswer` — a DataFrame or Series: type, columns, rows, optionally index
   and dtypes, values within tolerance; ``ignore_row_order=True`` to accept any order.
 - :class:`SetAnswer` — labels in any order; says which are missing and which extra.
-- :class:`LabelAnswer` — one label, optionally from a list of ``choices``.
+  Ids may be given as a list/set, a column or the index of a frame (``column=`` names
+  the id column).
+- :class:`LabelAnswer` — one label, optionally from a list of ``choices``; a set or
+  list of one label is that label.
 - :class:`FunctionAnswer` — the student's function, run on :class:`Case` s against a
   reference function; the first failing case (or exception) is reported.
 
@@ -68,16 +77,26 @@ Lessons call ``exercises.use_data(data_dir)`` after their ``parameters`` cell, s
 run on an analyst's export checks answers against that export (:func:`data` loads the
 tables from there).
 
+Hints are shown in order; the last one says it is the last. An expected answer that
+is NaN or empty (or cannot be computed) raises ``CourseBugError`` — a course bug, never
+"Correct".
+
 Grading
 -------
 Every question records its outcome (``q.last_status``, ``q.checks``, ``q.hints_seen``,
 ``q.solution_seen``); :func:`registry` lists every question created in the process with
-its last status and :func:`statuses` gives ``{question_id: status}``.
+its last status and :func:`statuses` gives ``{question_id: status}``. These are for the
+student's own view only: ``ecomlab grade`` never trusts them. While it runs a notebook
+(``ECOMLAB_SUBMIT_DIR`` set), ``q.check(x)`` writes ``x`` as data for the grader and
+reports "Submitted for grading", ``q.expected`` raises and ``q.solution()`` is
+withheld; the grader judges the answer in its own process with :meth:`Question.grade`
+(see :mod:`ecomlab.trainer.grading`). ``Question(points=...)`` sets its weight.
 '''
 
 from ecomlab.exercises.core import (
     Case,
     CheckResult,
+    CourseBugError,
     FrameAnswer,
     FunctionAnswer,
     LabelAnswer,
@@ -96,6 +115,7 @@ from ecomlab.exercises.core import (
 __all__ = [
     "Case",
     "CheckResult",
+    "CourseBugError",
     "FrameAnswer",
     "FunctionAnswer",
     "LabelAnswer",

@@ -267,34 +267,115 @@ def _as_number(answer: Any) -> float | None:
     return None
 
 
-def _compare_numbers(got: float, want: float, rel_tol: float, abs_tol: float) -> str | None:
+def _within(got: float, want: float, rel_tol: float, abs_tol: float) -> bool:
+    """The course's one tolerance rule: ``|got − want| ≤ max(rel_tol × |want|, abs_tol)``."""
+    return abs(got - want) <= max(rel_tol * abs(want), abs_tol)
+
+
+def _sig(x: float, digits: int = 2) -> str:
+    """``x`` with ``digits`` significant digits, never rounded to zero (0.00047, not 0.0)."""
+    if x == 0 or not math.isfinite(x):
+        return f"{x:g}"
+    text = f"{x:.{digits}g}"
+    if "e" in text:
+        mant, exp = text.split("e")
+        return f"{mant}e{int(exp)}"
+    return text
+
+
+def _show(x: float) -> str:
+    """The answer as the student sees it (up to 12 significant digits, no float noise)."""
+    return f"{x:.12g}"
+
+
+def _is_whole(x: float) -> bool:
+    return math.isfinite(x) and float(x).is_integer()
+
+
+def _diagnose(got: float, want: float, rel_tol: float, abs_tol: float) -> str | None:
+    """Name a usual mistake when ``got`` matches one (checked after the tolerance test)."""
+    tol = (max(rel_tol, 1e-6), abs_tol)
+    if want != 0 and _within(got, want * 100, *tol):
+        return ("it looks like a percentage; give rates as fractions in [0, 1] "
+                "(e.g. 0.25, not 25)")
+    if want != 0 and abs(want) >= 2 and _within(got * 100, want, *tol):
+        return "it looks like a fraction where a percentage is asked (multiply by 100)"
+    if 0 <= want <= 1 and not _is_whole(want) and _is_whole(got) and got > 1:
+        return ("it looks like a count; the question asks for a share, a fraction in "
+                "[0, 1] (divide by the number of units it is a share of)")
+    if _is_whole(want) and abs(want) >= 2 and 0 < got < 1:
+        return "it looks like a share; the question asks for a count"
+    if _is_whole(want) and _is_whole(got):  # counts: a difference of one is not a ratio slip
+        return None
+    if want != 0 and -1 < want < 10 and _within(got, want + 1, *tol):
+        return ("it looks like the ratio itself; the question asks for the relative change "
+                "(ratio − 1)")
+    if -1 < want - 1 < 10 and _within(got, want - 1, *tol):
+        return ("it looks like the relative change (ratio − 1); the question asks for the "
+                "ratio itself")
+    return None
+
+
+def _compare_numbers(got: float, want: float, rel_tol: float, abs_tol: float,
+                     mistakes: Sequence[tuple[str, float]] = ()) -> str | None:
+    """``None`` when ``got`` is within tolerance of ``want``, else a reason with a diagnosis.
+
+    The reason never shows the expected value; it shows the answer with enough digits and
+    how far off it is relative to the expected value, with two significant digits, so a
+    near miss reads "too high by 0.047%", never "off by 0.0%".
+
+    >>> _compare_numbers(0.2504, 0.25, 1e-6, 1e-9)
+    'got 0.2504, which is too high by 0.16%'
+    """
     if math.isnan(want):
         return None if math.isnan(got) else f"got {got:.6g}, expected NaN"
     if math.isnan(got):
         return "got NaN; check for a division by zero or missing values"
-    if abs(got - want) <= max(rel_tol * abs(want), abs_tol):
+    if _within(got, want, rel_tol, abs_tol):
         return None
-    if want != 0 and math.isclose(got, want * 100, rel_tol=max(rel_tol, 1e-6), abs_tol=abs_tol):
-        return (f"got {got:.6g}, which looks like a percentage: give rates as fractions "
-                f"in [0, 1] (e.g. 0.25, not 25)")
+    shown = _show(got)
+    for label, alt in mistakes:
+        if _within(got, alt, max(rel_tol, 1e-9), abs_tol):
+            return f"got {shown}, which is {label}"
     direction = "too high" if got > want else "too low"
+    diagnosis = _diagnose(got, want, rel_tol, abs_tol)
+    if diagnosis:
+        return f"got {shown}, which is {direction}: {diagnosis}"
     if want != 0:
-        return f"got {got:.6g}, which is {direction} (off by {abs(got - want) / abs(want):.1%})"
-    return f"got {got:.6g}, which is {direction}"
+        return f"got {shown}, which is {direction} by {_sig(abs(got - want) / abs(want) * 100)}%"
+    return f"got {shown}, which is {direction}"
 
 
 class NumberAnswer(AnswerKind):
     """A single number, accepted within a tolerance.
 
-    Accepted when ``|answer − expected| ≤ max(rel_tol × |expected|, abs_tol)`` (the
-    tolerance is relative to the expected value, not to the answer). ``int``, ``float`` and NumPy scalars are numbers; ``bool``,
-    strings, Series and DataFrames are not ("expected a number, got DataFrame").
+    Tolerance policy (one rule for the whole course): an answer is accepted when
+    ``|answer − expected| ≤ max(rel_tol × |expected|, abs_tol)`` — relative to the
+    expected value, with an absolute floor for expected values near zero. Defaults
+    ``rel_tol=1e-6`` (agreement to about six significant digits, i.e. the same
+    computation) and ``abs_tol=1e-9``; a bank loosens them only where a legitimate
+    method difference exists (e.g. ``abs_tol=0.5`` for a count, ``abs_tol=0.01`` CNY for
+    money) and says so in the prompt. ``int``, ``float`` and NumPy scalars are numbers;
+    ``bool``, strings, Series and DataFrames are not ("expected a number, got DataFrame").
 
-    >>> kind = NumberAnswer(expected=lambda: 0.25, abs_tol=0.001)
+    A wrong answer is diagnosed: first against the bank's declared ``mistakes`` (a list
+    of ``(message, lambda: wrong_value)`` pairs, e.g. ``("the count, not the share",
+    lambda: n)``, ``("the total over both arms, not per arm", ...)``, ``("the
+    redemption rate, not the uplift", ...)``), then against the usual slips: percent
+    for fraction (×100), count for share, share for count, ratio for ratio − 1 and back.
+    Otherwise it says too high/too low and by how much, relative to the expected value,
+    with two significant digits (never "off by 0.0%").
+
+    >>> kind = NumberAnswer(expected=lambda: 0.25, abs_tol=0.001,
+    ...                     mistakes=[("the count of customers, not their share", lambda: 40)])
     >>> kind.compare(0.2504) is None
     True
     >>> kind.compare(25)
-    'got 25, which looks like a percentage: give rates as fractions in [0, 1] (e.g. 0.25, not 25)'
+    'got 25, which is too high: it looks like a percentage; give rates as fractions in [0, 1] (e.g. 0.25, not 25)'
+    >>> kind.compare(40)
+    'got 40, which is the count of customers, not their share'
+    >>> kind.compare(1.25)
+    'got 1.25, which is too high: it looks like the ratio itself; the question asks for the relative change (ratio − 1)'
     """
 
     def __init__(
@@ -303,10 +384,23 @@ class NumberAnswer(AnswerKind):
         *,
         rel_tol: float = 1e-6,
         abs_tol: float = 1e-9,
+        mistakes: Sequence[tuple[str, Callable[[], Any]]] = (),
     ) -> None:
         super().__init__(expected)
         self.rel_tol = _check_tol(rel_tol, "rel_tol")
         self.abs_tol = _check_tol(abs_tol, "abs_tol")
+        if isinstance(mistakes, (str, Mapping)) or not all(
+                isinstance(m, tuple) and len(m) == 2 and isinstance(m[0], str) and m[0].strip()
+                and callable(m[1]) for m in mistakes):
+            raise ValueError("mistakes must be a list of (message, zero-argument callable) pairs, "
+                             f"e.g. [('the count, not the share', lambda: n)], got {mistakes!r}")
+        self._mistakes = [(label, _Lazy(fn, name="mistakes")) for label, fn in mistakes]
+
+    def reset(self) -> None:
+        """Forget the cached expected answer and mistake values."""
+        super().reset()
+        for _, lazy in self._mistakes:
+            lazy.reset()
 
     def compare(self, answer: Any) -> str | None:
         got = _as_number(answer)
@@ -320,7 +414,13 @@ class NumberAnswer(AnswerKind):
         want = _as_number(self.expected)
         if want is None:
             raise TypeError(f"expected answer is not a number: {_type_name(self.expected)}")
-        return _compare_numbers(got, want, self.rel_tol, self.abs_tol)
+        alts = []
+        for label, lazy in self._mistakes:
+            value = _as_number(lazy.get())
+            if value is not None and not math.isnan(value) and not _within(
+                    value, want, self.rel_tol, self.abs_tol):
+                alts.append((label, value))
+        return _compare_numbers(got, want, self.rel_tol, self.abs_tol, alts)
 
 
 # -------------------------------------------------------------------------- frames
@@ -380,6 +480,11 @@ def _first_mismatch(want: pd.Series, got: pd.Series, rtol: float, atol: float,
 class FrameAnswer(AnswerKind):
     """A pandas DataFrame or Series, checked step by step with a reason on failure.
 
+    Ids may come as index or as column: a column the expected frame has that the answer
+    holds as a named index level is moved to the columns (``rfm.set_index("customer_id")``
+    is fine), and with ``check_index`` named expected index levels found as columns are
+    moved to the index.
+
     Checks, in order: type; columns (names, not order: "expected 6 columns, got 5:
     missing `m_score`"); number of rows; the index when ``check_index``; dtypes when
     ``check_dtype``; then values (numbers within ``rtol``/``atol``, NaN equals NaN,
@@ -438,12 +543,27 @@ class FrameAnswer(AnswerKind):
                 if isinstance(answer, pd.Series):
                     extra = " (turn it into a table with `.reset_index()` or `.to_frame()`)"
                 return f"expected a DataFrame, got {_type_name(answer)}{extra}"
+            answer = self._ids_where_expected(want, answer)
             problem = self._check_columns(want, answer)
             if problem:
                 return problem
             want_f = want
             got_f = answer[list(want.columns)]
         return self._compare_frames(want_f, got_f, is_series=isinstance(want, pd.Series))
+
+    def _ids_where_expected(self, want: pd.DataFrame, got: pd.DataFrame) -> pd.DataFrame:
+        """Accept ids as index or as column: move them to where the expected frame has them."""
+        names = [n for n in got.index.names if n is not None]
+        to_columns = [n for n in names if n in want.columns and n not in got.columns]
+        if to_columns:
+            got = got.reset_index(level=to_columns)
+        if self.check_index:
+            want_idx = [n for n in want.index.names if n is not None]
+            if want_idx and all(n in got.columns for n in want_idx) and \
+                    not any(n in (got.index.names or []) for n in want_idx) and \
+                    not any(n in want.columns for n in want_idx):
+                got = got.set_index(want_idx)
+        return got
 
     @staticmethod
     def _check_columns(want: pd.DataFrame, got: pd.DataFrame) -> str | None:
@@ -520,13 +640,28 @@ class SetAnswer(AnswerKind):
     duplicates are ignored. With ``ignore_case=True`` labels are compared
     case-insensitively and with whitespace trimmed/collapsed (``" Champions "`` =
     ``"champions"``). The message names what is missing and what is extra.
+
+    Ids may come as a column or as the index: a DataFrame answer is read from the
+    ``column`` named by the bank (as a column or an index level), else its index unless
+    it is the default 0, 1, 2, …, else its only column; a Series indexed by ``column``
+    gives its index.
+
+    >>> kind = SetAnswer(lambda: {"c1", "c3"}, column="customer_id")
+    >>> frame = pd.DataFrame({"customer_id": ["c1", "c3"], "orders": [2, 2]})
+    >>> kind.compare(frame) is None, kind.compare(frame.set_index("customer_id")) is None
+    (True, True)
     """
 
-    def __init__(self, expected: Callable[[], Iterable[Any]], *, ignore_case: bool = False) -> None:
+    def __init__(self, expected: Callable[[], Iterable[Any]], *, ignore_case: bool = False,
+                 column: str | None = None) -> None:
         super().__init__(expected)
         if not isinstance(ignore_case, bool):
             raise ValueError(f"ignore_case must be True or False, got {ignore_case!r}")
+        if column is not None and (not isinstance(column, str) or not column):
+            raise ValueError(f"column must be a column name such as 'customer_id' or None, "
+                             f"got {column!r}")
         self.ignore_case = ignore_case
+        self.column = column
 
     def _as_set(self, values: Iterable[Any]) -> dict[Any, Any]:
         """normalised label -> label as given (first occurrence)."""
@@ -537,8 +672,33 @@ class SetAnswer(AnswerKind):
             out.setdefault(_normalise(v, self.ignore_case), v)
         return out
 
+    def _labels_of_frame(self, frame: pd.DataFrame) -> Any:
+        """The ids in a DataFrame: the ``column`` (as column or index level), a single
+        column, or a meaningful index; ``None`` when it is ambiguous."""
+        if self.column is not None:
+            if self.column in frame.columns:
+                return frame[self.column]
+            if self.column in (frame.index.names or []):
+                return frame.index.get_level_values(self.column)
+        if not isinstance(frame.index, pd.RangeIndex) and frame.index.nlevels == 1:
+            return frame.index
+        if frame.shape[1] == 1:
+            return frame.iloc[:, 0]
+        return None
+
     def compare(self, answer: Any) -> str | None:
-        if isinstance(answer, (str, bytes)) or isinstance(answer, pd.DataFrame) or not (
+        if isinstance(answer, pd.DataFrame):
+            labels = self._labels_of_frame(answer)
+            if labels is None:
+                where = f"`{self.column}`" if self.column else "the ids"
+                return (f"expected a collection of labels; got a DataFrame with "
+                        f"{answer.shape[1]} columns and no column or index holding {where} "
+                        "(give a list or set, or one column)")
+            answer = labels
+        elif isinstance(answer, pd.Series) and self.column is not None \
+                and answer.index.name == self.column and answer.name != self.column:
+            answer = answer.index  # e.g. a per-customer Series indexed by customer_id
+        if isinstance(answer, (str, bytes)) or not (
             isinstance(answer, Iterable)
         ):
             return f"expected a collection of labels (a set or list), got {_type_name(answer)}"
@@ -570,6 +730,11 @@ class LabelAnswer(AnswerKind):
     single-choice question only, a constant string (e.g. ``"ROAS"``). ``choices``, when
     given, lists the allowed options: an answer outside them is told so. With
     ``ignore_case=True`` (the default) case and surrounding/repeated spaces are ignored.
+    A collection of exactly one label (``{"ROAS"}``, ``["ROAS"]``, a one-row Series or
+    Index) is accepted as that label.
+
+    >>> LabelAnswer("ROAS").compare({"roas"}) is None
+    True
     """
 
     def __init__(
@@ -593,10 +758,17 @@ class LabelAnswer(AnswerKind):
         self.ignore_case = ignore_case
 
     def compare(self, answer: Any) -> str | None:
+        if isinstance(answer, (pd.Series, pd.Index, list, tuple, set, frozenset, np.ndarray)) \
+                and not isinstance(answer, str):
+            values = list(np.asarray(answer).reshape(-1)) if isinstance(answer, np.ndarray) \
+                else list(answer)
+            if len(values) != 1:  # a set of one label is that label; more is not one answer
+                return (f"expected a single label, got {_type_name(answer)} of {len(values)} "
+                        "labels")
+            answer = values[0]
         if isinstance(answer, np.generic):
             answer = answer.item()
-        if isinstance(answer, (pd.Series, pd.DataFrame, pd.Index, list, tuple, set, dict,
-                               np.ndarray)):
+        if isinstance(answer, (pd.DataFrame, dict)):
             return f"expected a single label, got {_type_name(answer)}"
         got = _normalise(answer, self.ignore_case)
         if self.choices is not None:
