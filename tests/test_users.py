@@ -649,6 +649,14 @@ def test_mbgnbd_p_alive_of_one_time_buyers_falls_with_silence():
     np.testing.assert_allclose(U.p_alive(fit, np.zeros(4), np.zeros(4), T), mbg)
     with pytest.raises(ValueError, match="model"):
         U.p_alive(cd, 0, 0, 1.0, model="Pareto")
+    # clv follows the fit's model: a one-time buyer's P(alive) < 1 and a positive CLV
+    s = pd.DataFrame({"frequency": [0.0, 3.0], "recency": [0.0, 30.0], "T": [40.0, 40.0],
+                      "monetary_value": [0.0, 50.0]})
+    gg = U.GammaGammaResult(6.0, 4.0, 15.0, 0.0, 1, True, "", {}, {})
+    c_m = U.clv(fit, gg, s, margin=0.4)
+    c_b = U.clv(U.BGNBDResult(*cd, 0.0, 1, True, "", {}), gg, s, margin=0.4)
+    assert c_m.loc[0, "p_alive"] < 1 == c_b.loc[0, "p_alive"]
+    assert (c_m["clv_amount"] > 0).all() and c_m.loc[0, "clv_amount"] < c_b.loc[0, "clv_amount"]
 
 
 def test_bgnbd_input_validation():

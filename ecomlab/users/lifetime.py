@@ -699,6 +699,10 @@ def clv(
 ) -> pd.DataFrame:
     """Discounted customer lifetime value over the next ``months`` (BG/NBD x Gamma-Gamma).
 
+    ``bgnbd`` may be a :func:`fit_bgnbd` or a :func:`fit_mbgnbd` result: expected purchases
+    and P(alive) follow its ``model``. Score at the end of the data (``rfm_summary`` with
+    ``calibration_end`` = the day after the last order) for decisions about the future.
+
     ``CLV_i = margin * E[spend_i] * Σ_{m=1..months} (E[Y_i(t_m)] - E[Y_i(t_{m-1})]) / (1+d)^m``
     with ``t_m`` = m months in the model's time unit (a month = 365.25/12 days),
     ``d = (1 + annual_discount_rate)^(1/12) - 1`` and ``E[spend_i]`` from
