@@ -81,7 +81,7 @@ q1 = Question(
                       abs_tol=0.5),
     hints=[
         "`orders['order_ts'].dt.year` gives the year of each order.",
-        f"Last hint: keep the {PREVIOUS_YEAR} rows whose `status` is not `'cancelled'` "
+        f"Keep the {PREVIOUS_YEAR} rows whose `status` is not `'cancelled'` "
         "(or pass them to `metrics.placed_orders`) and take `len(...)`.",
     ],
     solution=(f"o = orders[orders['order_ts'].dt.year == {PREVIOUS_YEAR}]\n"
@@ -97,7 +97,7 @@ q2 = Question(
     hints=[
         f"Keep the {PREVIOUS_YEAR} orders that are not cancelled.",
         "GMV is the sum of their `paid_amount`; buyers is `['customer_id'].nunique()`.",
-        "Last hint: a buyer who ordered three times counts once in the denominator, so this "
+        "A buyer who ordered three times counts once in the denominator, so this "
         "is larger than GMV / placed orders (the order value).",
     ],
     solution=(f"o = orders[orders['order_ts'].dt.year == {PREVIOUS_YEAR}]\n"
@@ -125,7 +125,7 @@ q3 = Question(
     hints=[
         "`placed = orders[orders['status'] != 'cancelled']` (or `metrics.placed_orders(orders)`).",
         "`gmv = placed['paid_amount'].sum()`; `buyers = placed['customer_id'].nunique()`.",
-        "Last hint: `pd.Series({'gmv': gmv, 'placed_orders': len(placed), 'buyers': buyers, "
+        "`pd.Series({'gmv': gmv, 'placed_orders': len(placed), 'buyers': buyers, "
         "'spend_per_buyer': gmv / buyers, 'order_value': gmv / len(placed)})`.",
     ],
     solution=(
@@ -145,7 +145,7 @@ q4 = Question(
     kind=SetAnswer(expected=lambda: set(data("products")["category"].dropna().astype(str))),
     hints=[
         "Look at `products['category']`.",
-        "Last hint: `set(products['category'].astype(str))` or `products['category'].unique()`.",
+        "`set(products['category'].astype(str))` or `products['category'].unique()`.",
     ],
     solution="answer = set(products['category'].astype(str))",
 )
@@ -157,7 +157,7 @@ q5 = Question(
                       abs_tol=1e-5),
     hints=[
         f"Work on every {YEAR} order (one row each), not only the placed ones.",
-        "Last hint: the mean of a True/False column is the share of True: "
+        "The mean of a True/False column is the share of True: "
         f"`(orders_{YEAR}['status'] == 'cancelled').mean()`.",
     ],
     solution=(f"orders_{YEAR} = orders[orders['order_ts'].dt.year == {YEAR}]\n"

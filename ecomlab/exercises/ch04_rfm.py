@@ -87,7 +87,7 @@ q1 = Question(
            "`as_of = orders['order_ts'].max().normalize() + pd.Timedelta(days=1)` (all orders).",
            "`kept.groupby('customer_id').agg(last=('order_ts', 'max'), frequency=('order_id', "
            "'size'), monetary_amount=('paid_amount', 'sum'))`.",
-           "Last hint: recency in calendar days: `(as_of - last.dt.normalize()).dt.days`; "
+           "Recency in calendar days: `(as_of - last.dt.normalize()).dt.days`; "
            "then `.reset_index()` so `customer_id` is a column."],
     solution=(
         "kept = orders[orders['status'].isin(metrics.VALID_STATUSES)]\n"
@@ -105,7 +105,7 @@ q2 = Question(
     kind=SetAnswer(expected=_over_indexed_segments),
     hints=["`users.segment_summary(users.rfm_segments(rfm))` has `customer_share` and "
            "`revenue_share` per segment.",
-           "Last hint: keep the rows where `revenue_share > customer_share` and take `segment`."],
+           "Keep the rows where `revenue_share > customer_share` and take `segment`."],
     solution=(
         "summ = users.segment_summary(users.rfm_segments(rfm))\n"
         "answer = set(summ.loc[summ['revenue_share'] > summ['customer_share'], 'segment'])"
@@ -122,7 +122,7 @@ q3 = Question(
         name="segment_name",
     ),
     hints=["M alone decides the first word: `'important'` when M is high, else `'general'`.",
-           "Last hint: R and F give the second word: both high -> value; only R high -> develop; "
+           "R and F give the second word: both high -> value; only R high -> develop; "
            "only F high -> retain; neither -> win-back."],
     solution=(
         "def segment_name(r_high, f_high, m_high):\n"
@@ -142,7 +142,7 @@ q4 = Question(
     kind=NumberAnswer(expected=_median_value_share, abs_tol=1e-4),
     hints=["Build three boolean Series from `rfm` with `.median()` in place of `.mean()`.",
            "Important value = all three high: `(r_high & f_high & m_high).mean()`.",
-           "Last hint: use strict `>` for F: the median frequency is 1, so F high means bought twice or more."],
+           "Use strict `>` for F: the median frequency is 1, so F high means bought twice or more."],
     solution=(
         "r_high = rfm['recency_days'] < rfm['recency_days'].median()\n"
         "f_high = rfm['frequency'] > rfm['frequency'].median()\n"
@@ -162,7 +162,7 @@ q5 = Question(
            "segments, and without `as_of` you get the end-of-data ones.",
            "Merge the two on `customer_id`, keep the customers who were important value at the "
            "earlier date, and take the mean of `segment_end == 'important value'`.",
-           "Last hint: the denominator is the earlier 重要价值 customers, not everyone."],
+           "The denominator is the earlier 重要价值 customers, not everyone."],
     solution=(
         "end_result = users.rfm_table(orders)\n"
         "mid_date = end_result.as_of - pd.DateOffset(months=6)\n"
@@ -183,7 +183,7 @@ q6 = Question(
     kind=NumberAnswer(expected=_top_m_quintile_revenue_share, abs_tol=1e-4),
     hints=["`m_score = pd.qcut(rfm['monetary_amount'].rank(method='first'), 5, labels=False) + 1`.",
            "Revenue of the top group: `rfm.loc[m_score == 5, 'monetary_amount'].sum()`.",
-           "Last hint: divide by `rfm['monetary_amount'].sum()`. The top fifth of customers by "
+           "Divide by `rfm['monetary_amount'].sum()`. The top fifth of customers by "
            "definition is 20% of customers; the question asks for their share of revenue."],
     solution=(
         "m_score = pd.qcut(rfm['monetary_amount'].rank(method='first'), 5, labels=False) + 1\n"

@@ -81,7 +81,7 @@ q1 = Question(
         "For buyers: `p = metrics.placed_orders(orders)`, the same day and device filters on "
         "`p['order_ts']` and `p['device']`, then `.nunique()` the `customer_id` (a customer "
         "who orders twice is one buyer).",
-        "Last hint: divide buyers by UV; check with "
+        "Divide buyers by UV; check with "
         "`kpi.daily_kpis(events, orders, by='device')` if you like.",
     ],
     solution=(
@@ -116,7 +116,7 @@ q2 = Question(
         "`w1 = kpi.period_kpis(events, orders, start='2025-11-17', end='2025-11-24')` (end is "
         "exclusive), and `w2` for 24 November to 1 December.",
         "`g0, g1 = w1['gmv'].item(), w2['gmv'].item()`; `L = (g1 - g0) / math.log(g1 / g0)`.",
-        "Last hint: multiply L by `math.log(w2['cr'].item() / w1['cr'].item())` — after over "
+        "Multiply L by `math.log(w2['cr'].item() / w1['cr'].item())` — after over "
         "before, or the sign flips.",
     ],
     solution=(
@@ -147,7 +147,7 @@ q3 = Question(
     hints=[
         "`d = kpi.daily_kpis(events, orders, by='source')`, then take the two days' rows "
         "without the `date` column.",
-        "Last hint: `kpi.drilldown(before, after)` gives one row per source with `cr_effect`; drop the "
+        "`kpi.drilldown(before, after)` gives one row per source with `cr_effect`; drop the "
         "`Total` row and use `idxmin()`.",
     ],
     solution=(
@@ -192,7 +192,7 @@ q4 = Question(
     kind=FunctionAnswer(lmdi_reference, cases=_lmdi_cases, rtol=1e-6, atol=1e-6, name="lmdi"),
     hints=[
         "GMV = uv * cr * spend_per_buyer for each period; L = (g1 - g0) / math.log(g1 / g0).",
-        "Last hint: when g1 == g0 the formula is 0/0; the logarithmic mean of two equal "
+        "When g1 == g0 the formula is 0/0; the logarithmic mean of two equal "
         "numbers is the number itself, L(a, a) = a.",
     ],
     solution=(
@@ -255,7 +255,7 @@ q5 = Question(
         "`a = by_device[by_device['device'] == 'android'].set_index('date')['cr']`.",
         "`base = a['2025-11-12':'2025-11-30'].drop(pd.Timestamp('2025-11-20'))`; "
         "`m = base.median()`; `mad = (base - m).abs().median()`.",
-        "Last hint: `(a['2025-11-20'] - m) / (1.4826 * mad)`; a drop gives a negative z.",
+        "`(a['2025-11-20'] - m) / (1.4826 * mad)`; a drop gives a negative z.",
     ],
     solution=(
         "a = by_device[by_device['device'] == 'android'].set_index('date')['cr']\n"
@@ -281,7 +281,7 @@ q6 = Question(
     kind=SetAnswer(_metrics_alerting_on_double11_without_calendar, ignore_case=True),
     hints=[
         "`al = kpi.anomaly_alerts(daily, baseline='centered', calendar=[])`",
-        "Last hint: keep the rows with `date == '2025-11-11'` and collect their `metric` column.",
+        "Keep the rows with `date == '2025-11-11'` and collect their `metric` column.",
     ],
     solution=(
         "al = kpi.anomaly_alerts(daily, baseline='centered', calendar=[])\n"
