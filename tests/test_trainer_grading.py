@@ -355,3 +355,19 @@ def test_lesson_questions_reads_aliases_in_order(tmp_path):
     _write(p, ["print(1)"])
     with pytest.raises(ValueError, match="checks no question"):
         lesson_questions(p)
+
+
+@pytest.mark.slow
+def test_real_lesson_solution_full_marks_and_student_edition_not_attempted(tmp_path):
+    from ecomlab import notebooks as nbrun
+    from ecomlab.trainer import student_edition
+
+    lesson = nbrun.lesson_paths()[0]
+    ret = tmp_path / "ret"
+    ret.mkdir()
+    (ret / "solution.ipynb").write_bytes(lesson.read_bytes())
+    student_edition(lesson, ret / "blank.ipynb")
+    report = grade(ret, tmp_path / "g.csv", lesson=lesson, jobs=2)
+    s = report.gradebook.groupby("student")["status"].agg(set).to_dict()
+    assert s == {"solution": {"correct"}, "blank": {"not_attempted"}}, report.gradebook
+    assert len(report.gradebook) == 2 * len(lesson_questions(lesson))
