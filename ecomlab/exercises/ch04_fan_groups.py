@@ -72,6 +72,38 @@ def _matched_did() -> float:
     return causal.did_estimate(_panel(), weights="weight").relative_effect
 
 
+def _raw_did() -> float:
+    return causal.did_estimate(_prepost()).relative_effect
+
+
+def _per_customer_did() -> float:
+    p = _panel()
+    m = (p["orders"] / p["exposure_days"]).groupby([p["joined"], p["post"]]).mean()
+    return float((m[1, 1] / m[1, 0]) / (m[0, 1] / m[0, 0]) - 1)
+
+
+def _crm_orders_by_group() -> pd.api.typing.SeriesGroupBy:
+    return _units().groupby("joined")["crm_orders"]
+
+
+def _smd_unstandardised() -> float:
+    g = _crm_orders_by_group().mean()
+    return float(g[1] - g[0])
+
+
+def _smd_mean_of_sds() -> float:
+    g = _crm_orders_by_group()
+    return float((g.mean()[1] - g.mean()[0]) / ((g.std()[1] + g.std()[0]) / 2))
+
+
+def _placebo_with_programme_months() -> float:
+    m = _monthly()
+    m = m.assign(after=m["period"] >= "2025-04-01", wy=m["weight"] * m["orders"], we=m["weight"] * m["exposure_days"])
+    cell = m.groupby(["joined", "after"])[["wy", "we"]].sum()
+    r = cell["wy"] / cell["we"]
+    return float((r[1, True] / r[1, False]) / (r[0, True] / r[0, False]) - 1)
+
+
 def _smd_before() -> float:
     t = causal.balance_table(_units(), covariates=["crm_orders"]).set_index("covariate")
     return float(t.loc["crm_orders", "smd_before"])
@@ -105,7 +137,9 @@ q1 = Question(
     "`exposure_days`, `weight`), compute each of the four cells' weighted rate "
     "Σ weight·orders / Σ weight·exposure_days (by `joined` × `post`), then "
     "(rate₁,after / rate₁,before) / (rate₀,after / rate₀,before) − 1.",
-    kind=NumberAnswer(expected=_matched_did, rel_tol=1e-4),
+    kind=NumberAnswer(expected=_matched_did, rel_tol=1e-4, mistakes=[
+        ("the unweighted (raw) DiD: weight each row by `weight`", _raw_did),
+        ("a ratio of mean per-customer rates: sum orders and exposure per cell first", _per_customer_did)]),
     hints=["Add columns `weight * orders` and `weight * exposure_days`, then "
            "`groupby(['joined', 'post'])[[...]].sum()`.",
            "Divide the two sums cell by cell: four rates. Do not average per-customer rates, "
@@ -124,7 +158,10 @@ q2 = Question(
     prompt="In `units` (one row per customer), what was the standardised mean difference of "
     "`crm_orders` between joiners and non-joiners **before** matching: (mean of joiners − mean "
     "of non-joiners) / √((variance of joiners + variance of non-joiners) / 2), sample variances?",
-    kind=NumberAnswer(expected=_smd_before, rel_tol=1e-4),
+    kind=NumberAnswer(expected=_smd_before, rel_tol=1e-4, mistakes=[
+        ("the raw difference in means: divide by the pooled standard deviation", _smd_unstandardised),
+        ("divided by the mean of the two SDs: average the variances, then take the root", _smd_mean_of_sds),
+        ("non-joiners minus joiners: the sign is joiners minus non-joiners", lambda: -_smd_before())]),
     hints=["`units.groupby('joined')['crm_orders']` gives both groups; `.mean()` and `.var()`.",
            "Average the two *variances*, then take the square root (not the average of SDs).",
            "Last hint: joiners minus non-joiners, so a positive number means joiners had more orders."],
@@ -159,7 +196,9 @@ q4 = Question(
     "2025-04-01: with January–March 2025 as *before* and April–June 2025 as *after* (ignore the "
     "later months), compute the weighted DiD (ratio of ratios − 1) of the four cell rates "
     "Σ weight·orders / Σ weight·exposure_days.",
-    kind=NumberAnswer(expected=_placebo_q1_q2, rel_tol=1e-4),
+    kind=NumberAnswer(expected=_placebo_q1_q2, rel_tol=1e-4, mistakes=[
+        ("with the programme months (July–December) in 'after': keep January–June only",
+         _placebo_with_programme_months)]),
     hints=["Keep `period < '2025-07-01'`, then flag `after = period >= '2025-04-01'`.",
            "The same ratio of ratios as in Q1, with `after` in place of `post`.",
            "Last hint: a good design gives a number near 0 here; "
