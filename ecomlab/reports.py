@@ -36,9 +36,12 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+
+if TYPE_CHECKING:
+    from ecomlab.io.report import Report
 
 __all__ = ["CONTRACTS", "Contract", "LoadedData", "load", "render", "template_path", "validate"]
 
@@ -53,8 +56,14 @@ class Contract:
     lesson : the lesson that teaches it (path under ``notebooks/`` without ``.ipynb``).
     required : table -> columns that must be present (the template refuses without them).
     optional : table -> columns that switch on ``sections`` when present.
-    sections : section title -> the optional tables it needs (skipped, with a sentence
-        saying why, when one is missing).
+    optional_columns : table -> columns of a *required* table that are optional (a
+        section needing one is skipped when the data lack it).
+    sections : section title -> what it needs: optional tables (``"customers"``) or
+        optional columns (``"experiments.revenue"``); skipped, with a sentence saying
+        why, when one is missing.
+    column_params : template parameter -> the column of the contract's one table whose
+        name in the user's file it gives (``{"unit_col": "visitor_id"}``): a single
+        table file is read with these names (see :func:`load`).
     """
 
     title: str
@@ -62,6 +71,8 @@ class Contract:
     required: Mapping[str, Sequence[str]]
     optional: Mapping[str, Sequence[str]] = field(default_factory=dict)
     sections: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    optional_columns: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    column_params: Mapping[str, str] = field(default_factory=dict)
 
 
 #: The data contract of every template, by template name.
@@ -72,6 +83,37 @@ CONTRACTS: dict[str, Contract] = {
         required={"orders": ("order_id", "customer_id", "order_ts", "paid_amount", "status")},
         optional={"customers": ("customer_id", "acquisition_channel")},
         sections={"Value segments by acquisition channel": ("customers",)},
+    ),
+    "ab_test": Contract(
+        title="A/B test readout",
+        lesson="05_data_iteration/02_ab_testing",
+        required={"experiments": ("visitor_id", "variant", "converted")},
+        optional_columns={"experiments": ("experiment_id", "assigned_at", "pre_revenue", "revenue")},
+        sections={
+            "Revenue per visitor": ("experiments.revenue",),
+            "Variance reduction with the pre-period covariate (CUPED)": ("experiments.pre_revenue",),
+            "Duration and peeking": ("experiments.assigned_at",),
+        },
+        column_params={"unit_col": "visitor_id", "variant_col": "variant", "converted_col": "converted",
+                       "experiment_col": "experiment_id", "assigned_col": "assigned_at",
+                       "covariate_col": "pre_revenue", "revenue_col": "revenue"},
+    ),
+    "coupon_uplift": Contract(
+        title="Coupon uplift readout",
+        lesson="04_private_domain/04_coupons_uplift",
+        required={"coupon_campaign": ("customer_id", "treatment", "purchased_30d")},
+        optional_columns={"coupon_campaign": ("segment_at_send", "revenue_30d", "coupon_value", "redeemed")},
+        sections={
+            "Uplift by segment": ("coupon_campaign.segment_at_send",),
+            "Response versus uplift": ("coupon_campaign.segment_at_send",),
+            "Profit per coupon": ("coupon_campaign.revenue_30d", "coupon_campaign.coupon_value",
+                                  "coupon_campaign.redeemed"),
+            "Who to target next": ("coupon_campaign.segment_at_send",),
+        },
+        column_params={"customer_col": "customer_id", "treatment_col": "treatment",
+                       "outcome_col": "purchased_30d", "segment_col": "segment_at_send",
+                       "revenue_col": "revenue_30d", "coupon_value_col": "coupon_value",
+                       "redeemed_col": "redeemed"},
     ),
 }
 
@@ -131,32 +173,220 @@ def _missing_columns(df: pd.DataFrame, cols: Sequence[str]) -> list[str]:
     return [c for c in cols if c not in df.columns]
 
 
+#: Reading options :func:`load` takes besides a template's column parameters; ``ecomlab
+#: report --param KEY=VALUE`` forwards them (and the column parameters) to the validation
+#: step, so what is validated is what the template reads.
+LOAD_OPTIONS = ("timezone", "currency", "dayfirst", "encoding", "sep", "decimal", "sheet_name",
+                "true_values", "false_values")
+
+
+def _words(value: Any, arg: str) -> tuple[str, ...] | None:
+    """A boolean vocabulary: None, a sequence of words or one comma-separated string."""
+    if value is None:
+        return None
+    words = value.split(",") if isinstance(value, str) else list(value)
+    words = tuple(str(w).strip() for w in words if str(w).strip())
+    if not words:
+        raise ValueError(f"{arg} must list at least one word (e.g. 'yes,y'), got {value!r}")
+    return words
+
+
+def _flag(value: Any, arg: str) -> bool | None:
+    """None/True/False, also from the text a command line gives ('true', 'False', 'none')."""
+    if value is None or isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("", "none"):
+        return None
+    if text in ("true", "false"):
+        return text == "true"
+    raise ValueError(f"{arg} must be True, False or None, got {value!r}")
+
+
+def _section_needs(contract: Contract, tables: Mapping[str, pd.DataFrame],
+                   headers: Mapping[str, str | None]) -> dict[str, str | None]:
+    """Section title -> None (runs) or the reason it is skipped."""
+    params = {col: p for p, col in contract.column_params.items()}
+    out: dict[str, str | None] = {}
+    for title, needs in contract.sections.items():
+        why = []
+        for need in needs:
+            table, _, col = need.partition(".")
+            if table not in tables:
+                why.append(f"the {table} table")
+            elif col and col not in tables[table].columns:
+                looked = headers.get(col, col)
+                how = (f" (parameter {params[col]}" + (f", looked for a column {looked!r})" if looked else " not set)")
+                       if col in params else "")
+                why.append(f"a {col} column{how}")
+        out[title] = None if not why else f"it needs {' and '.join(why)}, which the data do not have"
+    return out
+
+
+def _table_columns(contract: Contract, table: str) -> list[str]:
+    return [*contract.required.get(table, ()), *contract.optional_columns.get(table, ())]
+
+
+def _read_one_table(path: Path, table: str, contract: Contract, headers: Mapping[str, str | None], *,
+                    timezone: str | None, currency: str | None, dayfirst: bool | None,
+                    true_values: tuple[str, ...] | None, false_values: tuple[str, ...] | None,
+                    encoding: str | None = None, sep: str | None = None, decimal: str = ".",
+                    sheet_name: str | int = 0) -> tuple[pd.DataFrame, Report]:
+    """One table file typed strictly, column by column, by the rules of :mod:`ecomlab.io.parse`.
+
+    Types come from the table's declaration in :mod:`ecomlab.schema`, except that labels
+    (categoricals there) are kept as the user's text: a variant may be called anything.
+    """
+    from ecomlab import schema
+    from ecomlab.io import parse as P
+    from ecomlab.io.report import DataError, Report
+
+    rep = Report(table)
+    raw = P.read_table_file(path, table=table, report=rep, encoding=encoding, encodings=("utf-8-sig",),
+                            sep=sep, sheet_name=sheet_name,
+                            header_names=[h for h in headers.values() if h])
+    spec = {c.name: c for c in schema.table(table).columns}
+    params = {col: p for p, col in contract.column_params.items()}
+    required = set(contract.required[table])
+    out: dict[str, pd.Series] = {}
+    for col in _table_columns(contract, table):
+        header = headers.get(col, col)
+        if header is None or header not in raw.columns:
+            if col in required:
+                how = f"set {params[col]}= to its header" if col in params else f"name it {col!r}"
+                raise DataError(f"{table}: file {path.name!r} has no column {header!r} for {col} ({how}); "
+                                f"it has {list(raw.columns)[:25]}")
+            continue
+        if header != col:
+            rep.add("mapped", col, f"from column {header!r}")
+        s, c = raw[header], spec[col]
+        if c.dtype in ("category", "ordered") or (c.dtype == "string" and not col.endswith("_id")):
+            text = P._blank_to_na(s)
+            rep.add("coerced", col, "labels: surrounding blanks removed",
+                    count=int((text != P._as_text(s)).fillna(False).sum()))
+            s = text
+        elif c.dtype == "string":
+            s = P.parse_id(s, table, col, rep, source=header, nullable=True)
+        elif c.dtype in ("date", "datetime"):
+            if pd.api.types.is_datetime64_dtype(s.dtype):
+                s = s.astype("datetime64[us]")
+            else:
+                s = P.parse_datetime(s, table, col, rep, source=header, dayfirst=dayfirst, timezone=timezone,
+                                     nullable=True, date_only=c.dtype == "date")
+        elif c.dtype in ("int", "Int"):
+            s = P.parse_count(s, table, col, rep, source=header, decimal=decimal, nullable=True)
+        elif c.dtype == "float":
+            s = P.parse_amount(s, table, col, rep, source=header, decimal=decimal, currency=currency, nullable=True)
+        else:  # bool
+            s = P.parse_bool(s, table, col, rep, source=header, true_words=true_values or P.TRUE_WORDS,
+                             false_words=false_values or P.FALSE_WORDS, nullable=True)
+            if true_values is None and false_values is None and not pd.api.types.is_bool_dtype(raw[header].dtype):
+                rep.add("note", col, f"booleans read with the standard vocabulary {list(P.TRUE_WORDS)} / "
+                        f"{list(P.FALSE_WORDS)}; pass true_values=/false_values= for your own")
+        if col in required or not c.nullable:
+            P.require_not_null(s, table, col, source=header)
+            if str(s.dtype) == "boolean":
+                s = s.astype(bool)
+            elif str(s.dtype) == "Int64":
+                s = s.astype("int64")
+        out[col] = s.reset_index(drop=True)
+    used = {headers.get(c, c) for c in out}
+    unused = [h for h in raw.columns if h not in used]
+    rep.add("note", "", f"other columns not used: {unused[:10]}" + (" ..." if len(unused) > 10 else ""),
+            count=len(unused), unit="columns")
+    df = pd.DataFrame(out)
+    rep.rows_out = len(df)
+    return df, rep
+
+
 def load(name: str, data: Any = None, *, preset: str | None = None, timezone: str | None = None,
-         currency: str | None = None, **read_options: Any) -> LoadedData:
+         currency: str | None = None, mapping: Mapping[str, str | None] | None = None,
+         true_values: Any = None, false_values: Any = None, **read_options: Any) -> LoadedData:
     """Read and validate the tables template ``name`` needs; refuse clearly if one is missing.
 
-    ``data``: None (bundled Nestwell), a folder of course-layout tables, or an orders
-    export file read with ``preset`` (plus ``read_options`` for
-    :func:`ecomlab.io.read_orders`, e.g. ``dayfirst=True``).
+    ``data`` is one of:
+
+    * ``None`` — the bundled Nestwell tables;
+    * a folder of course-layout tables, read by :func:`ecomlab.datasets.load`;
+    * an **orders export** file, for a template whose contract needs only orders (and
+      order lines): read by :func:`ecomlab.io.read_orders` with ``preset`` (``read_options``
+      go to it, e.g. ``dayfirst=True``);
+    * a **single table file** (CSV, Excel or Parquet) for a template whose contract needs
+      one other table (the A/B units, a coupon campaign): read by
+      :func:`ecomlab.io.parse.read_table_file` (CSV as text, so ids keep their zeros) and
+      typed column by column by the strict rules of :mod:`ecomlab.io.parse`, as the
+      table's declaration in :mod:`ecomlab.schema` says (ids as text; timestamps in one
+      unambiguous format, ``dayfirst`` when day/month; counts whole; amounts by the stated
+      rule, in ``currency``; booleans only from the vocabulary ``true_values`` /
+      ``false_values`` — a comma-separated string or a list — else the standard one;
+      labels such as a variant kept as written). ``read_options``: ``dayfirst``,
+      ``encoding``, ``sep``, ``decimal``, ``sheet_name``. Every conversion is in ``notes``.
+
+    Column names: ``mapping`` (course column -> your header; ``None`` = you have no such
+    column) or the template's column parameters (:attr:`Contract.column_params`, e.g.
+    ``unit_col="uid"``) passed as keywords. They apply to a table file; with bundled data
+    or a folder they must name the course columns (or be ``None`` to leave an optional
+    column out). A required column that is missing is an error naming the parameter to
+    set; a missing optional column skips the sections that need it, with the reason.
 
     >>> d = load("rfm")
     >>> len(d.tables["orders"]) > 0, d.currency
     (True, 'CNY')
+    >>> d = load("ab_test", revenue_col=None)
+    >>> d.sections["Revenue per visitor"]
+    'it needs a revenue column (parameter revenue_col not set), which the data do not have'
     """
     from ecomlab import datasets
 
     contract = _contract(name)
+    headers: dict[str, str | None] = dict(mapping or {})
+    for param, col in contract.column_params.items():
+        if param in read_options:
+            value = read_options.pop(param)
+            headers[col] = None if value is None or str(value).strip() in ("", "None") else str(value)
+    known = {c for t in [*contract.required, *contract.optional_columns] for c in _table_columns(contract, t)}
+    unknown = sorted(set(headers) - known)
+    if unknown:
+        raise ValueError(f"template {name!r}: mapping keys must be columns of its contract {sorted(known)}; "
+                         f"got {unknown}")
+    true_values, false_values = _words(true_values, "true_values"), _words(false_values, "false_values")
+    if "dayfirst" in read_options:
+        read_options["dayfirst"] = _flag(read_options["dayfirst"], "dayfirst")
     notes: list[str] = []
     tables: dict[str, pd.DataFrame] = {}
     path = Path(data) if data is not None else None
-    if path is not None and path.is_file():
+    other = [t for t in contract.required if t not in ("orders", "order_items")]
+    if path is not None and path.is_file() and other:
+        if len(contract.required) != 1 or contract.optional:
+            raise ValueError(f"template {name!r} needs tables {sorted(contract.required)}; one file gives "
+                             "one table: pass a folder with the tables")
+        if preset is not None:
+            raise ValueError(f"preset={preset!r} applies to an orders export; template {name!r} reads one "
+                             f"{other[0]} table (map its columns with the column parameters)")
+        bad = sorted(set(read_options) - {"dayfirst", "encoding", "sep", "decimal", "sheet_name"})
+        if bad:
+            raise ValueError(f"unknown reading option(s) {bad} for a table file; expected dayfirst, encoding, "
+                             "sep, decimal, sheet_name, true_values, false_values or the column parameters "
+                             f"{sorted(contract.column_params)}")
+        table = other[0]
+        df, rep = _read_one_table(path, table, contract, headers, timezone=timezone, currency=currency,
+                                  true_values=true_values, false_values=false_values, **{
+                                      "dayfirst": None, **read_options})
+        tables[table] = df
+        notes += [line.strip() for line in str(rep).splitlines()[1:] if line.strip()]
+        source = f"{path.name} read as the {table} table"
+        currency = currency or "currency units"
+    elif path is not None and path.is_file():
         from ecomlab import io
 
         if set(contract.required) - {"orders", "order_items"}:
             raise ValueError(f"template {name!r} needs tables {sorted(contract.required)}; "
                              "an orders export file gives only orders (and order lines): pass a "
                              "folder with the other tables")
+        if true_values is not None or false_values is not None:
+            raise ValueError("true_values/false_values apply to a table file, not to an orders export")
         read = io.read_orders(path, preset or "generic", timezone=timezone, currency=currency,
+                              mapping={k: v for k, v in headers.items() if v is not None} or None,
                               **read_options)
         tables["orders"] = read.orders
         if read.order_items is not None:
@@ -172,15 +402,27 @@ def load(name: str, data: Any = None, *, preset: str | None = None, timezone: st
         if path is not None and not path.is_dir():
             raise ValueError(f"data must be None, a folder of tables or an export file; "
                              f"{str(path)!r} does not exist")
+        renamed = {c: h for c, h in headers.items() if h is not None and h != c}
+        if renamed:
+            raise ValueError(f"column names {renamed} apply to a single table file; a folder (or the bundled "
+                             "data) is read in the course layout, with the course's column names")
         source = "the bundled Nestwell data" if path is None else f"the tables in {path}"
         for table in [*contract.required, *contract.optional]:
             if table not in contract.required and path is not None and not any(
                     (path / f"{table}{ext}").is_file() for ext in (".parquet", ".csv")):
                 continue
             try:
-                tables[table] = datasets.load(table, path)
+                tables[table] = datasets.load(table, path, **{k: v for k, v in read_options.items()
+                                                              if k in ("dayfirst", "encoding")})
             except FileNotFoundError as exc:
                 raise ValueError(f"template {name!r} needs table {table!r}: {exc}") from None
+            left_out = [c for c, h in headers.items() if h is None and c in tables[table].columns]
+            if left_out:
+                if set(left_out) & set(contract.required.get(table, ())):
+                    raise ValueError(f"template {name!r}: columns {sorted(set(left_out) & set(contract.required[table]))}"
+                                     " are required; their parameters cannot be None")
+                tables[table] = tables[table].drop(columns=left_out)
+                notes.append(f"{table}: columns {left_out} left out (their parameters are None)")
         currency = currency or "CNY"
     for table, cols in contract.required.items():
         if table not in tables:
@@ -193,11 +435,7 @@ def load(name: str, data: Any = None, *, preset: str | None = None, timezone: st
         if table in tables and _missing_columns(tables[table], cols):
             notes.append(f"{table} lacks {_missing_columns(tables[table], cols)}; not used")
             tables.pop(table)
-    sections = {
-        title: None if all(t in tables for t in needs)
-        else f"it needs the {', '.join(t for t in needs if t not in tables)} table, which the data do not have"
-        for title, needs in contract.sections.items()
-    }
+    sections = _section_needs(contract, tables, headers)
     return LoadedData(tables, source, tuple(notes), sections, currency, timezone)
 
 
@@ -231,6 +469,10 @@ def validate(data: Any, name: str, *, preset: str | None = None, **options: Any)
     for table, cols in contract.optional.items():
         state = f"{len(loaded.tables[table]):,} rows found" if table in loaded.tables else "absent"
         lines.append(f"  optional  {table}: {', '.join(cols)}  {state}")
+    for table, cols in contract.optional_columns.items():
+        have = loaded.tables.get(table, pd.DataFrame()).columns
+        lines.append(f"  optional  {table} columns: " + ", ".join(f"{c} ({'found' if c in have else 'absent'})"
+                                                            for c in cols))
     for title, why in loaded.sections.items():
         lines.append(f"  section   {title}: " + ("will run" if why is None else f"skipped ({why})"))
     lines += [f"  note      {n}" for n in loaded.notes]
@@ -254,8 +496,8 @@ def render(name: str, out: str | os.PathLike[str], *, data: Any = None, preset: 
 
     stream = stream or sys.stdout
     params = dict(params or {})
-    check = validate(data, name, preset=preset, **{k: v for k, v in params.items()
-                                                   if k in ("timezone", "currency")})
+    forwarded = set(LOAD_OPTIONS) | set(CONTRACTS[name].column_params) if name in CONTRACTS else set()
+    check = validate(data, name, preset=preset, **{k: v for k, v in params.items() if k in forwarded})
     print(check, file=stream, flush=True)
     if not check.ok:
         raise ValueError(f"template {name!r} cannot run on {data!r}: see the lines above")

@@ -45,7 +45,17 @@ def test_every_contract_has_its_template_and_lesson():
         params = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
         assert len(params) == 1 and re.search(r"^data = None", params[0].source, re.M)
         for needs in c.sections.values():
-            assert set(needs) <= set(c.optional), "a section may only need optional tables"
+            for need in needs:
+                table, _, col = need.partition(".")
+                if col:
+                    assert col in c.optional_columns.get(table, ()), f"{name}: {need} is not an optional column"
+                else:
+                    assert table in c.optional, f"{name}: a section may only need optional tables, not {table}"
+        columns = {col for t in [*c.required, *c.optional_columns]
+                   for col in [*c.required.get(t, ()), *c.optional_columns.get(t, ())]}
+        assert set(c.column_params.values()) <= columns, f"{name}: a column parameter names no contract column"
+        for param in c.column_params:
+            assert re.search(rf"^{param} = ", params[0].source, re.M), f"{name}: parameter {param} not declared"
 
 
 def test_validate_bundled_data():
