@@ -165,9 +165,16 @@ def site(tmp_path_factory) -> dict:
                     " return [...document.querySelectorAll('#site-search-results a')]"
                     ".map(a => a.innerText + ' -> ' + a.getAttribute('href')); })()")
             # which fonts drew each Chinese run (solutions opened so theirs are drawn too)
-            page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+            # (one run per distinct text and font style: the same inputs draw the same glyphs)
+            page.evaluate("""(() => { document.querySelectorAll('details').forEach(d => d.open = true);
+              const seen = new Set();
+              for (const e of document.querySelectorAll('[lang="zh-Hans"]')) {
+                const s = getComputedStyle(e);
+                const key = [e.textContent, s.fontFamily, s.fontWeight, s.fontStyle].join('|');
+                if (!seen.has(key)) { seen.add(key); e.dataset.fontcheck = ''; }
+              } })()""")
             root = page.send("DOM.getDocument", depth=0)["root"]["nodeId"]
-            nodes = page.send("DOM.querySelectorAll", nodeId=root, selector='[lang="zh-Hans"]')["nodeIds"]
+            nodes = page.send("DOM.querySelectorAll", nodeId=root, selector="[data-fontcheck]")["nodeIds"]
             bad = []
             for node in nodes:
                 used = page.send("CSS.getPlatformFontsForNode", nodeId=node)["fonts"]
@@ -217,7 +224,7 @@ def test_no_request_leaves_the_site_and_none_fails(site) -> None:
 
 def test_chinese_is_drawn_by_the_site_font_only(site) -> None:
     # Every CJK run must be drawn by the web font, whatever fonts the machine has.
-    assert site["checked_runs"] > 300, f"only {site['checked_runs']} Chinese runs were rendered"
+    assert site["checked_runs"] > 200, f"only {site['checked_runs']} Chinese runs were rendered"
     wrong = {k: v[:5] for k, v in site["fonts"].items() if v}
     assert not wrong, f"Chinese drawn by another font (fallback / missing glyphs): {wrong}"
     for rel, v in site["visits"].items():

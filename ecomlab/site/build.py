@@ -462,7 +462,13 @@ def _search_entries(pages: list[_Page]) -> list[dict[str, str]]:
 
 
 def _copy_mathjax(dest: Path) -> None:
-    src = Path(str(files("jupyter_server_mathjax").joinpath("static")))
+    import importlib.util
+
+    # located, not imported: the package's __init__ loads jupyter_server (~1 s)
+    spec = importlib.util.find_spec("jupyter_server_mathjax")
+    if spec is None or not spec.submodule_search_locations:
+        raise ValueError("jupyter-server-mathjax is not installed (pip install jupyter-server-mathjax)")
+    src = Path(list(spec.submodule_search_locations)[0]) / "static"
     if not (src / "MathJax.js").is_file():
         raise ValueError(f"jupyter-server-mathjax: MathJax.js not found under {src}")
     for part in _MATHJAX_PARTS:

@@ -41,7 +41,8 @@
     if (!words.length) return [];
     var hits = [];
     (window.ECOMLAB_SEARCH || []).forEach(function (e) {
-      var title = e.t.toLowerCase(), hay = title + " " + e.s.toLowerCase();
+      // a heading matches on its own words, not on its page's title (shown as context)
+      var title = e.t.toLowerCase(), hay = title + " " + (e.k === "heading" ? "" : e.s.toLowerCase());
       if (!words.every(function (w) { return hay.indexOf(w) >= 0; })) return;
       var score = (title.indexOf(words[0]) === 0 ? 0 : 1) + (words.every(function (w) {
         return title.indexOf(w) >= 0; }) ? 0 : 2) + (e.k === "lesson" ? 0 : e.k === "term" ? 0.5 : 1);
