@@ -21,9 +21,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from ecomlab.site import build_site, notebook_title, summary
 from ecomlab.site import build as site_build
-from ecomlab.site import chromium, webfont
+from ecomlab.site import build_site, chromium, notebook_title, summary, webfont
 
 # a 1x1 PNG
 PNG = base64.b64encode(bytes.fromhex(
