@@ -127,9 +127,11 @@ def test_q6_m_quintile_by_hand(rfm):
     # the helper's score gives the same groups
     scores = users.rfm_scores(rfm)
     assert (scores["m_score"].to_numpy() == m_score.to_numpy()).all()
-    assert ex.q6.check(0.2).status == "incorrect"  # share of customers, not of revenue
+    res = ex.q6.check(0.2)  # share of customers, not of revenue
+    assert res.status == "incorrect" and "share of customers" in res.message
     assert ex.q6.check(100 * right).status == "incorrect"  # a percentage
     assert ex.q6.check(m[m_score == 5].sum()).status == "incorrect"  # revenue, not a share
     # the bottom quintile (score reversed) is a typical slip
-    assert ex.q6.check(m[m_score == 1].sum() / m.sum()).status == "incorrect"
+    res = ex.q6.check(m[m_score == 1].sum() / m.sum())
+    assert res.status == "incorrect" and "bottom group" in res.message
     assert ex.q6.check(____).status == "not_attempted"

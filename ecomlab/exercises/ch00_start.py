@@ -78,7 +78,13 @@ q1 = Question(
     prompt=f"How many **placed orders** were there in {PREVIOUS_YEAR}? A placed order is an "
     "order that was not cancelled (refunded orders count: they were placed, then returned).",
     kind=NumberAnswer(expected=lambda: len(metrics.placed_orders(_orders_year(PREVIOUS_YEAR))),
-                      abs_tol=0.5),
+                      abs_tol=0.5,
+                      mistakes=[("every order, cancelled ones included; placed orders leave them out",
+                                 lambda: len(_orders_year(PREVIOUS_YEAR))),
+                                ("completed orders only; refunded orders were placed too",
+                                 lambda: len(metrics.valid_orders(_orders_year(PREVIOUS_YEAR)))),
+                                (f"the count for {YEAR}, the lesson's year; the question asks for {PREVIOUS_YEAR}",
+                                 lambda: len(metrics.placed_orders(_orders_year(YEAR))))]),
     hints=[
         "`orders['order_ts'].dt.year` gives the year of each order.",
         f"Keep the {PREVIOUS_YEAR} rows whose `status` is not `'cancelled'` "
@@ -93,7 +99,12 @@ q2 = Question(
     "GMV (Σ `paid_amount` over placed orders) divided by the number of distinct buyers "
     "(`customer_id`) of those placed orders — per buyer, not per order.",
     kind=NumberAnswer(expected=lambda: float(headline_kpis(_orders_year(PREVIOUS_YEAR))["spend_per_buyer"]),
-                      rel_tol=1e-6, abs_tol=0.01),
+                      rel_tol=1e-6, abs_tol=0.01,
+                      mistakes=[("GMV per placed order (the order value, English 'AOV'), not per buyer",
+                                 lambda: float(headline_kpis(_orders_year(PREVIOUS_YEAR))["order_value"])),
+                                ("per buyer but with cancelled orders kept in GMV",
+                                 lambda: float(_orders_year(PREVIOUS_YEAR)["paid_amount"].sum()
+                                               / metrics.placed_orders(_orders_year(PREVIOUS_YEAR))["customer_id"].nunique()))]),
     hints=[
         f"Keep the {PREVIOUS_YEAR} orders that are not cancelled.",
         "GMV is the sum of their `paid_amount`; buyers is `['customer_id'].nunique()`.",

@@ -70,10 +70,18 @@ def _value_kept_share() -> float:
     return float((now["segment"] == "important value").mean())
 
 
-def _top_m_quintile_revenue_share() -> float:
+def _m_quintile_revenue_share(score: int) -> float:
     scores = users.rfm_scores(_rfm())
     m = scores["monetary_amount"]
-    return float(m[scores["m_score"] == 5].sum() / m.sum())
+    return float(m[scores["m_score"] == score].sum() / m.sum())
+
+
+def _top_m_quintile_revenue_share() -> float:
+    return _m_quintile_revenue_share(5)
+
+
+def _bottom_m_quintile_revenue_share() -> float:
+    return _m_quintile_revenue_share(1)
 
 
 q1 = Question(
@@ -180,7 +188,11 @@ q6 = Question(
     "the ranks into five equal groups with `pd.qcut(..., 5, labels=False) + 1` (5 = the top "
     "spenders). What share of all revenue (the sum of M) comes from the customers with M "
     "score 5? A fraction in [0, 1].",
-    kind=NumberAnswer(expected=_top_m_quintile_revenue_share, abs_tol=1e-4),
+    kind=NumberAnswer(expected=_top_m_quintile_revenue_share, abs_tol=1e-4,
+                      mistakes=[("the top group's share of customers (a fifth by construction), "
+                                 "not its share of revenue", lambda: 0.2),
+                                ("the share of the bottom group (score 1): 5 is the top spenders",
+                                 _bottom_m_quintile_revenue_share)]),
     hints=["`m_score = pd.qcut(rfm['monetary_amount'].rank(method='first'), 5, labels=False) + 1`.",
            "Revenue of the top group: `rfm.loc[m_score == 5, 'monetary_amount'].sum()`.",
            "Divide by `rfm['monetary_amount'].sum()`. The top fifth of customers by "

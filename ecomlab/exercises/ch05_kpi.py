@@ -68,13 +68,20 @@ def _android_cr() -> float:
     return float(_android_daily().loc[pd.Timestamp(INCIDENT_DAY), "cr"])
 
 
+def _android_orders_per_visitor() -> float:
+    row = _android_daily().loc[pd.Timestamp(INCIDENT_DAY)]
+    return float(row["orders"] / row["uv"])
+
+
 q1 = Question(
     prompt=f"By hand, from the raw tables: what was the conversion rate (CR 转化率) of "
     f"**Android** visitors on {INCIDENT_DAY}? CR = buyers / UV, where UV = distinct "
     "`visitor_id` in the cleaned `events` with `device == 'android'` that day, and buyers = "
     "distinct `customer_id` of that day's **placed** orders (`metrics.placed_orders`: "
     "cancelled excluded) with `device == 'android'`. A fraction in [0, 1].",
-    kind=NumberAnswer(expected=_android_cr, abs_tol=1e-6),
+    kind=NumberAnswer(expected=_android_cr, abs_tol=1e-6,
+                      mistakes=[("placed orders per visitor, not distinct buyers per visitor",
+                                 _android_orders_per_visitor)]),
     hints=[
         "Filter `events` on `events['ts'].dt.normalize() == '2025-11-20'` and "
         "`events['device'] == 'android'`; `.nunique()` the `visitor_id`.",
@@ -101,6 +108,11 @@ def _weeks() -> tuple[pd.DataFrame, pd.DataFrame]:
             kpi.period_kpis(ev, od, start="2025-11-24", end="2025-12-01"))
 
 
+def _wow_laspeyres_cr() -> float:
+    w1, w2 = _weeks()
+    return float(w1["uv"].item() * (w2["cr"].item() - w1["cr"].item()) * w1["spend_per_buyer"].item())
+
+
 def _wow_cr_effect() -> float:
     w1, w2 = _weeks()
     return float(kpi.decompose_change(w1, w2)["cr_effect"].iloc[0])
@@ -111,7 +123,11 @@ q2 = Question(
     "(**17-23 November**). Get each week's KPI tree with `kpi.period_kpis` (UV of a week "
     "counts each visitor once), then compute the **CR effect** of the LMDI split **by hand**: "
     "`L(GMV1, GMV0) * ln(CR1 / CR0)`, with `L(a, b) = (a - b) / ln(a / b)`. In CNY.",
-    kind=NumberAnswer(expected=_wow_cr_effect, abs_tol=1.0),
+    kind=NumberAnswer(expected=_wow_cr_effect, abs_tol=1.0,
+                      mistakes=[("the CR effect with the weeks swapped (after over before gives the sign)",
+                                 lambda: -_wow_cr_effect()),
+                                ("the Laspeyres 'CR alone' term UV0 × ΔCR × SPB0, not the LMDI effect",
+                                 _wow_laspeyres_cr)]),
     hints=[
         "`w1 = kpi.period_kpis(events, orders, start='2025-11-17', end='2025-11-24')` (end is "
         "exclusive), and `w2` for 24 November to 1 December.",
@@ -233,12 +249,20 @@ def _robust_z_by_alerts() -> float:
     return float(hit["robust_z"].iloc[0])
 
 
-def _robust_z() -> float:
+def _z_parts() -> tuple[float, float, float]:
+    """Median, MAD and the classic (mean/sd) z of Android CR on the incident day."""
     a = _android_daily()["cr"]
     base = a.loc[baseline_days(INCIDENT_DAY, a.index, kpi.promo_days(PROMOTIONS))]
     med = float(base.median())
     mad = float((base - med).abs().median())
-    z = (float(a.loc[pd.Timestamp(INCIDENT_DAY)]) - med) / max(MAD_TO_SD * mad, 0.01 * abs(med))
+    classic = (float(a.loc[pd.Timestamp(INCIDENT_DAY)]) - float(base.mean())) / float(base.std())
+    return med, mad, classic
+
+
+def _robust_z() -> float:
+    med, mad, _ = _z_parts()
+    x = float(_android_daily().loc[pd.Timestamp(INCIDENT_DAY), "cr"])
+    z = (x - med) / max(MAD_TO_SD * mad, 0.01 * abs(med))
     if not np.isclose(z, _robust_z_by_alerts(), rtol=1e-9):  # pragma: no cover - a course bug
         raise RuntimeError("q5: the hand formula and kpi.anomaly_alerts disagree")
     return z
@@ -250,7 +274,11 @@ q5 = Question(
     "and the promotion days (双11 window, 31 October to 11 November): on the bundled data "
     "12-30 November without the 20th. Compute the median `m`, the MAD = median(|x - m|) of "
     "those days, and `z = (x - m) / (1.4826 * MAD)` for the 20th.",
-    kind=NumberAnswer(expected=_robust_z, rel_tol=1e-4, abs_tol=1e-3),
+    kind=NumberAnswer(expected=_robust_z, rel_tol=1e-4, abs_tol=1e-3,
+                      mistakes=[("(x − m) / MAD without the factor 1.4826 that scales the MAD to a standard deviation",
+                                 lambda: _robust_z() * MAD_TO_SD),
+                                ("a classic z-score (mean and standard deviation), not the robust one",
+                                 lambda: _z_parts()[2])]),
     hints=[
         "`a = by_device[by_device['device'] == 'android'].set_index('date')['cr']`.",
         "`base = a['2025-11-12':'2025-11-30'].drop(pd.Timestamp('2025-11-20'))`; "
