@@ -72,6 +72,11 @@ def strict_cart_to_buy(events: pd.DataFrame, device: str) -> float:
     return float(np.isin(carted, bought).mean())
 
 
+def _pc_overall() -> float:
+    f = traffic.funnel(_clean(), ("pv", "cart", "buy"), by="device", mode="strict")
+    return float(f.loc[(f["device"] == "pc") & (f["step"] == "buy"), "overall_conversion"].item())
+
+
 def _pc_cart_to_buy() -> float:
     f = traffic.funnel(_clean(), ("pv", "cart", "buy"), by="device", mode="strict")
     return float(f.loc[(f["device"] == "pc") & (f["step"] == "buy"), "step_conversion"].item())
@@ -95,7 +100,7 @@ q1 = Question(
     kind=NumberAnswer(expected=_n_exact_duplicates, abs_tol=0),
     hints=["`DataFrame.duplicated()` compares all columns of a row.",
            "`keep='first'` marks only the second and later copies; `keep=False` marks "
-           "both copies and so counts every duplicate twice. (This is the last hint.)"],
+           "both copies and so counts every duplicate twice."],
     solution="n_dup = int(events.duplicated(keep='first').sum())",
 )
 
@@ -107,7 +112,7 @@ q2 = Question(
            "`cart` rows.",
            "Left-merge the buys on the carts with `indicator=True`; the answer is the share "
            "of `left_only` rows. Counting *sessions* without any cart gives a different, "
-           "smaller number. (This is the last hint.)"],
+           "smaller number."],
     solution=(
         "buys = clean.loc[clean['event'] == 'buy', ['session_id', 'sku_id']]\n"
         "carts = clean.loc[clean['event'] == 'cart', ['session_id', 'sku_id']].drop_duplicates()\n"
@@ -120,13 +125,16 @@ q3 = Question(
     prompt="Compute one **strict** funnel step by hand, without `traffic.funnel`: among PC "
     "sessions (the device of the session's first event) that carted at or after their first "
     "page view, what share then bought at or after that first cart? A fraction.",
-    kind=NumberAnswer(expected=_pc_cart_to_buy, abs_tol=5e-4),
+    kind=NumberAnswer(expected=_pc_cart_to_buy, abs_tol=5e-4, mistakes=[
+        ("the drop-off (1 − step rate), not the step rate", lambda: 1 - _pc_cart_to_buy()),
+        ("the overall conversion of all PC sessions, not of the carting ones", lambda: _pc_overall()),
+    ]),
     hints=["Per session: the first `pv` time; then the first `cart` at or after it "
            "(`groupby('session_id')['ts'].min()` on the qualifying rows).",
            "A session counts as bought if it has a `buy` at or after that first cart. A buy "
            "before the cart, or a buy in a session that never carted (buy now), does not count.",
            "The denominator is carting PC sessions, not all PC sessions (that is the funnel's "
-           "overall conversion) and not buy events. (This is the last hint.)"],
+           "overall conversion) and not buy events."],
     solution=(
         "first_pv = clean[clean['event'] == 'pv'].groupby('session_id', observed=True)['ts'].min()\n"
         "carts = clean[clean['event'] == 'cart'].join(first_pv.rename('pv_ts'), on='session_id')\n"
@@ -146,7 +154,7 @@ q4 = Question(
     kind=SetAnswer(expected=_moved_elements),
     hints=["`r = traffic.element_click_share(page_clicks)`; look at `r.residuals`.",
            "Shares sum to 1 in each version: when the buttons gain share, other elements "
-           "must lose some. Keep every element with |r| > 2 in either column. (This is the last hint.)"],
+           "must lose some. Keep every element with |r| > 2 in either column."],
     solution=(
         "r = traffic.element_click_share(page_clicks)\n"
         "answer = set(r.residuals.index[(r.residuals.abs() > 2).any(axis=1)])"
@@ -158,7 +166,7 @@ q5 = Question(
     "exactly one event. Return a float in [0, 1].",
     kind=FunctionAnswer(bounce_rate, cases=_bounce_cases),
     hints=["Count events per session: `events.groupby('session_id').size()`.",
-           "`(counts == 1).mean()` — per session, not per event. (This is the last hint.)"],
+           "`(counts == 1).mean()` — per session, not per event."],
     solution=(
         "def bounce_rate(events):\n"
         "    counts = events.groupby('session_id', observed=True).size()\n"
