@@ -156,7 +156,7 @@ _t(
     "customers",
     "one row per customer (a visitor who has ordered at least once)",
     "Every Nestwell buyer, with how and when they were acquired.",
-    ["00", "04-1", "04-2", "04-3", "05-1", "06"],
+    ["00", "04-1", "04-3", "04-5", "05-1", "06"],
     [
         _c("customer_id", "string", "customer id (C + 7 digits)"),
         _c("visitor_id", "string", "the customer's visitor id in the behaviour log and experiments"),
@@ -173,7 +173,7 @@ _t(
     "products",
     "one row per SKU",
     "The catalogue: six home-goods categories with list price, unit cost and supply.",
-    ["00", "02", "04-2", "04-3", "05-1", "06"],
+    ["00", "02", "04-3", "04-4", "04-5", "05-1", "05-2", "06"],
     [
         _c("sku_id", "string", "SKU id (SKU + 4 digits)"),
         _c("name", "string", "product name (English)"),
@@ -190,7 +190,7 @@ _t(
     "orders",
     "one row per order",
     "Every order placed in the marketplace store, the mini-program and the live room, 2024-2025.",
-    ["00", "03", "04-1", "04-2", "04-3", "05-1", "06"],
+    ["00", "03", "04-1", "04-2", "04-3", "04-4", "04-5", "05-1", "05-2", "06"],
     [
         _c("order_id", "string", "order id (O + 8 digits)"),
         _c("customer_id", "string", "buyer"),
@@ -211,7 +211,7 @@ _t(
     "order_items",
     "one row per order line",
     "What each order contained, at the price paid.",
-    ["00", "02", "04-2", "04-3", "05-1", "06"],
+    ["00", "02", "04-3", "04-4", "04-5", "05-1", "05-2", "06"],
     [
         _c("order_id", "string", "order"),
         _c("sku_id", "string", "SKU"),
@@ -294,7 +294,7 @@ _t(
     "marketing_daily",
     "one row per channel per day",
     "Spend and platform-reported results of each marketing channel.",
-    ["00", "03", "04-2", "06"],
+    ["00", "03", "04-3", "05-2", "06"],
     [
         _c("channel", "category", "marketing channel", categories=CHANNELS),
         _c("date", "date", "day", "date"),
@@ -384,7 +384,7 @@ _t(
     "coupon_campaign",
     "one row per customer in the campaign",
     "A randomised coupon campaign (sent 2025-09-01): half of eligible customers got a coupon.",
-    ["00", "04-3", "06"],
+    ["00", "04-4", "06"],
     [
         _c("customer_id", "string", "customer"),
         _c("campaign_id", "string", "campaign"),
