@@ -164,7 +164,10 @@ def read_orders(
 
     # --- order ids first: they group the lines --------------------------------------------
     oid = P.parse_id(raw[cols["order_id"]], "orders", "order_id", report, source=cols["order_id"])
-    codes, first_rows = keys.codes_with_rows(oid)
+    if keys.is_unique(oid):  # one row per order (the usual orders export): no grouping needed
+        codes = first_rows = np.arange(n)
+    else:
+        codes, first_rows = keys.codes_with_rows(oid)
     first = np.zeros(n, dtype=bool)
     first[first_rows] = True
 

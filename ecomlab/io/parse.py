@@ -191,7 +191,7 @@ def _read_csv(path: Path, table: str, report: Report, encoding, encodings, sep) 
             read_options=pacsv.ReadOptions(encoding=pa_enc, column_names=names, skip_rows=1,
                                            block_size=1 << 24),
             parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=False),
-            convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+            convert_options=pacsv.ConvertOptions(column_types={n: pa.large_string() for n in names},
                                                  null_values=[""], strings_can_be_null=True,
                                                  quoted_strings_can_be_null=True),
         )
@@ -304,6 +304,10 @@ def parse_id(s: pd.Series, table: str, column: str, report: Report, *, source: s
                    count=int(s.notna().sum()))
         s = s.astype(STR)
     s = _as_text(s)
+    if not _any_match(s, _ID_SUSPECT):  # clean ids (the usual case): one RE2 pass, nothing to convert
+        if not nullable:
+            require_not_null(s, table, column, source=source)
+        return s
     stripped = s.str.strip()
     report.add("coerced", column, "surrounding blanks or tabs removed", count=int(((stripped != s) & s.notna()).sum()))
     s = stripped
@@ -331,6 +335,19 @@ def parse_id(s: pd.Series, table: str, column: str, report: Report, *, source: s
     if not nullable:
         require_not_null(s, table, column, source=source)
     return s
+
+
+#: an id that one of the id rules would touch: blank at either end, a guard (=" or '), scientific
+#: notation, a float's ".0", or an empty string
+_ID_SUSPECT = (r"^[\s\x{00a0}\x{3000}'=]|[\s\x{00a0}\x{3000}]$|^[+-]?[0-9](?:\.[0-9]+)?[eE]|\.0$|^$")
+
+
+def _any_match(s: pd.Series, rx: str) -> bool:
+    """Whether any value matches the RE2 pattern ``rx`` (searched, not anchored), run by Arrow."""
+    import pyarrow.compute as pc
+
+    arr = _as_text(s).array.__arrow_array__()
+    return bool(pc.any(pc.match_substring_regex(arr, pattern=rx)).as_py())
 
 
 def require_not_null(s: pd.Series, table: str, column: str, *, source: str | None = None) -> None:
@@ -470,8 +487,9 @@ def _parse_dt_text(s, where, column, report, dayfirst, timezone) -> pd.Series:
                 raise _fail(where, "a timezone= to convert UTC offsets to local time",
                             f"timestamps with offsets {sorted(offs)[:4]} such as {_examples(s)}",
                             "pass timezone= (e.g. 'America/New_York'); offsets alone do not name a zone")
+        fast = _arrow_timestamps(txt) if kind == "iso" else None
         try:
-            out = pd.to_datetime(txt, format="ISO8601", utc=kind == "iso_offset")
+            out = fast if fast is not None else pd.to_datetime(txt, format="ISO8601", utc=kind == "iso_offset")
         except (ValueError, OverflowError):
             bad = pd.to_datetime(txt, format="ISO8601", errors="coerce", utc=kind == "iso_offset").isna() & present
             raise _fail(where, "valid calendar dates", f"{_examples(s[bad])}") from None
@@ -515,6 +533,20 @@ def _parse_dt_text(s, where, column, report, dayfirst, timezone) -> pd.Series:
     out = pd.to_datetime(comp.fillna(1)).where(present)
     _state_zone(report, column, timezone)
     return out
+
+
+def _arrow_timestamps(s: pd.Series) -> pd.Series | None:
+    """Validated naive ISO text → datetime64[us] by Arrow's ISO-8601 cast (C++, ~5x
+    ``pd.to_datetime``); ``None`` when Arrow refuses a value (pandas then names it)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = _as_text(s).array.__arrow_array__()
+    try:
+        ts = pc.cast(arr, pa.timestamp("us"))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    return pd.Series(ts.to_numpy(zero_copy_only=False), index=s.index).astype("datetime64[us]")
 
 
 def _state_zone(report: Report, column: str, timezone: str | None) -> None:
