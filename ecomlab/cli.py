@@ -225,6 +225,8 @@ def _cmd_site(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
           f"cells hidden, CJK font {done['font_bytes'] / 1024:.0f} KB)")
     for link in done["links_to_missing_pages"]:
         print(f"ecomlab site: warning: link to a page that does not exist: {link}", file=sys.stderr)
+    for load in done["report_external_loads"]:
+        print(f"ecomlab site: warning: a report loads from outside the site: {load}", file=sys.stderr)
     if done["characters_missing_from_font"]:
         print("ecomlab site: warning: no glyph in the CJK font for "
               f"{done['characters_missing_from_font']!r}", file=sys.stderr)

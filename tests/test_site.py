@@ -77,7 +77,10 @@ def built(tmp_path_factory) -> dict:
     nb_dir = _course(root)
     reports = root / "reports"
     reports.mkdir()
-    (reports / "rfm_report.html").write_text("<html><body>report</body></html>")
+    (reports / "rfm_report.html").write_text(  # as nbconvert's defaults write it: two CDN scripts
+        '<html><head><script src="https://cdnjs.cloudflare.com/ajax/libs/require.js/2.1.10/require.min.js">'
+        '</script><script src="https://cdnjs.cloudflare.com/ajax/libs/mathjax/2.7.7/latest.js?config=TeX">'
+        '</script></head><body><p>报告 report, $x^2$</p><a href="../00_start_here.ipynb">start</a></body></html>')
     out = root / "site"
     index = build_site(nb_dir, out, reports=reports)
     pages = {p.relative_to(out).as_posix(): p.read_text(encoding="utf-8") for p in out.rglob("*.html")}
@@ -89,10 +92,11 @@ def test_pages_index_and_summary_counts(built) -> None:
     assert {"index.html", "00_start_here.html", "04_private_domain/01_lesson.html",
             "reports/rfm_report.html"} <= set(built["pages"])
     s = built["summary"]
-    assert s["pages"] == 2 and s["report_pages"] == 1
+    assert s["pages"] == 2 and s["report_pages"] == 1 and s["report_cdn_scripts_replaced"] == 2
+    assert s["report_external_loads"] == []
     assert s["results_cells_hidden"] == 1 and s["test_markers_removed"] == 1
     assert s["solution_cells_folded"] == 2 and s["solution_markers_removed"] == 4
-    assert s["ipynb_links_rewritten"] == 3 and s["table_captions_moved"] == 1
+    assert s["ipynb_links_rewritten"] == 4 and s["table_captions_moved"] == 1
     assert (s["alt_from_figure"], s["alt_from_code"], s["alt_from_heading"]) == (1, 1, 1)
     assert s["links_to_missing_pages"] == ["00_start_here.html -> 04_private_domain/09_gone.html"]
     assert s["characters_missing_from_font"] == ""
@@ -121,8 +125,6 @@ def test_links_rewritten_and_nothing_loaded_from_outside(built) -> None:
     download = soup.select_one("a.download")
     assert download["href"] == "student/00_start_here.ipynb" and download.has_attr("download")
     for rel, page in built["pages"].items():
-        if rel.startswith("reports/"):
-            continue
         s = BeautifulSoup(page, "html.parser")
         loads = [t.get("src") for t in s.select("script[src], img[src]")] + [t["href"] for t in s.select("link[href]")]
         assert loads and all(not re.match(r"^(https?:)?//", u) for u in loads), (rel, loads)
@@ -131,6 +133,9 @@ def test_links_rewritten_and_nothing_loaded_from_outside(built) -> None:
                 assert (built["out"] / Path(rel).parent / u.split("?")[0]).resolve().is_file(), u
     index = BeautifulSoup(built["pages"]["index.html"], "html.parser")
     assert "reports/rfm_report.html" in [a["href"] for a in index.select("a[href]")]
+    report = BeautifulSoup(built["pages"]["reports/rfm_report.html"], "html.parser")
+    assert [a["href"] for a in report.select("a[href]")] == ["../00_start_here.html"]
+    assert '<link href="../assets/fonts.css" rel="stylesheet"/>' in str(report.head)
 
 
 def test_student_edition_is_published_without_solutions(built) -> None:
@@ -163,8 +168,6 @@ def test_math_only_where_needed(built) -> None:
 def test_every_chinese_run_marked_and_in_the_font_subset(built) -> None:
     text = []
     for rel, page in built["pages"].items():
-        if rel.startswith("reports/"):
-            continue
         soup = BeautifulSoup(page, "html.parser")
         assert soup.html["lang"] == "en"
         for node in soup.body.find_all(string=True):
@@ -238,7 +241,7 @@ def test_marking_chinese_keeps_the_text(text) -> None:
     counts = dict.fromkeys(("ipynb_links_rewritten", "table_captions_moved"), 0)
     # in <pre>, where BeautifulSoup keeps whitespace-only strings as they are
     out, _ = site_build._finish(f"<html><body><pre>{html.escape(text)}</pre></body></html>",
-                                None, [], counts, set(), [])
+                                "x.html", None, None, counts, set(), [])
     p = BeautifulSoup(out, "html.parser").pre
     assert p.get_text() == text
     for node in p.find_all(string=True):

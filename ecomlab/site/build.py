@@ -312,12 +312,13 @@ def _rewrite_ipynb(href: str) -> str | None:
     return f"{m.group(1)}.html{m.group(2)}" if m else None
 
 
-def _finish(body: str, page: _Page | None, alts: list[str], counts: dict[str, int],
-            known: set[str], missing: list[str]) -> tuple[str, str]:
-    """Post-process a page's HTML; return (html, visible text for the font subset).
+def _finish(body: str, rel: str, page: _Page | None, alts: list[str] | None,
+            counts: dict[str, int], known: set[str], missing: list[str]) -> tuple[str, str]:
+    """Post-process the HTML of the page at ``rel``; return (html, text for the font subset).
 
-    ``known`` holds the site's files (paths from the root); a relative link to anything
-    else is appended to ``missing`` as "page -> target".
+    ``page`` (None for the index and reports) gets its contents filled in; ``alts`` are
+    its images' alt texts (None: leave images alone). ``known`` holds the site's files
+    (paths from the root); a relative link to anything else is appended to ``missing``.
     """
     from bs4 import BeautifulSoup, NavigableString
 
@@ -331,15 +332,13 @@ def _finish(body: str, page: _Page | None, alts: list[str], counts: dict[str, in
             counts["ipynb_links_rewritten"] += 1
         href = a["href"].split("#")[0].split("?")[0]
         if href and not re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:|^//", href):
-            here = page.rel.parent.as_posix() if page is not None else ""
-            target = posixpath.normpath(posixpath.join(here, unquote(href)))
+            target = posixpath.normpath(posixpath.join(posixpath.dirname(rel), unquote(href)))
             if target not in known:
-                missing.append(f"{page.rel if page is not None else 'index.html'} -> {a['href']}")
+                missing.append(f"{rel} -> {a['href']}")
     imgs = soup.select(".jp-RenderedImage img")
-    if len(imgs) != len(alts):
-        raise RuntimeError(f"{page.src if page else 'page'}: {len(imgs)} images rendered "
-                           f"but {len(alts)} image outputs found")
-    for img, alt in zip(imgs, alts, strict=True):
+    if alts is not None and len(imgs) != len(alts):
+        raise RuntimeError(f"{rel}: {len(imgs)} images rendered but {len(alts)} image outputs found")
+    for img, alt in zip(imgs, alts or [], strict=False):
         img["alt"] = alt
     for cell in soup.select(".jp-Cell.celltag_solution"):
         details = soup.new_tag("details", attrs={"class": "solution"})
@@ -482,6 +481,37 @@ def _copy_mathjax(dest: Path) -> None:
             raise ValueError(f"jupyter-server-mathjax: {part} not found under {src}")
 
 
+def _offline_report(body: str, root: str, rel: str, counts: dict[str, int], external: list[str]) -> str:
+    """A standalone report (nbconvert's defaults load require.js and MathJax from a CDN)
+    made to load nothing from outside the site: require.js dropped (no output needs it),
+    MathJax pointed at the site's copy, the site's fonts.css added for Chinese. Any other
+    outside resource is left in place and appended to ``external`` for the build summary.
+    """
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(body, "html.parser")
+    outside = re.compile(r"^(https?:)?//", re.I)
+    for script in soup.select("script[src]"):
+        src = script["src"]
+        if not outside.match(src):
+            continue
+        if "mathjax" in src.lower():
+            script.replace_with(BeautifulSoup(_mathjax(root), "html.parser"))
+        elif "require" in src.lower():
+            script.decompose()
+        else:
+            external.append(f"{rel}: {src}")
+            continue
+        counts["report_cdn_scripts_replaced"] += 1
+    external += [f"{rel}: {link['href']}" for link in soup.select("link[href]")
+                 if outside.match(link["href"]) and "stylesheet" in link.get("rel", [])]
+    head = soup.head or soup
+    head.append(soup.new_tag("link", attrs={"rel": "stylesheet", "href": f"{root}assets/fonts.css"}))
+    if soup.html is not None and not soup.html.get("lang"):
+        soup.html["lang"] = "en"
+    return str(soup)
+
+
 def _lab_css(exporter: Any) -> str:
     env = exporter.environment
     css = [env.loader.get_source(env, name)[0] for name in ("static/index.css", "static/theme-light.css")]
@@ -538,7 +568,7 @@ def build_site(
     counts: dict[str, int] = dict.fromkeys(
         ("pages", "results_cells_hidden", "test_markers_removed", "solution_markers_removed",
          "solution_cells_folded", "ipynb_links_rewritten", "table_captions_moved",
-         "alt_from_figure", "alt_from_code", "alt_from_heading"), 0)
+         "alt_from_figure", "alt_from_code", "alt_from_heading", "report_cdn_scripts_replaced"), 0)
 
     build_student_edition(src_dir, out_dir / "student")
     report_files: list[str] = []
@@ -576,16 +606,25 @@ def build_site(
             "header": _header(page.root), "sidebar": _sidebar(pages, page, page.root, report_files),
             "tools": _tools(page), "prevnext": _prevnext(pages, i)}}
         body, _ = exporter.from_notebook_node(nb, resources=resources)
-        body, text = _finish(body, page, alts, counts, known, missing)
+        body, text = _finish(body, page.rel.as_posix(), page, alts, counts, known, missing)
         target = out_dir / page.rel
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(body, encoding="utf-8")
         texts.append(text)
         counts["pages"] += 1
 
-    index_html, text = _finish(_index_html(pages, report_files), None, [], counts, known, missing)
+    index_html, text = _finish(_index_html(pages, report_files), "index.html", None, [], counts,
+                               known, missing)
     (out_dir / "index.html").write_text(index_html, encoding="utf-8")
     texts.append(text)
+    external: list[str] = []
+    for rel in report_files:
+        target = out_dir / "reports" / rel
+        body = _offline_report(target.read_text(encoding="utf-8"), "../" * (rel.count("/") + 1),
+                               f"reports/{rel}", counts, external)
+        body, text = _finish(body, f"reports/{rel}", None, None, counts, known, missing)
+        target.write_text(body, encoding="utf-8")
+        texts.append(text)
 
     assets = out_dir / "assets"
     assets.mkdir(exist_ok=True)
@@ -598,12 +637,14 @@ def build_site(
     (assets / "notebook.css").write_text(_lab_css(exporter), encoding="utf-8")
     chars = webfont.cjk_chars(texts) | webfont.cjk_chars("显示答案上一课下一课搜索本页内容课程首页示例报告下载练习版")
     size, no_glyph = webfont.subset_font(chars, assets / "fonts" / "ecomlab-sans-sc.woff")
-    (assets / "site.css").write_text(
-        webfont.font_face_css("fonts/ecomlab-sans-sc.woff") + (static / "site.css").read_text(encoding="utf-8"),
-        encoding="utf-8")
-    if any(p for p in pages if (out_dir / p.rel).read_text(encoding="utf-8").count("MathJax.js")):
+    fonts = webfont.font_face_css("fonts/ecomlab-sans-sc.woff") + (static / "fonts.css").read_text(encoding="utf-8")
+    (assets / "fonts.css").write_text(fonts, encoding="utf-8")
+    (assets / "site.css").write_text(fonts + (static / "site.css").read_text(encoding="utf-8"), encoding="utf-8")
+    written = [out_dir / p.rel for p in pages] + [out_dir / "reports" / r for r in report_files]
+    if any("assets/mathjax/MathJax.js" in f.read_text(encoding="utf-8") for f in written):
         _copy_mathjax(assets / "mathjax")
     summary = {**counts, "report_pages": len(report_files), "links_to_missing_pages": missing,
+               "report_external_loads": external,
                "cjk_characters": len(chars),
                "font_bytes": size, "characters_missing_from_font": "".join(no_glyph)}
     (out_dir / "build_summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1) + "\n",
