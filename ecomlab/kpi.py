@@ -7,7 +7,9 @@ The KPI tree of the course is the exact identity (see :mod:`ecomlab.metrics`)::
 This module builds daily (or period) KPI tables from the behaviour log and the orders,
 splits a change in GMV into exact contributions of UV, CR and spend per buyer (LMDI-I), drills a
 change down into segments, and raises robust anomaly alerts that know about weekday
-seasonality and the promotion calendar (年货节, 38节, 618, 99, 双11, 双12).
+seasonality and the promotion calendar the caller passes in (:func:`promo_days`; there is
+no built-in calendar, since dates differ by year, platform and market). A baseline with no
+spread at all is reported, never scored with an infinite z.
 
 Every KPI is computed through :mod:`ecomlab.metrics`; nothing is redefined here.
 
