@@ -107,3 +107,27 @@ def test_student_edition_drops_nbgrader_test_cells(tmp_path):
     out = nbformat.read(str(tmp_path / "s.ipynb"), as_version=4)
     assert len(out.cells) == 2 and "answer = ____" in out.cells[1].source
     assert out.cells[1].metadata["nbgrader"]["solution"] is True
+
+
+def test_cli_grade_refuses_bad_out_and_missing_questions(tmp_path, capsys):
+    from ecomlab.cli import main
+
+    (tmp_path / "ret").mkdir()
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    assert main(["grade", str(tmp_path / "ret"), "--bank", "_demo", "--out",
+                 str(blocker / "g.csv")]) == 2
+    assert "not writable" in capsys.readouterr().err
+    assert main(["grade", str(tmp_path / "ret"), "--out", str(tmp_path / "g.csv")]) == 2
+    assert "lesson=" in capsys.readouterr().err
+    assert main(["grade", str(tmp_path / "ret"), "--bank", "_demo", "-j", "0"]) == 2
+
+
+def test_cli_grade_empty_folder_writes_an_empty_gradebook(tmp_path, capsys):
+    from ecomlab.cli import main
+
+    (tmp_path / "ret").mkdir()
+    assert main(["grade", str(tmp_path / "ret"), "--bank", "_demo", "--out",
+                 str(tmp_path / "g.csv")]) == 0
+    assert "0 graded, 0 already in the gradebook" in capsys.readouterr().out
+    assert (tmp_path / "g.csv").read_text().startswith("student,submission,question_id,status")

@@ -221,7 +221,7 @@ def test_detached_process_is_killed_at_the_end(batch):
 def test_killing_its_parent_is_one_broken_run_and_the_grader_survives(batch):
     s = rows(batch, "killer")
     assert s["_demo.q1"][0] == "correct"
-    assert s["_demo.q2"][0] == "not_reached" and "killed" in s["_demo.q2"][1]
+    assert s["_demo.q2"][0] == "error" and "killed" in s["_demo.q2"][1]
     # the batch went on: later students were graded (this test process is the grader)
     assert status(batch, "wrong")["_demo.q1"] == "incorrect"
 
@@ -371,3 +371,27 @@ def test_real_lesson_solution_full_marks_and_student_edition_not_attempted(tmp_p
     s = report.gradebook.groupby("student")["status"].agg(set).to_dict()
     assert s == {"solution": {"correct"}, "blank": {"not_attempted"}}, report.gradebook
     assert len(report.gradebook) == 2 * len(lesson_questions(lesson))
+
+
+def test_a_student_chosen_data_dir_does_not_move_the_expected_answer(tmp_path):
+    """The kernel's own expected value on a tiny world it wrote scores nothing; the same
+    trick on the bundled data is right (the control: only the data differ)."""
+    from ecomlab.exercises.ch00_start import q1
+
+    tiny = (
+        "import pyarrow.parquet as pq, pathlib\n"
+        "from ecomlab import datasets, exercises\n"
+        "from ecomlab.exercises import ch00_start as ex\n"
+        "out = pathlib.Path('tiny'); out.mkdir()\n"
+        "for name in datasets.list_datasets():\n"
+        "    f = pq.ParquetFile(datasets.table_path(name))\n"
+        "    pq.write_table(f.read_row_group(0).slice(0, 50), out / f'{name}.parquet')\n"
+        "exercises.use_data('tiny')\n")
+    cheat = "answer = ex.q1.kind._expected._fn()\nex.q1.check(answer)"
+    ret = tmp_path / "ret"
+    _write(ret / "tinyworld.ipynb", [tiny + cheat])
+    _write(ret / "control.ipynb", ["from ecomlab.exercises import ch00_start as ex\n" + cheat])
+    report = grade(ret, tmp_path / "g.csv", banks=["ch00_start"], jobs=2, timeout=120)
+    gb = report.gradebook.set_index(["student", "question_id"])
+    assert gb.loc[("control", q1.id), "status"] == "correct"
+    assert gb.loc[("tinyworld", q1.id), "status"] == "incorrect", gb.loc["tinyworld"]

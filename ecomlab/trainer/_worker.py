@@ -89,12 +89,14 @@ def main(argv: list[str]) -> int:
         client.execute()
     except DeadKernelError as exc:
         status["stopped"] = f"the kernel died ({exc})"
+        status["crashed"] = True
     except CellTimeoutError:
         status["stopped"] = f"stopped at the whole-notebook time limit of {limit:g} s"
     except Exception as exc:  # noqa: BLE001 - e.g. a cell timeout
         name = type(exc).__name__
         text = str(exc).strip().splitlines()
         status["stopped"] = f"{name}: {text[-1] if text else ''}"[:500]
+        status["crashed"] = True
         status["trace"] = traceback.format_exc()[-2000:]
     for i, cell in enumerate(nb.cells):
         if cell.get("cell_type") != "code":

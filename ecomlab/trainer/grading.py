@@ -56,6 +56,8 @@ import pandas as pd
 COLUMNS = ["student", "submission", "question_id", "status", "points", "max_points", "reason",
            "flags", "sha256"]
 GRADE_STATUSES = ("correct", "incorrect", "not_attempted", "not_reached", "error")
+#: Largest returned notebook read (bytes); a larger file is one error row per question.
+MAX_NOTEBOOK_BYTES = 50_000_000
 _BANK_RE = re.compile(r"^[a-z_][a-z0-9_]*$")
 _NOT_BANKS = {"core", "_submit", "____"}
 
@@ -187,12 +189,14 @@ class _Submission:
     student: str
     data: bytes
     sha256: str
+    too_large: bool = False
 
 
 @dataclass
 class _Outcome:
     answers: dict[str, dict[str, Any]] = field(default_factory=dict)  # qid -> {"value", ...} or {"error"}
     stopped: str | None = None
+    crashed: bool = False  # killed or crashed (error rows) rather than stopped by a limit
     errors: list[dict[str, Any]] = field(default_factory=list)
     unreadable: str | None = None
     landlock: int = 0
@@ -285,6 +289,7 @@ def _run(sub: _Submission, limits: Limits, batch: _Batch) -> _Outcome:
         outcome.landlock = int(status.get("landlock", 0) or 0) if str(
             status.get("landlock", 0)).isdigit() else 0
         if outcome.stopped is None:
+            outcome.crashed = proc.returncode != 0 or not status_text or status.get("crashed") is True
             if status.get("stopped"):
                 outcome.stopped = str(status["stopped"])[:500]
             elif proc.returncode != 0:
@@ -391,6 +396,8 @@ def _judge(sub: _Submission, nb: Any, outcome: _Outcome, qids: Sequence[str],
             raised = [errors[c] for c in cells.get(short, []) if c in errors]
             if raised:
                 status, reason = "error", f"the cell that checks {short} raised {raised[0]}"
+            elif outcome.stopped and outcome.crashed:
+                status, reason = "error", f"no answer before the run ended: {outcome.stopped}"
             elif outcome.stopped:
                 status, reason = "not_reached", f"no answer before the run stopped: {outcome.stopped}"
             elif short not in cells:
@@ -608,6 +615,13 @@ def grade(
         if ".ipynb_checkpoints" in p.parts or not p.is_file() or p.is_symlink():
             continue
         rel = p.relative_to(root)
+        if p.stat().st_size > MAX_NOTEBOOK_BYTES:
+            h = hashlib.sha256()
+            with open(p, "rb") as f:
+                for chunk in iter(lambda: f.read(1 << 20), b""):
+                    h.update(chunk)
+            subs.append(_Submission(p, rel.as_posix(), _student_of(rel), b"", h.hexdigest(), True))
+            continue
         data = p.read_bytes()
         subs.append(_Submission(p, rel.as_posix(), _student_of(rel), data,
                                 hashlib.sha256(data).hexdigest()))
@@ -627,6 +641,9 @@ def grade(
     n_done = [len(subs) - len(todo)]
 
     def prepare(sub: _Submission) -> tuple[Any, _Outcome]:
+        if sub.too_large:
+            return None, _Outcome(unreadable=f"the notebook is larger than the "
+                                             f"{MAX_NOTEBOOK_BYTES / 1e6:.0f} MB limit")
         try:
             nb = nbformat.reads(sub.data.decode("utf-8"), as_version=4)
             nbformat.validate(nb)

@@ -10,7 +10,8 @@ What a graded kernel gets (see ``docs/trainers.md`` for the full threat model):
   subreaper* (``prctl(PR_SET_CHILD_SUBREAPER)``), so even a double-forked, detached
   process stays its descendant and is killed at the end (:func:`kill_tree`);
 - **resource limits** (``setrlimit``): address space (``--memory``), file size, no core
-  dumps; output is capped by the worker;
+  dumps, processes (a fork bomb stops at 256 more than the user runs, except as root);
+  output is capped by the worker;
 - **Landlock** (Linux ≥ 5.13, unprivileged, cannot be undone by the process): writes only
   inside its run folder; reads only the Python installation, the ``ecomlab`` package and
   its bundled data, system libraries and its run folder (so not the returned folder, other
@@ -241,14 +242,36 @@ def _alive(pid: int) -> bool:
     return state not in ("Z", "X")
 
 
-def limits(memory_mb: int | None, file_mb: int) -> None:
-    """Apply resource limits to this process (called in the worker before ``exec``)."""
+def limits(memory_mb: int | None, file_mb: int, extra_processes: int | None = 256) -> None:
+    """Apply resource limits to this process and its future children (the worker calls it).
+
+    Address space ``memory_mb`` MiB, files ``file_mb`` MiB, no core dumps and — for a
+    non-root user — at most ``extra_processes`` more processes/threads than the user runs
+    now (a fork bomb stops there; ``RLIMIT_NPROC`` counts per user, and root ignores it).
+    """
     if memory_mb:
         b = int(memory_mb) * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (b, b))
     fb = int(file_mb) * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_FSIZE, (fb, fb))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    if extra_processes is not None and os.getuid() != 0:  # root is exempt from RLIMIT_NPROC
+        n = _processes_of_user(os.getuid()) + int(extra_processes)
+        soft, hard = resource.getrlimit(resource.RLIMIT_NPROC)
+        cap = n if hard == resource.RLIM_INFINITY else min(n, hard)
+        resource.setrlimit(resource.RLIMIT_NPROC, (cap, hard))
+
+
+def _processes_of_user(uid: int) -> int:
+    """How many processes (threads count for RLIMIT_NPROC) ``uid`` runs now."""
+    n = 0
+    for d in Path("/proc").glob("[0-9]*"):
+        try:
+            if d.stat().st_uid == uid:
+                n += len(os.listdir(d / "task"))
+        except OSError:
+            continue
+    return n
 
 
 def clean_env(run_dir: Path) -> dict[str, str]:
