@@ -10,10 +10,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ecomlab.exercises import ____
+from ecomlab.exercises import ____, _submit
 from ecomlab.exercises import _demo as demo
-from ecomlab.exercises import _submit
-from ecomlab.exercises._submit import AnswerFileError, Raised, Unsupported, read_answer, write_answer
+from ecomlab.exercises._submit import (
+    AnswerFileError,
+    Raised,
+    Unsupported,
+    read_answer,
+    write_answer,
+)
 
 
 def roundtrip(tmp_path, value):

@@ -90,9 +90,7 @@ def stamp_notebook(nb: Any) -> int:
     Raises ``ValueError`` when a solution cell has no check call or two cells check the
     same question (nbgrader grade ids must be unique).
     """
-    from ecomlab.trainer.grading import _question
-
-    from ecomlab.trainer.grading import bank_aliases
+    from ecomlab.trainer.grading import _question, bank_aliases
 
     aliases = bank_aliases(nb)
     cells = list(nb.cells)
