@@ -24,6 +24,7 @@ from ecomlab.schema import EVENT_TYPES
 from ecomlab.validation import require_columns
 
 __all__ = [
+    "event_window",
     "clean_events",
     "sessions",
     "funnel",
@@ -95,13 +96,52 @@ def _event_codes(events: pd.DataFrame, steps: Sequence[str]) -> np.ndarray:
     return lut[codes]
 
 
+def _vocabulary(events: pd.DataFrame) -> list[str]:
+    """The event types a log knows: the categories of a categorical ``event`` column (so a
+    step with no rows in a filtered log is still known), else the values present."""
+    _require(events, ["event"])
+    ev = events["event"]
+    if isinstance(ev.dtype, pd.CategoricalDtype):
+        return [str(c) for c in ev.cat.categories]
+    return sorted(map(str, pd.unique(ev.dropna())))
+
+
+def _check_steps(events: pd.DataFrame, names: Sequence[str], arg: str) -> None:
+    """Raise if a step is not an event type of the log: an unknown step is an error, never a zero."""
+    vocab = _vocabulary(events)
+    unknown = [n for n in names if n not in vocab]
+    if unknown:
+        raise ValueError(
+            f"{arg}: {unknown} not among the event types of events['event'] {vocab[:12]}; pass your own "
+            "event names there, or map your names onto steps with ecomlab.io.read_events(event_map=...) "
+            "(a step with no rows is known only if 'event' is a categorical listing it)")
+
+
+def _states(events: pd.DataFrame, steps: Sequence[str] | None) -> tuple[str, ...]:
+    """Event types for paths and transitions, in causal order: ``steps`` if given, else the
+    categories of a categorical ``event`` column, else the course's ``pv, fav, cart, buy``
+    when every value is one of them, else the values present in alphabetical order."""
+    if steps is not None:
+        steps = tuple(steps)
+        if len(steps) < 1 or len(set(steps)) != len(steps):
+            raise ValueError(f"steps must be distinct event types, got {steps!r}")
+        _check_steps(events, steps, "steps")
+        return steps
+    vocab = _vocabulary(events)
+    if isinstance(events["event"].dtype, pd.CategoricalDtype):
+        return tuple(vocab)
+    if set(vocab) <= set(EVENT_ORDER):
+        return tuple(EVENT_ORDER)
+    return tuple(vocab)
+
+
 def _segment_of_units(events: pd.DataFrame, by: str | None, u: np.ndarray, n_units: int, ts: np.ndarray | None):
     """Segment label of each unit = segment of its first event (time order)."""
     if by is None:
         return np.zeros(n_units, np.int64), pd.Index(["all"]), None
-    if by not in _BY:
-        raise ValueError(f"by must be None, 'device' or 'source', got {by!r}")
-    col = _BY[by]
+    if not isinstance(by, str):
+        raise ValueError(f"by must be None or a column name of events (e.g. 'device'), got {by!r}")
+    col = _BY.get(by, by) if by not in events.columns else by
     _require(events, [col])
     s = events[col]
     if isinstance(s.dtype, pd.CategoricalDtype):
@@ -134,14 +174,56 @@ def _duplicated_rows(frame: pd.DataFrame, probe: str) -> np.ndarray:
     return out
 
 
+def event_window(
+    events: pd.DataFrame, *, ts: str = "ts", sparse_share: float = 0.05
+) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The log's window ``[start, end)`` in whole days, from the data themselves.
+
+    Rule: count events per calendar day; a first or last day with fewer events than
+    ``sparse_share`` × the median day's count is a *stray edge* (rows a time-zone slip
+    or a late upload pushed across midnight) and lies outside the window; such days are
+    trimmed from both ends until a full day is reached. Days inside the window are never
+    trimmed, however quiet. ``start`` = the first full day, ``end`` = the day after the
+    last full day. ``sparse_share=0`` keeps every day (the window is the data's span).
+
+    >>> days = ["2023-02-28 23:50"] + ["2023-03-01 10:00"] * 40 + ["2023-03-02 09:00"] * 35
+    >>> ev = pd.DataFrame({"ts": pd.to_datetime(days + ["2023-03-03 08:00"] * 38 + ["2023-03-04 00:10"])})
+    >>> [f"{d:%Y-%m-%d}" for d in event_window(ev)]
+    ['2023-03-01', '2023-03-04']
+    >>> [f"{d:%Y-%m-%d}" for d in event_window(ev, sparse_share=0)]
+    ['2023-02-28', '2023-03-05']
+    """
+    _require(events, [ts])
+    if not pd.api.types.is_datetime64_any_dtype(events[ts]):
+        raise ValueError(f"events[{ts!r}] must be datetime64, got {events[ts].dtype}")
+    if not (isinstance(sparse_share, (int, float)) and 0 <= sparse_share < 1):
+        raise ValueError(f"sparse_share must be a number in [0, 1), got {sparse_share!r}")
+    days = events[ts].dropna().to_numpy().astype("datetime64[D]").astype(np.int64)
+    if len(days) == 0:
+        raise ValueError(f"events[{ts!r}] has no timestamps: no window can be derived (pass start= and end=)")
+    first_day = days.min()
+    counts = np.bincount(days - first_day)
+    dense = counts >= sparse_share * np.median(counts[counts > 0])
+    lo, hi = np.flatnonzero(dense)[[0, -1]]
+    day0 = np.datetime64(int(first_day), "D")
+    return pd.Timestamp(day0 + lo), pd.Timestamp(day0 + hi + 1)
+
+
 def clean_events(
     events: pd.DataFrame,
-    start: str | pd.Timestamp = "2025-11-01",
-    end: str | pd.Timestamp = "2025-12-01",
+    start: str | pd.Timestamp | None = None,
+    end: str | pd.Timestamp | None = None,
     *,
     ts: str = "ts",
+    sparse_share: float = 0.05,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Remove exact duplicate rows and events outside ``[start, end)``; report every reason.
+
+    The window comes from you or from the data, never from a built-in date: ``start`` /
+    ``end`` when given, else :func:`event_window` (whole days; sparse edge days of stray
+    rows, fewer than ``sparse_share`` × the median day's events, lie outside). The
+    window used and how it was chosen are in ``report.attrs["window"]`` and
+    ``report.attrs["window_rule"]``.
 
     Order of the rules (each row counted once, under the first rule that removes it):
     1. missing timestamp → removed; 2. exact duplicate of an earlier row (all columns
@@ -155,7 +237,7 @@ def clean_events(
 
     >>> ev = pd.DataFrame({"session_id": ["s1", "s1", "s2"], "device": ["ios", "ios", None],
     ...     "ts": pd.to_datetime(["2025-11-01 10:00", "2025-11-01 10:00", "2025-12-03 09:00"])})
-    >>> clean, report = clean_events(ev)
+    >>> clean, report = clean_events(ev, "2025-11-01", "2025-12-01")
     >>> len(clean), report.set_index("reason")["rows"].to_dict()["exact duplicate row"]
     (1, 1)
     >>> report.set_index("reason").loc["missing device", ["rows", "flagged"]].tolist()
@@ -164,7 +246,13 @@ def clean_events(
     _require(events, [ts])
     if not pd.api.types.is_datetime64_any_dtype(events[ts]):
         raise ValueError(f"events[{ts!r}] must be datetime64, got {events[ts].dtype}")
-    lo, hi = pd.Timestamp(start), pd.Timestamp(end)
+    derived = start is None or end is None
+    if derived and events[ts].notna().any():
+        d_lo, d_hi = event_window(events, ts=ts, sparse_share=sparse_share)
+    elif derived:
+        raise ValueError(f"events[{ts!r}] has no timestamps: pass start= and end= (no window can be derived)")
+    lo = pd.Timestamp(start) if start is not None else d_lo
+    hi = pd.Timestamp(end) if end is not None else d_hi
     if not lo < hi:
         raise ValueError(f"start ({lo}) must be before end ({hi})")
     n_in = len(events)
@@ -192,15 +280,26 @@ def clean_events(
         ],
         columns=["reason", "rows", "flagged", "action"],
     )
+    report.attrs["window"] = (lo, hi)
+    report.attrs["window_rule"] = (
+        "given (start, end)" if not derived else
+        f"from the data: whole days, sparse edge days (< {sparse_share:.0%} of the median day's events) outside"
+        + ("; start given" if start is not None else "") + ("; end given" if end is not None else ""))
     return clean, report
 
 
-def sessions(events: pd.DataFrame) -> pd.DataFrame:
+def sessions(events: pd.DataFrame, *, view: str | None = "pv", cart: str | None = "cart",
+             buy: str | None = "buy") -> pd.DataFrame:
     """One row per session: visitor, start, end, duration, events, pv, reached cart/buy,
     device and source (of the session's first event; missing device kept as NA).
 
+    ``view`` / ``cart`` / ``buy`` name the page-view, add-to-cart and purchase events of
+    your log (``None``: the log has no such step, its column is left out); a name that is
+    not an event type of the log raises ``ValueError``.
+
     >>> ev = pd.DataFrame({"session_id": ["s1", "s1"], "visitor_id": ["v1", "v1"],
-    ...     "ts": pd.to_datetime(["2025-11-01 10:00", "2025-11-01 10:05"]), "event": ["pv", "cart"],
+    ...     "ts": pd.to_datetime(["2025-11-01 10:00", "2025-11-01 10:05"]),
+    ...     "event": pd.Categorical(["pv", "cart"], categories=["pv", "cart", "buy"]),
     ...     "device": ["ios", "ios"], "source": ["direct", "direct"]})
     >>> sessions(ev)[["session_id", "n_events", "reached_cart", "reached_buy", "duration_s"]]
       session_id  n_events  reached_cart  reached_buy  duration_s
@@ -209,10 +308,14 @@ def sessions(events: pd.DataFrame) -> pd.DataFrame:
     _require(events, ["session_id", "visitor_id", "ts", "event"])
     if len(events) == 0:
         raise ValueError("events is empty")
+    named = {"view": view, "cart": cart, "buy": buy}
+    for arg, name in named.items():
+        if name is not None:
+            _check_steps(events, [name], f"{arg}={name!r}")
     ts = _ts_int(events)
     u, uniq = _codes(events["session_id"], "session")
     n = len(uniq)
-    step = _event_codes(events, EVENT_ORDER)
+    step = _event_codes(events, [view, cart, buy])
     tmin = np.full(n, _INT_MAX)
     np.minimum.at(tmin, u, ts)
     tmax = np.full(n, np.iinfo(np.int64).min)
@@ -226,9 +329,12 @@ def sessions(events: pd.DataFrame) -> pd.DataFrame:
     out["end_ts"] = tmax.astype("datetime64[us]")
     out["duration_s"] = (tmax - tmin) / 1e6
     out["n_events"] = np.bincount(u, minlength=n)
-    out["n_pv"] = np.bincount(u[step == 0], minlength=n)
-    out["reached_cart"] = np.bincount(u[step == 2], minlength=n) > 0
-    out["reached_buy"] = np.bincount(u[step == 3], minlength=n) > 0
+    if view is not None:
+        out["n_pv"] = np.bincount(u[step == 0], minlength=n)
+    if cart is not None:
+        out["reached_cart"] = np.bincount(u[step == 1], minlength=n) > 0
+    if buy is not None:
+        out["reached_buy"] = np.bincount(u[step == 2], minlength=n) > 0
     for c in ("device", "source"):
         if c in events.columns:
             out[c] = events[c].iloc[row_first].reset_index(drop=True)
@@ -240,7 +346,7 @@ def funnel(
     events: pd.DataFrame,
     steps: Sequence[str] = ("pv", "cart", "buy"),
     *,
-    by: Literal["device", "source", "traffic_source"] | None = None,
+    by: str | None = None,
     mode: Literal["loose", "strict", "unordered", "independent"] = "loose",
     unit: Literal["session", "visitor"] = "session",
 ) -> pd.DataFrame:
@@ -276,11 +382,11 @@ def funnel(
 
     >>> ev = pd.DataFrame({"session_id": ["s1", "s1", "s2", "s2"],
     ...     "ts": pd.to_datetime(["2025-11-01 10:00", "2025-11-01 10:01", "2025-11-01 11:00", "2025-11-01 11:01"]),
-    ...     "event": ["pv", "cart", "cart", "pv"]})
+    ...     "event": pd.Categorical(["pv", "cart", "cart", "pv"], categories=["pv", "cart", "buy"])})
     >>> [funnel(ev, mode=m)["units"].tolist() for m in ("strict", "unordered")]
     [[2, 1, 0], [2, 2, 0]]
     >>> buy_now = pd.DataFrame({"session_id": ["s3", "s3"], "event": ["pv", "buy"],
-    ...     "ts": pd.to_datetime(["2025-11-01 12:00", "2025-11-01 12:02"])})
+    ...     "ts": pd.to_datetime(["2025-11-01 12:00", "2025-11-01 12:02"])}).astype({"event": ev["event"].dtype})
     >>> [funnel(buy_now, mode=m)["units"].tolist() for m in ("strict", "loose")]
     [[1, 0, 0], [1, 0, 1]]
     """
@@ -290,18 +396,15 @@ def funnel(
     steps = tuple(steps)
     if len(steps) < 2 or len(set(steps)) != len(steps):
         raise ValueError(f"steps must be >= 2 distinct event types, got {steps!r}")
-    if isinstance(events.get("event", None), pd.Series) and isinstance(events["event"].dtype, pd.CategoricalDtype):
-        unknown = [s for s in steps if s not in set(events["event"].cat.categories.astype(str))]
-        if unknown:
-            raise ValueError(f"steps {unknown} are not event types of events['event'] ({list(events['event'].cat.categories)})")
     _require(events, ["ts", "event"])
     if len(events) == 0:
         raise ValueError("events is empty")
+    _check_steps(events, steps, "steps")
     _, u, n_units = _unit(events, unit)
     # time order matters only to the strict funnel and to a unit's first segment
     ts = _ts_int(events, convert=mode == "strict" or by is not None)
     st = _event_codes(events, steps)
-    seg, labels, _ = _segment_of_units(events, by, u, n_units, ts)
+    seg, labels, seg_col = _segment_of_units(events, by, u, n_units, ts)
     n_seg = len(labels)
     k_steps = len(steps)
     present_units = np.bincount(u, minlength=n_units) > 0
@@ -340,28 +443,37 @@ def funnel(
     })
     out["drop_off"] = 1 - out["step_conversion"]
     if by is not None:
-        out.insert(0, by if by != "traffic_source" else "source", pd.Categorical(np.repeat(seg_labels, k_steps), categories=seg_labels))
+        out.insert(0, seg_col, pd.Categorical(np.repeat(seg_labels, k_steps), categories=seg_labels))
     out.attrs.update(mode=mode, unit=unit)
     return out
 
 
-def _sorted_events(events: pd.DataFrame, unit: str):
-    """Unit codes, step codes (EVENT_ORDER) and the order sorting by (unit, ts, step)."""
+def _sorted_events(events: pd.DataFrame, unit: str, steps: Sequence[str] | None):
+    """Unit codes, step codes (in ``states``), the number of units and the states,
+    sorted by (unit, ts, step)."""
     _, u, n_units = _unit(events, unit)
     ts = _ts_int(events)
-    st = _event_codes(events, EVENT_ORDER)
+    states = _states(events, steps)
+    st = _event_codes(events, states)
     if (st < 0).any():
-        raise ValueError(f"events['event'] has values outside {EVENT_ORDER}")
+        other = sorted(set(map(str, pd.unique(events["event"][st < 0]))))[:8]
+        raise ValueError(f"events['event'] has event types {other} outside steps {list(states)} "
+                         f"({int((st < 0).sum()):,} rows): add them to steps= or filter them out first")
     order = np.lexsort((st, ts, u))
-    return u[order], st[order], n_units
+    return u[order], st[order], n_units, states
 
 
 def transition_matrix(
-    events: pd.DataFrame, *, unit: str = "session_id", normalize: bool = True
+    events: pd.DataFrame, *, unit: str = "session_id", normalize: bool = True,
+    steps: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Next-event transition probabilities within a unit (Markov chain of behaviour).
 
-    Events are ordered by (unit, time, causal order pv < fav < cart < buy for ties).
+    Events are ordered by (unit, time, causal order of the event types for ties). The
+    event types (``steps``, in causal order) default to the categories of a categorical
+    ``event`` column (what :func:`ecomlab.io.read_events` returns, checkout steps
+    included), else the course's ``pv, fav, cart, buy`` when the values are among them,
+    else the values present; an event outside ``steps`` raises ``ValueError``.
     Rows = current state (``start`` plus each event type), columns = next state (each
     event type plus ``exit`` = the unit ends). ``normalize=True`` gives row shares
     (each row sums to 1), else counts.
@@ -373,17 +485,17 @@ def transition_matrix(
     """
     if len(events) == 0:
         raise ValueError("events is empty")
-    u, st, _ = _sorted_events(events, unit)
-    k = len(EVENT_ORDER)
+    u, st, _, states = _sorted_events(events, unit, steps)
+    k = len(states)
     new_unit = np.r_[True, u[1:] != u[:-1]]
     last = np.r_[u[1:] != u[:-1], True]
     cur = np.r_[np.full(int(new_unit.sum()), k), st]  # start -> first event, then event -> next
     nxt = np.r_[st[new_unit], np.where(last, k, np.r_[st[1:], 0])]
     mat = np.bincount(cur * (k + 1) + nxt, minlength=(k + 1) * (k + 1)).reshape(k + 1, k + 1)
-    rows = list(EVENT_ORDER) + ["start"]
-    cols = list(EVENT_ORDER) + ["exit"]
+    rows = list(states) + ["start"]
+    cols = list(states) + ["exit"]
     df = pd.DataFrame(mat, index=pd.Index(rows, name="from"), columns=pd.Index(cols, name="to"))
-    df = df.loc[["start"] + list(EVENT_ORDER)]
+    df = df.loc[["start"] + list(states)]
     if normalize:
         tot = df.sum(axis=1)
         df = df.div(tot.where(tot > 0), axis=0)
@@ -397,14 +509,18 @@ def top_paths(
     *,
     unit: str = "session_id",
     collapse_repeats: bool = True,
+    steps: Sequence[str] | None = None,
+    buy: str | None = "buy",
 ) -> pd.DataFrame:
     """The most common event paths, e.g. ``pv > cart > buy``.
 
     Each unit's events in time order; with ``collapse_repeats`` consecutive repeats
     merge (``pv pv pv cart`` → ``pv > cart``). Paths longer than ``max_len`` are cut
-    and end in ``> …``. Vectorised: each path is encoded as an integer (base-5 digits)
-    and counted; only the top ``n`` are turned into text. Returns ``path``, ``units``,
-    ``share``, ``ends_in_buy``.
+    and end in ``> …``. Vectorised: each path is encoded as an integer (base k + 1
+    digits for k event types) and counted; only the top ``n`` are turned into text.
+    Event types as in :func:`transition_matrix` (``steps``). Returns ``path``,
+    ``units``, ``share`` and, unless ``buy`` is None, ``ends_in_buy`` (the path's last
+    event is ``buy``, your purchase event; a name the log does not know raises).
 
     >>> ev = pd.DataFrame({"session_id": ["s1", "s1", "s2", "s3", "s3"],
     ...     "event": ["pv", "pv", "pv", "pv", "buy"],
@@ -419,7 +535,13 @@ def top_paths(
         raise ValueError(f"max_len must be an int in 1..20, got {max_len!r}")
     if len(events) == 0:
         raise ValueError("events is empty")
-    u, st, _ = _sorted_events(events, unit)
+    if buy is not None:
+        _check_steps(events, [buy], f"buy={buy!r}")
+    u, st, _, states = _sorted_events(events, unit, steps)
+    base = len(states) + 1
+    if 2 * base ** max_len > _INT_MAX:
+        raise ValueError(f"max_len={max_len} with {len(states)} event types does not fit a 64-bit path code; "
+                         f"use max_len <= {int(np.log(_INT_MAX / 2) / np.log(base))}")
     if collapse_repeats:
         keep = np.r_[True, (u[1:] != u[:-1]) | (st[1:] != st[:-1])]
         u, st = u[keep], st[keep]
@@ -428,7 +550,6 @@ def top_paths(
     pos = np.arange(len(u)) - np.repeat(starts, np.diff(np.r_[starts, len(u)]))
     length = np.diff(np.r_[starts, len(u)])
     inpath = pos < max_len
-    base = len(EVENT_ORDER) + 1
     code = np.zeros(len(starts), np.int64)
     uid = np.cumsum(new_unit) - 1
     # digit value st+1 at place pos (base**pos); sums are exact in int64 for max_len <= 20
@@ -436,28 +557,35 @@ def top_paths(
     code = code * 2 + (length > max_len)
     vc = pd.Series(code).value_counts()
     top = vc.head(n)
-    names = []
+    names, ends = [], []
     for c in top.index.to_numpy():  # only the n winners are decoded
         trunc, c = c % 2, c // 2
         parts = []
         while c:
-            parts.append(EVENT_ORDER[c % base - 1])
+            parts.append(states[c % base - 1])
             c //= base
         names.append(" > ".join(parts) + (" > …" if trunc else ""))
+        ends.append(not trunc and parts[-1] == buy)
     out = pd.DataFrame({"path": names, "units": top.to_numpy(), "share": top.to_numpy() / len(code)})
-    out["ends_in_buy"] = out["path"].str.endswith("buy")
+    if buy is not None:
+        out["ends_in_buy"] = ends
     return out
 
 
 def cart_abandonment(
     events: pd.DataFrame,
     *,
-    by: Literal["device", "source", "traffic_source"] | None = None,
+    by: str | None = None,
     unit: Literal["session", "visitor"] = "session",
+    cart: str = "cart",
+    buy: str = "buy",
 ) -> pd.DataFrame:
     """Cart abandonment 弃购率 = units with a ``cart`` event but no ``buy`` / units with a cart.
 
-    Per session by default (a visitor who buys in a later session abandoned the first
+    ``cart`` and ``buy`` name your log's add-to-cart and purchase events (e.g.
+    ``buy="purchase"``); a name that is not an event type of the log raises
+    ``ValueError`` — it is never read as "nobody bought". ``by``: any segment column
+    (``"device"``, ``"source"`` …). Per session by default (a visitor who buys in a later session abandoned the first
     one; use ``unit="visitor"`` for the visitor view). Returns ``carts`` (units with a
     cart), ``abandoned``, ``abandonment_rate`` per segment (segment of the unit's first
     event; missing device = ``"missing"``).
@@ -470,15 +598,18 @@ def cart_abandonment(
     _require(events, ["ts", "event"])
     if len(events) == 0:
         raise ValueError("events is empty")
+    _check_steps(events, [cart, buy], "cart=/buy=")
+    if cart == buy:
+        raise ValueError(f"cart and buy must be different events, got {cart!r} twice")
     _, u, n_units = _unit(events, unit)
     ts = _ts_int(events)
-    st = _event_codes(events, ("cart", "buy"))
-    seg, labels, _ = _segment_of_units(events, by, u, n_units, ts)
+    st = _event_codes(events, (cart, buy))
+    seg, labels, seg_col = _segment_of_units(events, by, u, n_units, ts)
     has_cart = np.bincount(u[st == 0], minlength=n_units) > 0
     has_buy = np.bincount(u[st == 1], minlength=n_units) > 0
     carts = np.bincount(seg[has_cart], minlength=len(labels))
     aband = np.bincount(seg[has_cart & ~has_buy], minlength=len(labels))
-    out = pd.DataFrame({"carts": carts.astype(float), "abandoned": aband.astype(float)}, index=pd.Index(labels, name=by or "segment"))
+    out = pd.DataFrame({"carts": carts.astype(float), "abandoned": aband.astype(float)}, index=pd.Index(labels, name=seg_col or "segment"))
     if by is not None:
         out = out[out["carts"] > 0]
     out["abandonment_rate"] = np.where(out["carts"] > 0, out["abandoned"] / out["carts"].where(out["carts"] > 0, 1), np.nan)
@@ -499,8 +630,8 @@ def activity_heatmap(
     shares of all counted events (the grid sums to 1). ``per_day=True`` returns the
     **mean events per day** instead of totals: each weekday column is divided by the
     number of distinct dates of that weekday in the (filtered) log, so a month with
-    five Saturdays and four Mondays compares fairly. Hours are local (Beijing) time as
-    stored.
+    five Saturdays and four Mondays compares fairly. Hours are those of the timestamps
+    as stored (the shop's own time zone when read by :func:`ecomlab.io.read_events`).
 
     >>> ev = pd.DataFrame({"event": ["pv", "buy", "pv"],
     ...     "ts": pd.to_datetime(["2025-11-03 21:10", "2025-11-03 21:40", "2025-11-10 21:05"])})

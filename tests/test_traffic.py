@@ -55,7 +55,7 @@ def test_clean_events_reports_every_reason():
     late = ev.iloc[:2].assign(ts=pd.Timestamp("2025-12-01") + pd.to_timedelta([0, 1], unit="s"))
     nat = ev.iloc[:1].assign(ts=pd.NaT)
     raw = pd.concat([ev, dup, early, late, nat], ignore_index=True)
-    clean, rep = tr.clean_events(raw)
+    clean, rep = tr.clean_events(raw, "2025-11-01", "2025-12-01")
     r = rep.set_index("reason")["rows"]
     assert r["exact duplicate row"] == 7 and r["before 2025-11-01"] == 3 and r["on/after 2025-12-01"] == 2
     assert r["missing timestamp"] == 1
@@ -64,7 +64,7 @@ def test_clean_events_reports_every_reason():
     assert r["missing device"] == int(ev["device"].isna().sum()) > 0  # kept
     # a duplicated out-of-window row is removed once (as a duplicate) but flagged by both rules
     both = ev.iloc[[5]].assign(ts=pd.Timestamp("2025-12-02"))
-    c2, rep2 = tr.clean_events(pd.concat([ev, both, both], ignore_index=True))
+    c2, rep2 = tr.clean_events(pd.concat([ev, both, both], ignore_index=True), "2025-11-01", "2025-12-01")
     r2 = rep2.set_index("reason")
     assert r2.loc["exact duplicate row", ["rows", "flagged"]].tolist() == [1, 1]
     assert r2.loc["on/after 2025-12-01", ["rows", "flagged"]].tolist() == [1, 2]
@@ -74,8 +74,10 @@ def test_clean_events_reports_every_reason():
         tr.clean_events(raw.assign(ts=raw["ts"].astype(str)))
     with pytest.raises(ValueError, match="before end"):
         tr.clean_events(raw, start="2025-12-01", end="2025-11-01")
-    c0, r0 = tr.clean_events(ev.iloc[:0])
+    c0, r0 = tr.clean_events(ev.iloc[:0], "2025-11-01", "2025-12-01")
     assert len(c0) == 0
+    with pytest.raises(ValueError, match="no timestamps"):
+        tr.clean_events(ev.iloc[:0])
 
 
 def test_sessions_table():
@@ -144,7 +146,7 @@ def test_funnel_validation_and_edge_cases():
         tr.funnel(ev, mode="fuzzy")
     with pytest.raises(ValueError, match="steps"):
         tr.funnel(ev, steps=("pv",))
-    with pytest.raises(ValueError, match="not event types"):
+    with pytest.raises(ValueError, match="not among the event types"):
         tr.funnel(ev, steps=("pv", "checkout"))
     with pytest.raises(ValueError, match="unit"):
         tr.funnel(ev, unit="device")
@@ -275,3 +277,119 @@ def test_duplicated_rows_equals_pandas(rows):
                        "session_id": pd.Series([r[1] for r in rows], dtype="str"),
                        "v": [r[2] for r in rows]})
     assert tr._duplicated_rows(df, "ts").tolist() == df.duplicated(keep="first").tolist()
+
+
+def _shop_log(year=2019, n_days=10, seed=3):
+    """A shop's own log: its own event names (strings), another year, stray edge rows."""
+    rng = np.random.default_rng(seed)
+    n = 40 * n_days
+    day = rng.integers(0, n_days, n)
+    ts = pd.Timestamp(f"{year}-03-01") + pd.to_timedelta(day * 86400 + rng.integers(8 * 3600, 22 * 3600, n), unit="s")
+    sid = np.arange(n) // 3
+    ts = ts.to_numpy()[sid * 3]  + pd.to_timedelta(np.arange(n) % 3 * 60, unit="s").to_numpy()
+    names = np.array(["view_item", "add_to_cart", "purchase"])[np.minimum(np.arange(n) % 3, rng.integers(0, 3, n))]
+    ev = pd.DataFrame({"session_id": [f"s{i}" for i in sid], "visitor_id": [f"v{i}" for i in sid],
+                       "ts": pd.Series(ts).astype("datetime64[us]"), "event": names})
+    stray = pd.DataFrame({"session_id": ["x1", "x2"], "visitor_id": ["x1", "x2"], "event": ["view_item"] * 2,
+                          "ts": pd.to_datetime([f"{year}-02-28 23:40", f"{year}-03-{n_days + 1:02d} 00:20"])})
+    return pd.concat([ev, stray], ignore_index=True).astype({"ts": "datetime64[us]"})
+
+
+def test_clean_events_window_comes_from_the_data_not_a_built_in_date():
+    """The issue's analyst lost 100% of their rows to a 2025 default window: any year now."""
+    ev = _shop_log(2019)
+    lo, hi = tr.event_window(ev)
+    assert (lo, hi) == (pd.Timestamp("2019-03-01"), pd.Timestamp("2019-03-11"))
+    clean, rep = tr.clean_events(ev)
+    r = rep.set_index("reason")["rows"]
+    assert r["before 2019-03-01"] == 1 and r["on/after 2019-03-11"] == 1
+    assert len(clean) == len(ev) - 2
+    assert rep.attrs["window"] == (lo, hi) and rep.attrs["window_rule"].startswith("from the data")
+    # one end given, the other from the data; sparse_share=0 keeps the data's whole span
+    _, rep1 = tr.clean_events(ev, start="2019-03-02")
+    assert rep1.attrs["window"] == (pd.Timestamp("2019-03-02"), hi) and "start given" in rep1.attrs["window_rule"]
+    assert tr.event_window(ev, sparse_share=0) == (pd.Timestamp("2019-02-28"), pd.Timestamp("2019-03-12"))
+    # the bundled log's derived window is its documented month (so exercises need no dates)
+    from ecomlab import datasets
+
+    assert tr.event_window(datasets.load("events")) == (pd.Timestamp("2025-11-01"), pd.Timestamp("2025-12-01"))
+    for bad in (-0.1, 1, "5%"):
+        with pytest.raises(ValueError, match="sparse_share"):
+            tr.event_window(ev, sparse_share=bad)
+    with pytest.raises(ValueError, match="datetime64"):
+        tr.event_window(ev.assign(ts=ev["ts"].astype(str)))
+
+
+@given(st.lists(st.integers(0, 30), min_size=1, max_size=40), st.floats(0, 0.99))
+@settings(max_examples=60, deadline=None)
+def test_event_window_holds_every_full_day(days, share):
+    """Property: the window is whole days, holds every day with >= share x median events,
+    and only sparse edge days fall outside it."""
+    ts = pd.Series(pd.Timestamp("2021-06-01") + pd.to_timedelta(days, unit="D") + pd.Timedelta(hours=5))
+    lo, hi = tr.event_window(pd.DataFrame({"ts": ts.astype("datetime64[us]")}), sparse_share=share)
+    counts = ts.dt.normalize().value_counts()
+    full = counts.index[counts >= share * counts.median()]
+    assert lo == full.min() and hi == full.max() + pd.Timedelta(days=1)
+    assert lo.normalize() == lo and hi.normalize() == hi
+
+
+def test_unknown_event_names_are_errors_not_zeros():
+    """cart_abandonment said 100% because the purchase event was not called 'buy'."""
+    ev = _shop_log()
+    with pytest.raises(ValueError, match=r"\['buy'\] not among the event types"):
+        tr.cart_abandonment(ev, cart="add_to_cart")
+    with pytest.raises(ValueError, match="not among the event types"):
+        tr.funnel(ev)
+    with pytest.raises(ValueError, match="not among the event types"):
+        tr.sessions(ev)
+    with pytest.raises(ValueError, match="cart and buy must be different"):
+        tr.cart_abandonment(ev, cart="purchase", buy="purchase")
+    a = tr.cart_abandonment(ev, cart="add_to_cart", buy="purchase")
+    per = ev.groupby("session_id")["event"].agg(set)
+    carts = per.map(lambda s: "add_to_cart" in s)
+    bought = per.map(lambda s: "purchase" in s)
+    assert a["carts"].iloc[0] == carts.sum() and a["abandoned"].iloc[0] == (carts & ~bought).sum()
+    assert 0 < a["abandonment_rate"].iloc[0] < 1
+    steps = ("view_item", "add_to_cart", "purchase")
+    f = tr.funnel(ev, steps, mode="loose")
+    assert f["units"].tolist() == [int(per.map(lambda s, k=k: k in s).sum()) for k in steps]
+    s = tr.sessions(ev, view="view_item", cart="add_to_cart", buy="purchase")
+    assert s["reached_buy"].sum() == bought.sum() and s["n_pv"].sum() == (ev["event"] == "view_item").sum()
+    assert "reached_cart" not in tr.sessions(ev, view="view_item", cart=None, buy="purchase")
+    # a categorical log knows a step with no rows: a real zero, not an error
+    none_bought = ev[ev["event"] != "purchase"].astype({"event": pd.CategoricalDtype(steps)})
+    assert tr.cart_abandonment(none_bought, cart="add_to_cart", buy="purchase")["abandonment_rate"].iloc[0] == 1.0
+
+
+def test_paths_and_transitions_follow_the_logs_vocabulary():
+    ev = _shop_log()
+    steps = ("view_item", "add_to_cart", "purchase")
+    with pytest.raises(ValueError, match="not among the event types"):
+        tr.top_paths(ev)  # buy='buy' unknown
+    p = tr.top_paths(ev, buy="purchase", steps=steps)
+    assert p["units"].sum() <= ev["session_id"].nunique()
+    assert (p["ends_in_buy"] == p["path"].str.endswith("purchase")).all()
+    assert "ends_in_buy" not in tr.top_paths(ev, buy=None)
+    m = tr.transition_matrix(ev, steps=steps, normalize=False)
+    assert list(m.index) == ["start", *steps] and m.to_numpy().sum() == len(ev) + ev["session_id"].nunique()
+    # without steps: the values present (alphabetical); a categorical's own order wins
+    assert list(tr.transition_matrix(ev).columns) == sorted(steps) + ["exit"]
+    cat = ev.astype({"event": pd.CategoricalDtype(["view_item", "add_to_cart", "begin_checkout", "purchase"])})
+    assert list(tr.transition_matrix(cat).index)[1:] == ["view_item", "add_to_cart", "begin_checkout", "purchase"]
+    with pytest.raises(ValueError, match="outside steps"):
+        tr.transition_matrix(ev, steps=("view_item", "purchase"))
+    many = ev.assign(event=[f"e{i % 12}" for i in range(len(ev))])
+    with pytest.raises(ValueError, match="64-bit"):
+        tr.top_paths(many, max_len=20, buy=None)
+
+
+def test_by_accepts_any_segment_column():
+    ev = _events().assign(country=lambda d: np.where(d["session_id"].str[-1] < "5", "DE", "FR"))
+    f = tr.funnel(ev, by="country", mode="strict")
+    assert set(f["country"].astype(str)) == {"DE", "FR"}
+    total = tr.funnel(ev, mode="strict")
+    np.testing.assert_array_equal(f.groupby("step", observed=True)["units"].sum().to_numpy(), total["units"])
+    a = tr.cart_abandonment(ev, by="country")
+    assert list(a.columns[:1]) == ["country"] and a["carts"].sum() == tr.cart_abandonment(ev)["carts"].iloc[0]
+    with pytest.raises(ValueError, match="country2"):
+        tr.funnel(ev, by="country2")
