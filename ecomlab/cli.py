@@ -132,6 +132,8 @@ def build_parser() -> argparse.ArgumentParser:
     va.add_argument("--preset", default=None, help="shopify, tmall, taobao or generic (export files)")
     va.add_argument("--timezone", default=None, help="the shop's IANA time zone, e.g. Asia/Shanghai")
     va.add_argument("--currency", default=None, help="ISO currency code of the amounts, e.g. CNY")
+    va.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                    help="a template parameter used in reading, e.g. --param unit_col=user (repeatable)")
     va.set_defaults(func=_cmd_validate)
 
     rp = sub.add_parser("report", help="run a report template on your data into a standalone HTML")
@@ -148,12 +150,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _params(items: Sequence[str], command: str) -> dict[str, str] | None:
+    """``--param KEY=VALUE`` items as a dict; None (after printing the error) if one is malformed."""
+    params = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            print(f"ecomlab {command}: error: --param must be KEY=VALUE, got {item!r}", file=sys.stderr)
+            return None
+        params[key.strip()] = value
+    return params
+
+
 def _cmd_validate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from ecomlab import reports
 
+    params = _params(args.param, "validate")
+    if params is None:
+        return 2
     try:
-        result = reports.validate(args.data, args.template, preset=args.preset,
-                                  timezone=args.timezone, currency=args.currency)
+        options = reports.load_options(args.template, params)
+        options.update({k: getattr(args, k) for k in ("timezone", "currency") if getattr(args, k) is not None})
+        result = reports.validate(args.data, args.template, preset=args.preset, **options)
     except ValueError as exc:
         print(f"ecomlab validate: error: {exc}", file=sys.stderr)
         return 2
@@ -164,13 +182,9 @@ def _cmd_validate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
 def _cmd_report(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from ecomlab import reports
 
-    params = {}
-    for item in args.param:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            print(f"ecomlab report: error: --param must be KEY=VALUE, got {item!r}", file=sys.stderr)
-            return 2
-        params[key.strip()] = value
+    params = _params(args.param, "report")
+    if params is None:
+        return 2
     for key in ("timezone", "currency"):
         if getattr(args, key) is not None:
             params[key] = getattr(args, key)

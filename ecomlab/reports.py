@@ -43,7 +43,8 @@ import pandas as pd
 if TYPE_CHECKING:
     from ecomlab.io.report import Report
 
-__all__ = ["CONTRACTS", "Contract", "LoadedData", "load", "render", "template_path", "validate"]
+__all__ = ["CONTRACTS", "LOAD_OPTIONS", "Contract", "LoadedData", "load", "load_options", "render", "template_path",
+           "validate"]
 
 
 @dataclass(frozen=True)
@@ -178,6 +179,17 @@ def _missing_columns(df: pd.DataFrame, cols: Sequence[str]) -> list[str]:
 #: step, so what is validated is what the template reads.
 LOAD_OPTIONS = ("timezone", "currency", "dayfirst", "encoding", "sep", "decimal", "sheet_name",
                 "true_values", "false_values")
+
+
+def load_options(name: str, params: Mapping[str, Any]) -> dict[str, Any]:
+    """The template parameters among ``params`` that :func:`load` takes (reading options and
+    the template's column parameters), so that what is validated is what the template reads.
+
+    >>> load_options("ab_test", {"unit_col": "user", "mde": "0.003", "dayfirst": "True"})
+    {'unit_col': 'user', 'dayfirst': 'True'}
+    """
+    keep = set(LOAD_OPTIONS) | set(_contract(name).column_params)
+    return {k: v for k, v in params.items() if k in keep}
 
 
 def _words(value: Any, arg: str) -> tuple[str, ...] | None:
@@ -496,8 +508,7 @@ def render(name: str, out: str | os.PathLike[str], *, data: Any = None, preset: 
 
     stream = stream or sys.stdout
     params = dict(params or {})
-    forwarded = set(LOAD_OPTIONS) | set(CONTRACTS[name].column_params) if name in CONTRACTS else set()
-    check = validate(data, name, preset=preset, **{k: v for k, v in params.items() if k in forwarded})
+    check = validate(data, name, preset=preset, **load_options(name, params))
     print(check, file=stream, flush=True)
     if not check.ok:
         raise ValueError(f"template {name!r} cannot run on {data!r}: see the lines above")

@@ -222,3 +222,16 @@ def test_a_sample_ratio_mismatch_stops_the_readout(tmp_path):
     assert "The readout stops here" in text and "Do not decide." in text
     assert text.count("Skipped: the sample ratio check failed") == 4
     assert "data:image/png;base64," in page
+
+
+def test_cli_validate_takes_the_column_parameters(messy_csv, capsys):
+    assert main(["validate", str(messy_csv), "--template", "ab_test"]) == 1
+    assert "set unit_col=" in capsys.readouterr().out
+    argv = ["validate", str(messy_csv), "--template", "ab_test", "--param", "mde=0.003"]
+    for p in MESSY_PARAMS[:7]:
+        argv += ["--param", p]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "section   Revenue per visitor: will run" in out and "from column 'Spend'" in out
+    assert main(["validate", str(messy_csv), "--template", "ab_test", "--param", "unit_col"]) == 2
+    assert "KEY=VALUE" in capsys.readouterr().err
