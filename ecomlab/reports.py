@@ -20,8 +20,8 @@ Where data come from (the ``data`` parameter):
 
 Example
 -------
->>> sorted(CONTRACTS)
-['rfm']
+>>> "rfm" in CONTRACTS
+True
 >>> print(validate(None, "rfm"))  # doctest: +ELLIPSIS
 Template 'rfm' (RFM and value segments) on the bundled Nestwell data
   required  orders: order_id, customer_id, order_ts, paid_amount, status  ... found
@@ -116,6 +116,41 @@ CONTRACTS: dict[str, Contract] = {
                        "revenue_col": "revenue_30d", "coupon_value_col": "coupon_value",
                        "redeemed_col": "redeemed"},
     ),
+    "funnel": Contract(
+        title="Funnel and behaviour",
+        lesson="05_data_iteration/03_behaviour",
+        required={"events": ("visitor_id", "session_id", "ts", "event")},
+        optional_columns={"events": ("device", "source", "sku_id")},
+        sections={"Funnel by device": ("events.device",), "Funnel by traffic source": ("events.source",)},
+    ),
+    "kpi_tree": Contract(
+        title="KPI tree and alerts",
+        lesson="05_data_iteration/01_kpi_tree",
+        required={"orders": ("order_id", "customer_id", "order_ts", "paid_amount", "status")},
+        optional={"events": ("visitor_id", "ts")},
+        sections={"The full tree: visitors × conversion × spend per buyer": ("events",)},
+    ),
+    "cohorts": Contract(
+        title="Repurchase and cohorts",
+        lesson="04_private_domain/02_cohorts_repurchase",
+        required={"orders": ("order_id", "customer_id", "order_ts", "paid_amount", "status")},
+        optional={"customers": ("customer_id", "acquisition_channel")},
+        sections={"Retention by acquisition channel": ("customers",)},
+    ),
+    "clv": Contract(
+        title="Customer lifetime value (BG/NBD and Gamma-Gamma)",
+        lesson="04_private_domain/03_clv",
+        required={"orders": ("order_id", "customer_id", "order_ts", "paid_amount", "status")},
+        optional={"order_items": ("order_id", "sku_id", "quantity"), "products": ("sku_id", "unit_cost"),
+                  "customers": ("customer_id", "acquisition_channel"),
+                  "marketing_daily": ("channel", "date", "spend")},
+        optional_columns={"orders": ("items_amount", "discount_amount")},
+        sections={
+            "Gross margin after discounts": ("order_items", "products", "orders.items_amount",
+                                             "orders.discount_amount"),
+            "LTV : CAC by acquisition channel": ("customers", "marketing_daily"),
+        },
+    ),
 }
 
 
@@ -178,7 +213,7 @@ def _missing_columns(df: pd.DataFrame, cols: Sequence[str]) -> list[str]:
 #: report --param KEY=VALUE`` forwards them (and the column parameters) to the validation
 #: step, so what is validated is what the template reads.
 LOAD_OPTIONS = ("timezone", "currency", "dayfirst", "encoding", "sep", "decimal", "sheet_name",
-                "true_values", "false_values")
+                "true_values", "false_values", "event_map", "session_gap", "epoch_unit")
 
 
 def load_options(name: str, params: Mapping[str, Any]) -> dict[str, Any]:
@@ -368,6 +403,19 @@ def load(name: str, data: Any = None, *, preset: str | None = None, timezone: st
     tables: dict[str, pd.DataFrame] = {}
     path = Path(data) if data is not None else None
     other = [t for t in contract.required if t not in ("orders", "order_items")]
+    if path is not None and path.is_file() and other == ["events"]:
+        if preset is not None:
+            raise ValueError(f"preset={preset!r} applies to an orders export; template {name!r} reads a clickstream "
+                             "(map its columns with mapping= and its event names with event_map=)")
+        tables["events"], notes, sections = _read_events_file(path, contract, headers, timezone=timezone,
+                                                              **read_options)
+        return LoadedData(tables, f"{path.name} read as the events table", tuple(notes), sections,
+                          currency or "currency units", timezone)
+    if _event_map(read_options.pop("event_map", None)) is not None:
+        raise ValueError(f"event_map applies to a clickstream export file; template {name!r} reads {data!r} "
+                         "in the course layout (event names pv, fav, cart, buy)")
+    read_options.pop("session_gap", None)  # a clickstream file's options: tables in the course layout
+    read_options.pop("epoch_unit", None)   # carry session ids and typed timestamps already
     if path is not None and path.is_file() and other:
         if len(contract.required) != 1 or contract.optional:
             raise ValueError(f"template {name!r} needs tables {sorted(contract.required)}; one file gives "
@@ -451,6 +499,47 @@ def load(name: str, data: Any = None, *, preset: str | None = None, timezone: st
     return LoadedData(tables, source, tuple(notes), sections, currency, timezone)
 
 
+def _event_map(value: Any) -> dict[str, str | None] | None:
+    """``event_map`` from a dict or the text a command line gives: ``"view_item:pv,purchase:buy"``
+    (``name:`` maps a name to None, dropping its rows, counted)."""
+    if value is None or isinstance(value, Mapping):
+        return None if value is None else dict(value)
+    text = str(value).strip()
+    if text in ("", "None"):
+        return None
+    pairs = [p.partition(":") for p in text.split(",") if p.strip()]
+    bad = [a for a, sep, _ in pairs if not sep or not a.strip()]
+    if bad or not pairs:
+        raise ValueError(f"event_map must be a dict or 'your_name:step,...' (e.g. 'view_item:pv,purchase:buy'), "
+                         f"got {value!r}")
+    return {a.strip(): (b.strip() or None) for a, _, b in pairs}
+
+
+def _read_events_file(path: Path, contract: Contract, headers: Mapping[str, str | None], *,
+                      timezone: str | None, **options: Any) -> tuple[pd.DataFrame, list[str], dict[str, str | None]]:
+    """A clickstream export read by :func:`ecomlab.io.read_events` (event names mapped onto
+    steps, sessions built when absent); optional columns the export lacks are left out."""
+    from ecomlab import io
+
+    bad = sorted(set(options) - {"dayfirst", "encoding", "sep", "sheet_name", "event_map", "session_gap",
+                                 "epoch_unit"})
+    if bad:
+        raise ValueError(f"unknown reading option(s) {bad} for a clickstream file; expected event_map, "
+                         "session_gap, epoch_unit, dayfirst, encoding, sep, sheet_name")
+    options["event_map"] = _event_map(options.get("event_map"))
+    if options.get("session_gap") in (None, "", "None"):
+        options.pop("session_gap", None)
+    read = io.read_events(path, mapping={k: v for k, v in headers.items() if v is not None} or None,
+                          timezone=timezone, **{k: v for k, v in options.items() if v is not None})
+    ev = read.events
+    notes = [line.strip() for line in str(read.report).splitlines() if line.strip()]
+    absent = [c for c in contract.optional_columns.get("events", ()) if c in ev.columns and ev[c].isna().all()]
+    if absent:
+        ev = ev.drop(columns=absent)
+        notes.append(f"events: columns {absent} absent from the export (their sections are skipped)")
+    return ev, notes, _section_needs(contract, {"events": ev}, headers)
+
+
 @dataclass(frozen=True)
 class Validation:
     """What ``ecomlab validate`` prints: per table and section, what will run."""
@@ -497,7 +586,9 @@ def render(name: str, out: str | os.PathLike[str], *, data: Any = None, preset: 
 
     The report has no code (inputs hidden), figures embedded as data URIs, and every
     sentence generated from the results. Progress is printed to ``stream`` (stdout).
-    Raises ``ValueError`` when the data fail validation (nothing is executed then).
+    Raises ``ValueError`` when the data fail validation (nothing is executed then), and
+    when the template itself refuses the data or a parameter with a ``ValueError`` (a
+    calibration date after the data, say): the message is the template's; no HTML is written.
     """
     import sys
 
@@ -518,7 +609,14 @@ def render(name: str, out: str | os.PathLike[str], *, data: Any = None, preset: 
     with tempfile.TemporaryDirectory(prefix="ecomlab-report-") as tmp:
         executed = Path(tmp) / f"{name}.ipynb"
         print(f"running {name} ...", file=stream, flush=True)
-        secs = execute(template_path(name), executed, parameters=params, cwd=tmp, timeout=timeout)
+        from papermill.exceptions import PapermillExecutionError
+
+        try:
+            secs = execute(template_path(name), executed, parameters=params, cwd=tmp, timeout=timeout)
+        except PapermillExecutionError as exc:  # the data or a parameter refused: no report, the reason
+            if exc.ename not in ("ValueError", "DataError"):
+                raise
+            raise ValueError(f"template {name!r} refused to report: {exc.evalue}") from None
         nb = nbformat.read(str(executed), as_version=4)
     nb.cells = [c for c in nb.cells if "parameters" not in c.metadata.get("tags", [])
                 and "injected-parameters" not in c.metadata.get("tags", [])]
