@@ -12,6 +12,8 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 from ecomlab import datasets, reports
@@ -235,3 +237,35 @@ def test_cli_validate_takes_the_column_parameters(messy_csv, capsys):
     assert "section   Revenue per visitor: will run" in out and "from column 'Spend'" in out
     assert main(["validate", str(messy_csv), "--template", "ab_test", "--param", "unit_col"]) == 2
     assert "KEY=VALUE" in capsys.readouterr().err
+
+
+VOCABULARIES = [("yes", "no"), ("Y", "N"), ("是", "否"), ("bought", "not bought"), ("1", "0")]
+
+
+@settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_round_trip_through_any_headers_labels_and_vocabulary(checkout, tmp_path, data):
+    """Written with any headers, arm labels, true/false words and ¥ formatting, read back identical."""
+    n = data.draw(st.integers(1, 40))
+    rows = checkout.sample(n, random_state=data.draw(st.integers(0, 10_000))).reset_index(drop=True)
+    name = st.text("abcdefghij XYZ_?", min_size=1, max_size=12).map(str.strip).filter(bool)
+    headers = data.draw(st.lists(name, min_size=4, max_size=4, unique=True))
+    arms = data.draw(st.lists(st.text("ABCxyz-_0", min_size=1, max_size=6), min_size=2, max_size=2, unique=True))
+    yes, no = data.draw(st.sampled_from(VOCABULARIES))
+    grouped = data.draw(st.booleans())
+    raw = pd.DataFrame({
+        headers[0]: "0" + rows["visitor_id"].astype(str),
+        headers[1]: rows["variant"].astype(str).map(dict(zip(["control", "treatment"], arms, strict=True))),
+        headers[2]: np.where(rows["converted"], yes, no),
+        headers[3]: rows["revenue"].map(lambda v: f"¥{v:,.2f}" if grouped else f"{v:.2f}"),
+    })
+    path = tmp_path / "units.csv"
+    raw.to_csv(path, index=False)
+    d = reports.load("ab_test", path, unit_col=headers[0], variant_col=headers[1], converted_col=headers[2],
+                     revenue_col=headers[3], covariate_col=None, assigned_col=None, experiment_col=None,
+                     true_values=yes, false_values=no)
+    got = d.tables["experiments"]
+    assert got["visitor_id"].tolist() == raw[headers[0]].tolist()
+    assert got["variant"].tolist() == raw[headers[1]].tolist()
+    assert got["converted"].tolist() == rows["converted"].tolist()
+    np.testing.assert_allclose(got["revenue"], rows["revenue"].round(2))
