@@ -265,3 +265,21 @@ def test_chromium_driver_needs_a_browser_and_a_timeout(monkeypatch) -> None:
         chromium.Chromium()
     with pytest.raises(ValueError, match="timeout"):
         chromium.Chromium("/bin/true", timeout=0)
+
+
+def test_standalone_report_is_one_self_contained_file(tmp_path) -> None:
+    nb = nbformat.read(str(_course(tmp_path) / "00_start_here.ipynb"), as_version=4)
+    page = site_build.standalone_html(nb, "Report 报告")
+    soup = BeautifulSoup(page, "html.parser")
+    assert not soup.select("script[src], link[href]")  # CSS inlined, no scripts fetched
+    assert [img["alt"] for img in soup.select("img")][0] == "18% bought once 复购"
+    assert "answer_secret_line" not in soup.get_text().replace(soup.select_one("details").get_text(), "")
+    assert "results_only_line" not in page and "record(" not in page  # no code at all
+    font = re.search(r'url\("data:font/woff;base64,([^"]+)"\)', page).group(1)
+    (tmp_path / "f.woff").write_bytes(base64.b64decode(font))
+    cmap = {chr(c) for c in TTFont(str(tmp_path / "f.woff")).getBestCmap()}
+    assert webfont.cjk_chars(soup.get_text()) <= cmap
+    with pytest.raises(ValueError, match="title"):
+        site_build.standalone_html(nb, " ")
+    with pytest.raises(ValueError, match="nb must be a notebook"):
+        site_build.standalone_html({"cells": []}, "x")

@@ -33,6 +33,7 @@ import os
 import posixpath
 import re
 import shutil
+from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib.resources import files
@@ -505,8 +506,9 @@ def _offline_report(body: str, root: str, rel: str, counts: dict[str, int], exte
         counts["report_cdn_scripts_replaced"] += 1
     external += [f"{rel}: {link['href']}" for link in soup.select("link[href]")
                  if outside.match(link["href"]) and "stylesheet" in link.get("rel", [])]
-    head = soup.head or soup
-    head.append(soup.new_tag("link", attrs={"rel": "stylesheet", "href": f"{root}assets/fonts.css"}))
+    if f'font-family: "{webfont.CJK_FAMILY}"' not in body:  # not already self-contained
+        head = soup.head or soup
+        head.append(soup.new_tag("link", attrs={"rel": "stylesheet", "href": f"{root}assets/fonts.css"}))
     if soup.html is not None and not soup.html.get("lang"):
         soup.html["lang"] = "en"
     return str(soup)
@@ -652,9 +654,59 @@ def build_site(
     return out_dir / "index.html"
 
 
+def standalone_html(nb: Any, title: str) -> str:
+    """One self-contained HTML file for a notebook, e.g. a report to send to a manager.
+
+    The outputs only (no code, no prompts), prepared as the site's pages are (results cell
+    and test markers left out, solutions folded, figure alt text, captions above tables,
+    Chinese runs marked ``lang="zh-Hans"``) and loading nothing from outside: the lab CSS
+    is inlined, there is no require.js or MathJax (formulas stay as TeX), and the CJK font
+    subset for the file's own characters is embedded as a ``data:`` URI.
+
+    Raises ValueError if ``title`` is empty or ``nb`` is not a notebook.
+
+    Example
+    -------
+    >>> import nbformat
+    >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# 复购 report")])
+    >>> page = standalone_html(nb, "Repurchase 复购")
+    >>> re.search(r'(src|href)="(https?:)?//', page), 'lang="zh-Hans"' in page
+    (None, True)
+    >>> "data:font/woff;base64," in page
+    True
+    """
+    import base64
+    import tempfile
+
+    from nbconvert import HTMLExporter
+
+    if not isinstance(title, str) or not title.strip():
+        raise ValueError(f"title must be a non-empty string, got {title!r}")
+    if not hasattr(nb, "cells"):
+        raise ValueError(f"nb must be a notebook (nbformat.NotebookNode), got {type(nb).__name__}")
+    nb = copy.deepcopy(nb)
+    counts: dict[str, int] = defaultdict(int)
+    alts = _prepare(nb, counts)
+    templates = Path(str(files("ecomlab.site").joinpath("templates")))
+    exporter = HTMLExporter(template_name="ecomlab_report", extra_template_basedirs=[str(templates)],
+                            exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
+    body, text = _finish(body, "report.html", None, alts, counts, set(), [])
+    chars = webfont.cjk_chars(text)
+    if not chars:
+        return body
+    with tempfile.TemporaryDirectory() as d:
+        webfont.subset_font(chars, Path(d) / "f.woff")
+        font = base64.b64encode((Path(d) / "f.woff").read_bytes()).decode()
+    static = Path(str(files("ecomlab.site").joinpath("static")))
+    style = (webfont.font_face_css(f"data:font/woff;base64,{font}")
+             + (static / "fonts.css").read_text(encoding="utf-8"))
+    return body.replace("</head>", f"<style>\n{style}</style>\n</head>", 1)
+
+
 def summary(site: str | os.PathLike[str]) -> dict[str, Any]:
     """The counts :func:`build_site` wrote to ``build_summary.json`` in ``site``."""
     return json.loads((Path(site) / "build_summary.json").read_text(encoding="utf-8"))
 
 
-__all__: Iterable[str] = ["CHAPTER_TITLES", "build_site", "notebook_title", "summary"]
+__all__: Iterable[str] = ["CHAPTER_TITLES", "build_site", "notebook_title", "standalone_html", "summary"]
