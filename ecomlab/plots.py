@@ -48,10 +48,12 @@ __all__ = [
     "PALETTE",
     "cohort_heatmap",
     "funnel",
+    "growth_share",
     "heatmap",
     "kpi_tree",
     "page_heatmap",
     "pareto",
+    "price_band_bars",
     "register_cjk_font",
     "response_curve",
     "set_theme",
@@ -807,4 +809,109 @@ def page_heatmap(
     ax.set_xlabel("x (pt from the left edge)")
     ax.set_ylabel("y (pt from the top of the page)")
     ax.grid(False)
+    return ax
+
+
+# ------------------------------------------------------------ growth–share and price bands
+def growth_share(
+    table: pd.DataFrame,
+    ax: Axes | None = None,
+    *,
+    x: str = "relative_share",
+    y: str = "growth",
+    size: str | None = "sales",
+    label: str = "category",
+    y_threshold: float | None = None,
+    title: str = "Growth–share view",
+    xlabel: str = "Relative share (own ÷ largest rival, log scale)",
+    ylabel: str = "Market growth, year on year (%)",
+) -> Axes:
+    """Growth–share chart (BCG matrix): one bubble per market, relative share on a log
+    x axis, growth (a fraction, shown in %) on the y axis, bubble area ∝ ``size``.
+
+    A dashed line at relative share 1 (leader vs follower) and, with ``y_threshold``, at
+    that growth split the four quadrants (star, question mark, cash cow, dog). ``table``
+    is e.g. :func:`ecomlab.market.growth_share`'s result.
+    """
+    if not isinstance(table, pd.DataFrame) or table.empty:
+        raise ValueError("table must be a non-empty DataFrame (one row per market)")
+    cols = [x, y, label, *([size] if size else [])]
+    missing = [c for c in cols if c not in table.columns]
+    if missing:
+        raise ValueError(f"table is missing column(s) {missing}; it has {list(table.columns)}")
+    xs = _numeric_series(table[x].reset_index(drop=True), x)
+    if (xs <= 0).any():
+        raise ValueError(f"{x} must be positive for a log axis; found {int((xs <= 0).sum())} value(s) <= 0")
+    ys = _numeric_series(table[y].reset_index(drop=True), y, allow_negative=True)
+    area = (np.full(len(xs), 200.0) if not size else
+            80 + 1500 * (lambda v: v / v.max())(_numeric_series(table[size].reset_index(drop=True), size)))
+    for v, n in ((title, "title"), (xlabel, "xlabel"), (ylabel, "ylabel")):
+        _check_str(v, n)
+    ax = _get_ax(ax)
+    ax.scatter(xs, ys, s=area, color=PALETTE[0], alpha=0.55, edgecolor="white")
+    for xi, yi, name in zip(xs, ys, table[label].astype(str), strict=True):
+        ax.annotate(name, (xi, yi), xytext=(6, 4), textcoords="offset points", fontsize="small")
+    ax.set_xscale("log")
+    ax.axvline(1.0, color=REFERENCE_COLOR, linestyle="--", linewidth=1)
+    if y_threshold is not None:
+        ax.axhline(float(y_threshold), color=REFERENCE_COLOR, linestyle="--", linewidth=1)
+    lo, hi = float(min(xs.min(), 1.0)) / 1.6, float(max(xs.max(), 1.0)) * 1.6
+    ax.set_xlim(lo, hi)
+    ax.yaxis.set_major_formatter(PercentFormatter(xmax=1))
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    return ax
+
+
+def price_band_bars(
+    sales: pd.DataFrame,
+    ax: Axes | None = None,
+    *,
+    highlight: str | None = None,
+    normalize: bool = True,
+    title: str = "Sales by price band",
+    xlabel: str = "Share of the brand's sales (%)",
+    ylabel: str = "Brand",
+) -> Axes:
+    """Horizontal stacked bars: one bar per row (a brand), one segment per price band.
+
+    ``sales`` has brands as rows and price bands as columns, in band order (cheapest
+    first), e.g. ``banded.pivot_table(index="brand", columns="price_band",
+    values="sales_amount", aggfunc="sum")``. With ``normalize`` each bar shows the
+    brand's sales mix in % (else the amounts). ``highlight`` puts the label of one
+    brand in bold.
+    """
+    if not isinstance(sales, pd.DataFrame) or sales.empty:
+        raise ValueError("sales must be a non-empty DataFrame (brands × price bands)")
+    for c in sales.columns:
+        _numeric_series(sales[c], f"sales[{c!r}]")
+    totals = sales.sum(axis=1)
+    if normalize and (totals <= 0).any():
+        raise ValueError(f"row(s) {list(totals.index[totals <= 0])} have no sales; cannot show their mix")
+    if highlight is not None and highlight not in [str(i) for i in sales.index]:
+        raise ValueError(f"highlight must be one of the rows {[str(i) for i in sales.index]}, got {highlight!r}")
+    for v, n in ((title, "title"), (xlabel, "xlabel"), (ylabel, "ylabel")):
+        _check_str(v, n)
+    ax = _get_ax(ax)
+    data = sales.div(totals, axis=0) if normalize else sales
+    left = np.zeros(len(data))
+    ypos = np.arange(len(data))[::-1]
+    for i, band in enumerate(data.columns):
+        vals = data[band].to_numpy(dtype=float)
+        ax.barh(ypos, vals, left=left, color=PALETTE[i % len(PALETTE)], label=str(band), height=0.7)
+        left += vals
+    ax.set_yticks(ypos, _labels(data.index))
+    if highlight is not None:
+        for tick in ax.get_yticklabels():
+            if tick.get_text() == highlight:
+                tick.set_fontweight("bold")
+    if normalize:
+        ax.set_xlim(0, 1)
+        ax.xaxis.set_major_formatter(PercentFormatter(xmax=1))
+    ax.legend(title="Price band", loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=min(len(data.columns), 5),
+              frameon=False)
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     return ax
