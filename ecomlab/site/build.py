@@ -233,7 +233,7 @@ def _header(root: str) -> str:
     )
 
 
-def _lesson_lists(pages: list[_Page], reports: list[str], root: str,
+def _lesson_lists(pages: list[_Page], reports: list[tuple[str, str]], root: str,
                   current: _Page | None = None, *, anchors: bool = False) -> list[str]:
     """Chapter headings (with ids if ``anchors``) and their lessons, then the reports."""
     parts = []
@@ -248,13 +248,13 @@ def _lesson_lists(pages: list[_Page], reports: list[str], root: str,
         parts.append("</ul>")
     if reports:
         parts.append("<h2>Example reports on Nestwell 示例报告</h2><ul>")
-        parts += [f'<li><a href="{root}reports/{_esc(r)}">{_esc(Path(r).stem.replace("_", " "))}</a></li>'
-                  for r in reports]
+        parts += [f'<li><a href="{root}reports/{_esc(r)}">{_esc(title)}</a></li>' for r, title in reports]
         parts.append("</ul>")
     return parts
 
 
-def _sidebar(pages: list[_Page], current: _Page | None, root: str, reports: list[str]) -> str:
+def _sidebar(pages: list[_Page], current: _Page | None, root: str,
+             reports: list[tuple[str, str]]) -> str:
     return "".join([
         '<nav id="sidebar" class="site-sidebar" aria-label="Chapters">',
         f'<a class="sidebar-home" href="{root}index.html">Course home 课程首页</a>',
@@ -417,7 +417,7 @@ def _finish(body: str, rel: str, page: _Page | None, alts: list[str] | None,
     return str(soup), text + title
 
 
-def _index_body(pages: list[_Page], reports: list[str]) -> str:
+def _index_body(pages: list[_Page], reports: list[tuple[str, str]]) -> str:
     return "\n".join([
         '<h1 id="top">EcomLab — e-commerce operations 电商运营</h1>',
         "<p>A course in running an online shop with data, on the synthetic home-goods "
@@ -426,7 +426,7 @@ def _index_body(pages: list[_Page], reports: list[str]) -> str:
         *_lesson_lists(pages, reports, "", anchors=True)])
 
 
-def _index_html(pages: list[_Page], reports: list[str]) -> str:
+def _index_html(pages: list[_Page], reports: list[tuple[str, str]]) -> str:
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -573,13 +573,15 @@ def build_site(
          "alt_from_figure", "alt_from_code", "alt_from_heading", "report_cdn_scripts_replaced"), 0)
 
     build_student_edition(src_dir, out_dir / "student")
-    report_files: list[str] = []
+    report_files: list[tuple[str, str]] = []  # (path under reports/, title)
     if reports is not None and Path(reports).is_dir():
         for f in sorted(Path(reports).rglob("*.html")):
             rel = f.relative_to(reports).as_posix()
             (out_dir / "reports" / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(f, out_dir / "reports" / rel)
-            report_files.append(rel)
+            title = re.search(r"<title>(.*?)</title>", f.read_text(encoding="utf-8"), re.S | re.I)
+            report_files.append((rel, html.unescape(title.group(1)).strip() if title and title.group(1).strip()
+                                 else f.stem.replace("_", " ")))
 
     pages: list[_Page] = []
     notebooks: dict[int, Any] = {}
@@ -597,7 +599,7 @@ def build_site(
     texts: list[str] = []
     missing: list[str] = []
     known = {p.rel.as_posix() for p in pages} | {p.student.as_posix() for p in pages if p.student} | {
-        "index.html", *(f"reports/{r}" for r in report_files)}
+        "index.html", *(f"reports/{r}" for r, _ in report_files)}
     for i, page in enumerate(pages):
         nb = copy.deepcopy(notebooks[id(page)])
         alts = _prepare(nb, counts)
@@ -620,7 +622,7 @@ def build_site(
     (out_dir / "index.html").write_text(index_html, encoding="utf-8")
     texts.append(text)
     external: list[str] = []
-    for rel in report_files:
+    for rel, _ in report_files:
         target = out_dir / "reports" / rel
         body = _offline_report(target.read_text(encoding="utf-8"), "../" * (rel.count("/") + 1),
                                f"reports/{rel}", counts, external)
@@ -642,7 +644,7 @@ def build_site(
     fonts = webfont.font_face_css("fonts/ecomlab-sans-sc.woff") + (static / "fonts.css").read_text(encoding="utf-8")
     (assets / "fonts.css").write_text(fonts, encoding="utf-8")
     (assets / "site.css").write_text(fonts + (static / "site.css").read_text(encoding="utf-8"), encoding="utf-8")
-    written = [out_dir / p.rel for p in pages] + [out_dir / "reports" / r for r in report_files]
+    written = [out_dir / p.rel for p in pages] + [out_dir / "reports" / r for r, _ in report_files]
     if any("assets/mathjax/MathJax.js" in f.read_text(encoding="utf-8") for f in written):
         _copy_mathjax(assets / "mathjax")
     summary = {**counts, "report_pages": len(report_files), "links_to_missing_pages": missing,
