@@ -89,7 +89,11 @@ def _hostile(ret: Path, shared: Path) -> None:
         f"for p in glob.glob({str(ret)!r} + '/*.ipynb') + glob.glob(shared + '/*.csv'):\n"
         "    try:\n        open(p, 'w').write('{}')\n"
         "    except OSError as e:\n        print('blocked', e)\n"
-        "ex.q4.check(found.get('TRAINER_SECRET', 'no secret'))")])
+        "seen = [found.get('TRAINER_SECRET', 'no secret')]\n"
+        f"for path in ['/proc/{os.getpid()}/environ', '/etc/shadow', {str(ret / 'honest.ipynb')!r}]:\n"
+        "    try:\n        open(path, 'rb').read(10)\n        seen.append('read')\n"
+        "    except OSError as e:\n        seen.append(type(e).__name__)\n"
+        "ex.q4.check('|'.join(seen))")])
     # a detached (double-forked, new session) process that outlives the notebook
     _write(ret / "daemon.ipynb", [HEAD, (
         "import subprocess, sys, time, pathlib\n"
@@ -105,7 +109,7 @@ def _hostile(ret: Path, shared: Path) -> None:
     # killing its parent (the worker) after one answer, and trying the grader
     _write(ret / "killer.ipynb", [HEAD, right[0], (
         "import os, signal\n"
-        "grader = int(open(f'/proc/{os.getppid()}/stat').read().rsplit(')', 1)[1].split()[1])\n"
+        f"grader = {os.getpid()}  # the test process runs the grader\n"
         "try:\n    os.kill(grader, signal.SIGKILL)\n"
         "except PermissionError as e:\n    print('grader protected', e)\n"
         "os.kill(os.getppid(), signal.SIGKILL)"), right[1]])
@@ -201,9 +205,12 @@ def test_secret_paths_and_other_submissions_are_out_of_reach(batch):
     if ABI >= 1:
         assert not leak.exists()
         assert after == batch["before"]  # no returned notebook was rewritten
-    # what the snoop submitted (the grader echoes a wrong label) shows a clean environment
-    assert r["_demo.q4"] == ("incorrect", "'no secret' is not one of the options: `ROI`, `ROAS`, "
-                                          "`CAC`, `GMV`")
+    # what the snoop submitted (the grader echoes a wrong label): a clean environment and,
+    # under Landlock, neither the grader's /proc environ, /etc/shadow nor a returned notebook
+    seen = re.search(r"'(.*)' is not one of the options", r["_demo.q4"][1]).group(1).split("|")
+    assert seen[0] == "no secret"
+    if ABI >= 1:
+        assert seen[1:] == ["PermissionError"] * 3, seen
     # the victims graded after it are intact, and the gradebook kept its shape
     assert status(batch, "honest") == dict.fromkeys(QIDS, "correct")
 

@@ -14,8 +14,9 @@ What a graded kernel gets (see ``docs/trainers.md`` for the full threat model):
   output is capped by the worker;
 - **Landlock** (Linux ≥ 5.13, unprivileged, cannot be undone by the process): writes only
   inside its run folder; reads only the Python installation, the ``ecomlab`` package and
-  its bundled data, system libraries and its run folder (so not the returned folder, other
-  submissions or the gradebook); no TCP (ABI ≥ 4, kernels talk over Unix sockets); no
+  its bundled data, system libraries, a few files of ``/etc`` and its run folder (so not
+  the returned folder, other submissions, the gradebook, ``/etc/shadow`` or ``/proc`` —
+  where other processes' environments are); no TCP (ABI ≥ 4, kernels talk over Unix sockets); no
   signals to processes outside the sandbox (ABI ≥ 6, so it cannot kill the grader).
   Where Landlock is missing the grader says so and runs without it.
 """
@@ -104,10 +105,20 @@ def read_paths() -> list[Path]:
     for p in sys.path:
         if p and Path(p).is_dir() and "site-packages" in p:
             paths.add(Path(p).resolve())
-    for p in ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc", "/opt", "/proc",
-              "/sys", "/run/systemd/resolve"):
+    for p in ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/opt", "/sys", *_ETC):
         paths.add(Path(p))
     return sorted(p for p in paths if p.exists())
+
+
+#: The parts of /etc a Python kernel reads (loader cache, time zone, users, fonts,
+#: certificates, MIME types). Not /etc as a whole (``shadow`` is readable by root), and
+#: not /proc: same-user processes' ``/proc/PID/environ`` would show the grader's
+#: environment (Landlock does not guard it).
+_ETC = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime",
+        "/etc/timezone", "/etc/passwd", "/etc/group", "/etc/nsswitch.conf", "/etc/hosts",
+        "/etc/host.conf", "/etc/fonts", "/etc/ssl", "/etc/pki", "/etc/ca-certificates",
+        "/etc/mime.types", "/etc/os-release", "/etc/matplotlibrc", "/etc/jupyter",
+        "/etc/ipython")
 
 
 def list_only_paths() -> list[Path]:
