@@ -1,7 +1,9 @@
 """The course site in a real browser: headless Chromium on a machine without CJK fonts.
 
-The site is built from the COMMITTED notebooks (they carry outputs) into a temporary
-folder and every page is opened from ``file://`` — the way a student reads it offline —
+The site is built from the COMMITTED notebooks (they carry outputs), with the committed
+report templates' stored outputs published as example reports
+(:func:`ecomlab.site.standalone_html`), into a temporary folder, and every page is opened
+from ``file://`` — the way a student reads it offline —
 at 1280 px and 390 px (a phone), in one browser, over the Chrome DevTools Protocol
 (:mod:`ecomlab.site.chromium`). The tests fail if:
 
