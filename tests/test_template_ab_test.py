@@ -269,3 +269,19 @@ def test_round_trip_through_any_headers_labels_and_vocabulary(checkout, tmp_path
     assert got["variant"].tolist() == raw[headers[1]].tolist()
     assert got["converted"].tolist() == rows["converted"].tolist()
     np.testing.assert_allclose(got["revenue"], rows["revenue"].round(2))
+
+
+@pytest.mark.notebooks
+def test_tiny_test_with_no_conversion_in_control(tmp_path):
+    """Edge case: 40 units per arm, none converting in control: relative lift undefined, said so."""
+    path = tmp_path / "tiny.csv"
+    pd.DataFrame({"visitor_id": [f"u{i}" for i in range(80)], "variant": ["control"] * 40 + ["treatment"] * 40,
+                  "converted": ["no"] * 78 + ["yes"] * 2}).to_csv(path, index=False)
+    page = reports.render("ab_test", tmp_path / "tiny.html", data=path,
+                          params={"revenue_col": None, "covariate_col": None, "assigned_col": None,
+                                  "experiment_col": None}, stream=open("/dev/null", "w")).read_text(encoding="utf-8")
+    text = _text(page)
+    lift, lo, hi = _by_hand(np.r_[np.zeros(78), np.ones(2)], np.arange(80) >= 40)
+    assert f"changes conversion by {lift:+.2f} pp (95% CI {lo:+.2f} to {hi:+.2f} pp), undefined relative" in text
+    assert "Caveat: a zero count in one arm: relative CI undefined." in text
+    assert text.count("Skipped: it needs") == 3 and not re.search(r"\bnan\b", text, re.I)

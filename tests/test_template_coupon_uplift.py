@@ -140,3 +140,18 @@ def test_report_with_profit_and_no_segment(campaign, tmp_path):
     for title in ("Uplift by segment", "Response versus uplift", "Who to target next"):
         assert "Skipped: it needs a segment_at_send column (parameter segment_col not set)" in text, title
     assert text.count("Skipped: it needs a segment_at_send column") == 3
+
+
+@pytest.mark.notebooks
+def test_tiny_campaign_with_a_one_arm_segment(campaign, tmp_path):
+    """Edge case: a segment whose customers are all treated has no uplift; the report says so."""
+    lapsing = campaign[campaign["segment_at_send"] == "lapsing"].sample(60, random_state=0)
+    loyal = campaign[(campaign["segment_at_send"] == "loyal") & campaign["treatment"]].head(3)
+    path = tmp_path / "tiny.parquet"
+    pd.concat([lapsing, loyal]).assign(segment_at_send=lambda d: d["segment_at_send"].astype(str)).to_parquet(path)
+    page = reports.render("coupon_uplift", tmp_path / "tiny.html", data=path, params={"margin_rate": 0.4},
+                          stream=open("/dev/null", "w")).read_text(encoding="utf-8")
+    text = _text(page)
+    assert "The list holds 63 customers" in text
+    assert "loyal has customers in one arm only: no uplift can be measured there." in text
+    assert "lapsing customers respond most often" in text and not re.search(r"\bnan\b", text, re.I)
