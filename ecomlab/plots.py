@@ -238,7 +238,7 @@ def figure_title(fig: mpl.figure.Figure) -> str:
     >>> figure_title(fig); plt.close(fig)
     'Repeat buyers are 18% of customers'
     """
-    sup = fig._suptitle.get_text().strip() if fig._suptitle is not None else ""
+    sup = fig.get_suptitle().strip()
     if sup:
         return " ".join(sup.split())
     titles = [ax.get_title(loc).strip() for ax in fig.axes for loc in ("left", "center", "right")]

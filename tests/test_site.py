@@ -283,3 +283,23 @@ def test_standalone_report_is_one_self_contained_file(tmp_path) -> None:
         site_build.standalone_html(nb, " ")
     with pytest.raises(ValueError, match="nb must be a notebook"):
         site_build.standalone_html({"cells": []}, "x")
+
+
+@pytest.mark.notebooks
+def test_executed_figures_carry_their_title_as_alt_text(tmp_path) -> None:
+    """plots.set_theme() makes the kernel store each figure's title with its PNG output."""
+    from ecomlab.notebooks import execute
+
+    nb = new_notebook(cells=[new_code_cell(
+        "import matplotlib.pyplot as plt\nfrom ecomlab import plots\nplots.set_theme()\nshare = 0.58\n"
+        "fig, ax = plt.subplots()\nax.plot([1, 2])\nax.set_title(f'{share:.0%} of customers bought once 复购')\n"
+        "plt.show()\nfig, axes = plt.subplots(1, 2)\nfig.suptitle('Two panels')"), new_code_cell("plt.plot([1])")],
+        metadata=KERNEL)
+    nbformat.write(nb, str(tmp_path / "a.ipynb"))
+    execute(tmp_path / "a.ipynb", tmp_path / "out.ipynb")
+    out = nbformat.read(str(tmp_path / "out.ipynb"), as_version=4)
+    alts = [o.get("metadata", {}).get("image/png", {}).get("alt") for c in out.cells for o in c.outputs
+            if "image/png" in o.get("data", {})]
+    assert alts == ["58% of customers bought once 复购", "Two panels", None]  # untitled: no alt stored
+    page = site_build.standalone_html(out, "alt")
+    assert [img["alt"] for img in BeautifulSoup(page, "html.parser").select("img")][:2] == alts[:2]
