@@ -584,8 +584,9 @@ def render(name: str, out: str | os.PathLike[str], *, data: Any = None, preset: 
            params: Mapping[str, Any] | None = None, timeout: float = 600, stream=None) -> Path:
     """Run template ``name`` on ``data`` and write a standalone HTML report to ``out``.
 
-    The report has no code (inputs hidden), figures embedded as data URIs, and every
-    sentence generated from the results. Progress is printed to ``stream`` (stdout).
+    The report has no code, figures embedded as data URIs, the CJK font subset embedded,
+    nothing loaded from outside (:func:`ecomlab.site.standalone_html`), and every sentence
+    generated from the results. Progress is printed to ``stream`` (stdout).
     Raises ``ValueError`` when the data fail validation (nothing is executed then), and
     when the template itself refuses the data or a parameter with a ``ValueError`` (a
     calibration date after the data, say): the message is the template's; no HTML is written.
@@ -593,9 +594,9 @@ def render(name: str, out: str | os.PathLike[str], *, data: Any = None, preset: 
     import sys
 
     import nbformat
-    from nbconvert import HTMLExporter
 
     from ecomlab.notebooks import execute
+    from ecomlab.site import standalone_html
 
     stream = stream or sys.stdout
     params = dict(params or {})
@@ -620,8 +621,7 @@ def render(name: str, out: str | os.PathLike[str], *, data: Any = None, preset: 
         nb = nbformat.read(str(executed), as_version=4)
     nb.cells = [c for c in nb.cells if "parameters" not in c.metadata.get("tags", [])
                 and "injected-parameters" not in c.metadata.get("tags", [])]
-    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
-    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": CONTRACTS[name].title}})
+    body = standalone_html(nb, CONTRACTS[name].title)
     out_path.write_text(body, encoding="utf-8")
     print(f"wrote {out_path} ({secs:.1f} s)", file=stream, flush=True)
     return out_path
