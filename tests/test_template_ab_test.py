@@ -190,6 +190,7 @@ def test_report_on_a_messy_export_via_the_cli(messy_csv, checkout, tmp_path, cap
     assert "running ab_test" in capsys.readouterr().out
     page = out.read_text(encoding="utf-8")
     assert "data:image/png;base64," in page and "Nestwell" not in page
+    assert 'data-mime-type="application/vnd.jupyter.stderr"' not in page  # no warnings
     text = _text(page)
     is_t = (checkout["variant"] == "treatment").to_numpy()
     lift, lo, hi = _by_hand(checkout["converted"].to_numpy(float), is_t)

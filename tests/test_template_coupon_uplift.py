@@ -103,6 +103,7 @@ def test_report_on_a_messy_export_via_the_cli(messy_csv, campaign, tmp_path, cap
     assert "running coupon_uplift" in capsys.readouterr().out
     page = out.read_text(encoding="utf-8")
     assert "data:image/png;base64," in page and "Nestwell" not in page and "uplift_by_segment(" not in page
+    assert 'data-mime-type="application/vnd.jupyter.stderr"' not in page  # no warnings
     text = _text(page)
     t, y = campaign["treatment"], campaign["purchased_30d"]
     assert f"The list holds {len(campaign):,} customers: {int(t.sum()):,} were sent the coupon" in text

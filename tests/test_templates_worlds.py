@@ -5,8 +5,8 @@ would use (``ecomlab generate --scale K --seed S --out DIR``: another seed, a tw
 the bundled size, a few seconds), and each template in :data:`ecomlab.reports.CONTRACTS`
 is rendered on that folder of tables. The test is parametrised over CONTRACTS, so a
 template added later is covered without touching this file. A rendered report must be a
-standalone page with no code, at least one embedded figure and no word about the bundled
-brand (every sentence comes from the data, DESIGN §8).
+standalone page with no code, no warning, at least one embedded figure and no word about
+the bundled brand (every sentence comes from the data, DESIGN §8).
 """
 
 from __future__ import annotations
@@ -52,5 +52,6 @@ def test_every_template_renders_on_another_world(name, other_world, tmp_path):
     assert not re.search(r'class="[^"]*jp-InputArea-editor', page) and "hl-ipython3" not in page  # no code
     assert "reports.load(" not in page
     assert not re.search(r"Traceback|Error</span>|[A-Za-z]+Error:", page)
+    assert 'data-mime-type="application/vnd.jupyter.stderr"' not in page   # no warnings printed
     assert "Nestwell" not in page
     assert page.count("data:image/png;base64,") >= 1
