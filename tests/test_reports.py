@@ -126,3 +126,34 @@ def test_cli_validate_and_report_errors(shopify_csv, tmp_path, capsys):
     assert main(["validate", "x", "--template", "nope"]) == 2
     assert main(["report", "rfm", "--param", "as_of", "--out", str(tmp_path / "r.html")]) == 2
     assert "KEY=VALUE" in capsys.readouterr().err
+
+
+def test_load_options_keeps_what_load_reads():
+    params = {"unit_col": "u", "mde": "0.01", "currency": "CNY", "true_values": "ja"}
+    assert reports.load_options("ab_test", params) == {"unit_col": "u", "currency": "CNY", "true_values": "ja"}
+    assert reports.load_options("rfm", params) == {"currency": "CNY", "true_values": "ja"}
+    with pytest.raises(ValueError, match="template must be one of"):
+        reports.load_options("nope", params)
+
+
+def test_validate_lists_optional_columns_and_the_parameter_to_set():
+    v = reports.validate(None, "ab_test", revenue_col=None)
+    assert v.ok and "revenue (absent)" in str(v) and "pre_revenue (found)" in str(v)
+    assert ("section   Revenue per visitor: skipped (it needs a revenue column (parameter revenue_col not set)"
+            in str(v))
+
+
+def test_an_orders_export_read_with_a_column_mapping(tmp_path):
+    orders = datasets.load("orders").head(200)
+    path = tmp_path / "orders.csv"
+    orders.rename(columns={"order_id": "Order No", "customer_id": "Client", "order_ts": "Date",
+                           "paid_amount": "Total", "status": "State"})[
+        ["Order No", "Client", "Date", "Total", "State"]].to_csv(path, index=False)
+    d = reports.load("rfm", path, preset="generic", mapping={"order_id": "Order No", "customer_id": "Client",
+                                                            "order_ts": "Date", "paid_amount": "Total",
+                                                            "status": "State"})
+    got = d.tables["orders"]
+    assert got["order_id"].tolist() == orders["order_id"].tolist()
+    assert got["paid_amount"].tolist() == orders["paid_amount"].tolist()
+    with pytest.raises(ValueError, match="mapping keys must be columns of its contract"):
+        reports.load("rfm", path, preset="generic", mapping={"Order No": "order_id"})
