@@ -72,12 +72,12 @@ def rfm_summary(
         raise ValueError(f"freq must be 'W' (weeks) or 'D' (days), got {freq!r}")
     cal = _ts(calibration_end, "calibration_end")
     obs = _ts(observation_end, "observation_end") if observation_end is not None else None
-    if obs is not None and obs <= cal:
-        raise ValueError(f"observation_end ({obs}) must be after calibration_end ({cal})")
     end = obs if obs is not None else cal
     _require(orders, ["order_id", "customer_id", "order_ts", "status", amount], "orders")
     ts_all = _timestamps_us(orders["order_ts"], "order_ts")
-    _check_in_data(cal, ts_all, "calibration_end")
+    _check_in_data(cal, ts_all, "calibration_end")  # first: a date outside the data is the usual mistake
+    if obs is not None and obs <= cal:
+        raise ValueError(f"observation_end ({obs}) must be after calibration_end ({cal})")
     if obs is not None:
         _check_in_data(obs, ts_all, "observation_end")
     po = _prepare_orders(orders, statuses=statuses, amount=amount, before=end, check_ids=check_ids)
