@@ -20,6 +20,7 @@ import pandas as pd
 
 from ecomlab import keys, schema
 from ecomlab.io import parse as P
+from ecomlab.io.presets import resolve_columns
 from ecomlab.io.report import DataError, Report
 
 __all__ = ["EventsRead", "read_events", "EVENT_COLUMNS"]
@@ -111,9 +112,7 @@ def read_events(
         raw = P.read_table_file(path, table="events", report=report, encoding=encoding,
                                 encodings=("utf-8-sig", "gb18030"), sep=sep, sheet_name=sheet_name,
                                 header_names=[h for c in EVENT_COLUMNS.values() for h in c] + list(mapping.values()))
-    from ecomlab.io.orders import _resolve
-
-    cols = _resolve(raw, {c: (mapping[c],) if c in mapping else v for c, v in EVENT_COLUMNS.items()}, {},
+    cols = resolve_columns(raw, {c: (mapping[c],) if c in mapping else v for c, v in EVENT_COLUMNS.items()}, {},
                     report, "events")
     missing = [c for c in REQUIRED if c not in cols]
     if missing:

@@ -22,7 +22,7 @@ import pandas as pd
 from ecomlab import keys, schema
 from ecomlab.io import parse as P
 from ecomlab.io.presets import ITEM_COLUMNS, ORDER_COLUMNS, REQUIRED_ORDER_COLUMNS, SHOPIFY_FINANCIAL, \
-    TMALL_STATUSES, Preset, get_preset
+    TMALL_STATUSES, Preset, get_preset, resolve_columns
 from ecomlab.io.report import DataError, Report
 
 __all__ = ["OrdersRead", "read_orders", "to_export"]
@@ -55,31 +55,6 @@ class OrdersRead:
 
     def __str__(self) -> str:
         return str(self.report)
-
-
-def _resolve(raw: pd.DataFrame, wanted: Mapping[str, tuple[str, ...]], mapping: Mapping[str, str],
-             report: Report, table: str) -> dict[str, str]:
-    norm: dict[str, str] = {}
-    for c in raw.columns:
-        norm.setdefault(P.normalise_header(c), c)
-    found = {}
-    for col, cands in wanted.items():
-        if col in mapping:
-            src = mapping[col]
-            if src not in raw.columns and P.normalise_header(src) not in norm:
-                raise DataError(f"{table}: mapping[{col!r}] = {src!r} is not a column of the file; "
-                                f"it has {list(raw.columns)[:20]}")
-            found[col] = src if src in raw.columns else norm[P.normalise_header(src)]
-            report.add("mapped", col, f"from column {found[col]!r} (mapping=)")
-            continue
-        for cand in cands:
-            key = P.normalise_header(cand)
-            if key in norm:
-                found[col] = norm[key]
-                how = "" if norm[key] == cand else f" (header written {norm[key]!r})"
-                report.add("mapped", col, f"from column {cand!r}{how}")
-                break
-    return found
 
 
 def read_orders(
@@ -148,9 +123,9 @@ def read_orders(
         raw = P.read_table_file(path, table="orders", report=report, encoding=encoding, encodings=p.encodings,
                                 sep=sep, sheet_name=sheet_name, header_names=wanted_headers + list(mapping.values()),
                                 id_header=[mapping.get("order_id", "")] + list(p.orders["order_id"]))
-    cols = _resolve(raw, p.orders, mapping, report, "orders")
-    item_cols = _resolve(raw, p.items, mapping, Report("_"), "order_items")
-    extra = _resolve(raw, p.extra, mapping, report, "orders")
+    cols = resolve_columns(raw, p.orders, mapping, report, "orders")
+    item_cols = resolve_columns(raw, p.items, mapping, Report("_"), "order_items")
+    extra = resolve_columns(raw, p.extra, mapping, report, "orders")
     missing = [c for c in REQUIRED_ORDER_COLUMNS if c not in cols]
     if missing:
         looked = {c: (mapping[c],) if c in mapping else p.orders[c] for c in missing}

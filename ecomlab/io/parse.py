@@ -89,7 +89,11 @@ def _as_text(s: pd.Series) -> pd.Series:
 
 
 def _blank_to_na(s: pd.Series) -> pd.Series:
-    s = _as_text(s).str.strip()
+    """Text with surrounding blanks removed and empty strings missing (skipped when none)."""
+    s = _as_text(s)
+    if not _blank_ends(s, empty=True):
+        return s
+    s = s.str.strip()
     return s.where(s != "")
 
 
@@ -304,42 +308,59 @@ def parse_id(s: pd.Series, table: str, column: str, report: Report, *, source: s
                    count=int(s.notna().sum()))
         s = s.astype(STR)
     s = _as_text(s)
-    if not _any_match(s, _ID_SUSPECT):  # clean ids (the usual case): one RE2 pass, nothing to convert
+    if not (_blank_ends(s, empty=True) or _any_match(s, _ID_SUSPECT)):  # clean ids (the usual case)
         if not nullable:
             require_not_null(s, table, column, source=source)
         return s
-    stripped = s.str.strip()
-    report.add("coerced", column, "surrounding blanks or tabs removed", count=int(((stripped != s) & s.notna()).sum()))
-    s = stripped
-    guard = s.str.fullmatch(r'="(.*)"')
+    if _blank_ends(s):
+        stripped = s.str.strip()
+        report.add("coerced", column, "surrounding blanks or tabs removed",
+                   count=int(((stripped != s) & s.notna()).sum()))
+        s = stripped
+    guard = (s.str.startswith('="') & s.str.endswith('"') & (s.str.len() >= 3)).fillna(False).astype(bool)
     if guard.any():
-        s = s.where(~guard, s.str.slice(2, -1))
+        s = s.str.slice(2, -1) if guard.all() else s.where(~guard, s.str.slice(2, -1))
         report.add("coerced", column, "Excel text guard =\"…\" removed", count=int(guard.sum()))
-    apos = s.str.startswith("'")
+    apos = s.str.startswith("'").fillna(False).astype(bool)
     if apos.any():
         s = s.where(~apos, s.str.slice(1))
         report.add("coerced", column, "leading apostrophe (Excel text marker) removed", count=int(apos.sum()))
-    sci = s.str.fullmatch(r"[+-]?[0-9](?:\.[0-9]+)?[eE][+-]?[0-9]+")
-    if sci.any():
-        raise _fail(where, "ids written in full", f"{_examples(s[sci])} in scientific notation ({int(sci.sum()):,} values)",
-                    "the spreadsheet already dropped digits; re-export the column as text")
-    dot0 = s.str.fullmatch(r"-?[0-9]+\.0")
-    if dot0.any():
-        if dot0.sum() != s.notna().sum() - int((s == "").sum()):
-            raise _fail(where, "ids in one form", f"both {_examples(s[dot0])} and {_examples(s[~dot0 & s.notna()])}",
-                        "the '.0' ids were written from a float column; fix the export")
-        s = s.str.slice(0, -2)
-        report.add("coerced", column, "ids written from a float column: trailing '.0' removed ('17.0' -> '17')",
-                   count=int(dot0.sum()))
-    s = s.where(s != "")
+    if _any_match(s, r"^[+-]?[0-9](?:\.[0-9]+)?[eE]|\.0$"):
+        sci = s.str.fullmatch(r"[+-]?[0-9](?:\.[0-9]+)?[eE][+-]?[0-9]+")
+        if sci.any():
+            raise _fail(where, "ids written in full", f"{_examples(s[sci])} in scientific notation "
+                        f"({int(sci.sum()):,} values)", "the spreadsheet already dropped digits; re-export the column as text")
+        dot0 = s.str.fullmatch(r"-?[0-9]+\.0")
+        if dot0.any():
+            if dot0.sum() != s.notna().sum() - int((s == "").sum()):
+                raise _fail(where, "ids in one form", f"both {_examples(s[dot0])} and {_examples(s[~dot0 & s.notna()])}",
+                            "the '.0' ids were written from a float column; fix the export")
+            s = s.str.slice(0, -2)
+            report.add("coerced", column, "ids written from a float column: trailing '.0' removed ('17.0' -> '17')",
+                       count=int(dot0.sum()))
+    if _blank_ends(s, empty=True):
+        s = s.where(s != "")
     if not nullable:
         require_not_null(s, table, column, source=source)
     return s
 
 
-#: an id that one of the id rules would touch: blank at either end, a guard (=" or '), scientific
-#: notation, a float's ".0", or an empty string
-_ID_SUSPECT = (r"^[\s\x{00a0}\x{3000}'=]|[\s\x{00a0}\x{3000}]$|^[+-]?[0-9](?:\.[0-9]+)?[eE]|\.0$|^$")
+#: an id that one of the id rules below would touch (besides blanks): a guard (=" or '), scientific
+#: notation, a float's ".0"
+_ID_SUSPECT = r"^['=]|^[+-]?[0-9](?:\.[0-9]+)?[eE]|\.0$"
+
+
+def _blank_ends(s: pd.Series, *, empty: bool = False) -> bool:
+    """Whether any value starts or ends with a blank (Unicode space: tab, 　, NBSP...) or,
+    with ``empty``, is an empty string: Arrow looks at the first and last character only."""
+    import pyarrow.compute as pc
+
+    arr = _as_text(s).array.__arrow_array__()
+    edge = pc.or_(pc.utf8_is_space(pc.utf8_slice_codeunits(arr, 0, 1)),
+                  pc.utf8_is_space(pc.utf8_slice_codeunits(arr, -1)))
+    if empty:
+        edge = pc.or_(edge, pc.equal(pc.binary_length(arr), 0))
+    return bool(pc.any(edge).as_py())
 
 
 def _any_match(s: pd.Series, rx: str) -> bool:
@@ -641,18 +662,17 @@ def parse_amount(
     if pd.api.types.is_numeric_dtype(s.dtype):
         out = s.astype("float64")
     else:
+        import pyarrow.compute as pc
+
         t = _blank_to_na(s)
         present = t.notna()
         plain = r"-?[0-9]+(?:\.[0-9]+)?" if decimal == "." else r"-?[0-9]+"
         if int(t.str.fullmatch(plain).sum()) == int(present.sum()):
             out = _to_float(t)
         else:
-            rx = (rf"(-)?[ \t]*({_SIGN_RX})?[ \t]*(-)?[ \t]*({_number_rx(decimal)})[ \t]*({_SIGN_RX})?") if allow_sign else \
-                rf"(-)?()()({_number_rx(decimal)})()"
-            m = extract(t, "^" + rx + "$")
-            if not allow_sign:
-                m[[1, 2, 4]] = np.nan
-            bad = present & m[3].isna()
+            rx = (rf"-?[ \t]*(?:{_SIGN_RX})?[ \t]*-?[ \t]*(?:{_number_rx(decimal)})[ \t]*(?:{_SIGN_RX})?" if allow_sign
+                  else rf"-?(?:{_number_rx(decimal)})")
+            bad = present & ~t.str.fullmatch(rx).fillna(False).astype(bool)
             if bad.any():
                 rule = (f"numbers with '{decimal}' as decimal point"
                         + (", ',' grouping thousands in threes (1,229.80)" if decimal == "." else
@@ -663,31 +683,42 @@ def parse_amount(
                 if decimal == "." and t[bad].str.fullmatch(r"-?[0-9]+,[0-9]{1,2}|-?[0-9]{1,3}(?:\.[0-9]{3})+,[0-9]+").any():
                     hint = "the file seems to use decimal commas: pass decimal=','"
                 raise _fail(where, rule, f"{ex} ({int(bad.sum()):,} values)", hint)
-            signs = pd.concat([m[1], m[4]]).dropna()
-            both = m[1].notna() & m[4].notna()
-            if both.any():
-                raise _fail(where, "at most one currency sign per value", _examples(t[both]))
+            # what is left once digits, separators, minus and blanks are trimmed from both ends:
+            # the currency sign, if any (Arrow's utf8_trim: no regex, one C++ pass)
+            arr = t.array.__arrow_array__()
+            residue = pd.Series(pd.array(pc.utf8_trim(arr, characters="0123456789.,- \t" + _SPACES), dtype=STR),
+                                index=t.index)
+            signs = residue[residue.notna() & (residue != "")]
             if len(signs):
-                seen = sorted(pd.unique(signs))
+                counts = signs.value_counts()
+                two = [x for x in counts.index if x not in _SIGNS]
+                if two:
+                    raise _fail(where, "at most one currency sign per value", _examples(t[residue == two[0]]))
+                seen = sorted(counts.index)
                 codes = [set(_SIGNS[x]) for x in seen]
                 common = set.intersection(*codes)
                 if currency is not None and currency.upper() not in common:
                     raise _fail(where, f"amounts in {currency.upper()}", f"currency sign(s) {seen} "
-                                f"({'/'.join(sorted(set.union(*codes)))}) such as {_examples(t[m[1].notna() | m[4].notna()])}")
+                                f"({'/'.join(sorted(set.union(*codes)))}) such as {_examples(t[residue.isin(seen)])}")
                 if not common:
                     raise _fail(where, "one currency per column", f"signs {seen} of different currencies")
                 report.add("coerced", column, f"currency sign(s) {' '.join(seen)} removed", count=int(len(signs)))
-            num = m[3]
+            num = pc.utf8_trim(arr, characters="".join(sorted(set("".join(_SIGNS)))) + "- \t")
+            neg = pc.match_substring(arr, "-")
+            if pc.any(pc.greater(pc.count_substring(arr, "-"), 1)).as_py():
+                raise _fail(where, "at most one minus sign", _examples(t[t.str.count("-") > 1]))
             if decimal == ".":
-                grp = num.str.contains(",")
-                num = num.str.replace(",", "", regex=False)
+                grp = pc.match_substring(num, ",")
+                num = pc.replace_substring(num, ",", "")
             else:
-                grp = num.str.contains("[." + _SPACES + "]")
-                num = num.str.replace("[." + _SPACES + "]", "", regex=True).str.replace(",", ".", regex=False)
-            report.add("coerced", column, "thousands separators removed", count=int(grp.fillna(False).sum()))
-            neg = (m[0].notna() | m[2].notna())
+                grp = pc.match_substring_regex(num, "[0-9][." + _SPACES + "][0-9]")
+                for sep in "." + _SPACES:
+                    num = pc.replace_substring(num, sep, "")
+                num = pc.replace_substring(num, ",", ".")
+            report.add("coerced", column, "thousands separators removed", count=int(pc.sum(grp).as_py() or 0))
+            num = pd.Series(pd.array(num, dtype=STR), index=t.index)
             out = _to_float(num)
-            out = out.where(~neg, -out)
+            out = out.where(~np.asarray(neg.to_numpy(zero_copy_only=False), dtype=bool), -out)
     if not nullable:
         require_not_null(out, table, column, source=source)
     return out

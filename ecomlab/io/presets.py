@@ -18,7 +18,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-__all__ = ["Preset", "PRESETS", "get_preset", "SHOPIFY_FINANCIAL", "TMALL_STATUSES", "ORDER_COLUMNS", "ITEM_COLUMNS"]
+import pandas as pd
+
+from ecomlab.io.parse import normalise_header
+from ecomlab.io.report import DataError, Report
+
+__all__ = ["Preset", "PRESETS", "get_preset", "resolve_columns", "SHOPIFY_FINANCIAL", "TMALL_STATUSES", "ORDER_COLUMNS",
+           "ITEM_COLUMNS"]
 
 #: course order columns a reader can fill, with their kind (id/ts/amount/text), in output order
 ORDER_COLUMNS = {
@@ -132,3 +138,35 @@ def get_preset(preset: str | Preset) -> Preset:
     if preset not in PRESETS:
         raise ValueError(f"preset must be one of {sorted(PRESETS)}, got {preset!r}")
     return PRESETS[preset]
+
+
+def resolve_columns(raw: pd.DataFrame, wanted: Mapping[str, tuple[str, ...]], mapping: Mapping[str, str],
+                    report: Report, table: str) -> dict[str, str]:
+    """Course column → the file's header: ``mapping`` first (an absent header is an error),
+    else the first of the candidates present after :func:`normalise_header`; each choice
+    is reported (with the header as written when it differed, e.g. stray spaces).
+
+    >>> resolve_columns(pd.DataFrame(columns=[" 订单编号 "]), {"order_id": ("订单编号",)}, {}, Report("o"), "orders")
+    {'order_id': ' 订单编号 '}
+    """
+    norm: dict[str, str] = {}
+    for c in raw.columns:
+        norm.setdefault(normalise_header(c), c)
+    found = {}
+    for col, cands in wanted.items():
+        if col in mapping:
+            src = mapping[col]
+            if src not in raw.columns and normalise_header(src) not in norm:
+                raise DataError(f"{table}: mapping[{col!r}] = {src!r} is not a column of the file; "
+                                f"it has {list(raw.columns)[:20]}")
+            found[col] = src if src in raw.columns else norm[normalise_header(src)]
+            report.add("mapped", col, f"from column {found[col]!r} (mapping=)")
+            continue
+        for cand in cands:
+            key = normalise_header(cand)
+            if key in norm:
+                found[col] = norm[key]
+                how = "" if norm[key] == cand else f" (header written {norm[key]!r})"
+                report.add("mapped", col, f"from column {cand!r}{how}")
+                break
+    return found
