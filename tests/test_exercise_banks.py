@@ -38,3 +38,27 @@ def test_question_id_prompt_hints_solution(bank, name, q):
 @pytest.mark.parametrize("bank, name, q", QUESTIONS, ids=[f"{b}.{n}" for b, n, _ in QUESTIONS])
 def test_placeholder_is_not_attempted(bank, name, q):
     assert q.check(____).status == "not_attempted"
+
+
+@pytest.mark.parametrize("bank, name, q", QUESTIONS, ids=[f"{b}.{n}" for b, n, _ in QUESTIONS])
+def test_expected_answer_is_usable_and_survives_grading(bank, name, q, tmp_path):
+    """The expected answer is neither NaN nor empty, and — handed over as data the way a
+    graded kernel hands it (JSON/Parquet) — the grader accepts it (issue 17)."""
+    from ecomlab.exercises import FunctionAnswer
+    from ecomlab.exercises._submit import read_answer, write_answer
+    from ecomlab.exercises.core import _unusable_expected
+
+    want = q.kind._expected.get()
+    assert _unusable_expected(want) is None, f"{q.id}: expected answer is {_unusable_expected(want)}"
+    if isinstance(q.kind, FunctionAnswer):
+        path = write_answer(tmp_path, q.id, q.kind.run_cases(q.kind.reference), function_outputs=True)
+    else:
+        path = write_answer(tmp_path, q.id, want)
+    got = read_answer(path)
+    result = q.grade(got["value"], function_outputs=got["function_outputs"])
+    assert result.correct, result
+
+
+@pytest.mark.parametrize("bank, name, q", QUESTIONS, ids=[f"{b}.{n}" for b, n, _ in QUESTIONS])
+def test_points_are_positive(bank, name, q):
+    assert q.points > 0

@@ -6,6 +6,7 @@ each test then checks the rows of one attack and that no other submission was to
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import time
@@ -89,10 +90,14 @@ def _hostile(ret: Path, shared: Path) -> None:
         f"for p in glob.glob({str(ret)!r} + '/*.ipynb') + glob.glob(shared + '/*.csv'):\n"
         "    try:\n        open(p, 'w').write('{}')\n"
         "    except OSError as e:\n        print('blocked', e)\n"
-        "seen = [found.get('TRAINER_SECRET', 'no secret')]\n"
+        "seen = [found.get('TRAINER_SECRET', 'none')]\n"
         f"for path in ['/proc/{os.getpid()}/environ', '/etc/shadow', {str(ret / 'honest.ipynb')!r}]:\n"
         "    try:\n        open(path, 'rb').read(10)\n        seen.append('read')\n"
-        "    except OSError as e:\n        seen.append(type(e).__name__)\n"
+        "    except OSError as e:\n        seen.append(f'E{e.errno}')\n"
+        "import ecomlab.datasets as dsets\n"
+        "for path in [ex.__file__, str(dsets.data_path() / 'orders.parquet')]:\n"
+        "    try:\n        open(path, 'ab').close()\n        seen.append('writable')\n"
+        "    except OSError as e:\n        seen.append(f'E{e.errno}')\n"
         "ex.q4.check('|'.join(seen))")])
     # a detached (double-forked, new session) process that outlives the notebook
     _write(ret / "daemon.ipynb", [HEAD, (
@@ -207,10 +212,11 @@ def test_secret_paths_and_other_submissions_are_out_of_reach(batch):
         assert after == batch["before"]  # no returned notebook was rewritten
     # what the snoop submitted (the grader echoes a wrong label): a clean environment and,
     # under Landlock, neither the grader's /proc environ, /etc/shadow nor a returned notebook
+    # can be read, nor the course's code or data written (later runs rely on them)
     seen = re.search(r"'(.*)' is not one of the options", r["_demo.q4"][1]).group(1).split("|")
-    assert seen[0] == "no secret"
+    assert seen[0] == "none"
     if ABI >= 1:
-        assert seen[1:] == ["PermissionError"] * 3, seen
+        assert seen[1:] == [f"E{errno.EACCES}"] * 5, seen
     # the victims graded after it are intact, and the gradebook kept its shape
     assert status(batch, "honest") == dict.fromkeys(QIDS, "correct")
 
