@@ -957,7 +957,8 @@ def registry() -> pd.DataFrame:
     """Every question created in this process, in creation order, with its last status.
 
     Columns: ``question_id`` (string), ``status`` (category: correct / incorrect /
-    not_attempted / unchecked), ``checks`` (int), ``hints_seen`` (int),
+    not_attempted / submitted / unchecked; *submitted*
+    only while ``ecomlab grade`` runs the notebook), ``checks`` (int), ``hints_seen`` (int),
     ``solution_seen`` (bool). A question re-created under the same id (a reloaded bank)
     appears once, as its newest version.
     """
