@@ -23,6 +23,7 @@ __all__ = ["LESSONS", "TERMS", "Term", "lookup", "terms"]
 #: Planned lesson notebooks (paths under ``notebooks/`` without ``.ipynb``), in course order.
 LESSONS: tuple[str, ...] = (
     "00_start_here",
+    "01_positioning/01_market",
     "02_product/02_pricing",
     "03_traffic/01_channels",
     "03_traffic/03_funnel",
@@ -70,6 +71,7 @@ class Term:
 
 
 _START = "00_start_here"
+_MARKET = "01_positioning/01_market"
 # Terms sit in the lesson that teaches them today; chapter 03 (channels, funnels) and
 # chapter 02 (pricing) can take theirs over when those lessons are written.
 _RFM = "04_private_domain/01_rfm"
@@ -83,6 +85,31 @@ _AB = "05_data_iteration/02_ab_testing"
 _BEHAVIOUR = "05_data_iteration/03_behaviour"
 
 TERMS: tuple[Term, ...] = (
+    # --- market landscape (01-1) ----------------------------------------------------
+    Term("market share", "市场份额",
+         "A brand's part of a market's sales in a period, by value (sales amount) or by "
+         "units; value share ÷ unit share is the brand's price index against the market.",
+         "value share_b = sales_b / Σ sales; price index_b = value share_b / unit share_b", _MARKET),
+    Term("HHI", "赫芬达尔指数",
+         "Herfindahl–Hirschman index of market concentration, from 0 to 10,000 (a monopoly); "
+         "10,000 / HHI is the equivalent number of equal-sized firms. Above 1,800 is highly "
+         "concentrated (US DOJ & FTC Merger Guidelines 2023).", "HHI = Σ (100 × share_i)²", _MARKET),
+    Term("concentration ratio", "集中度",
+         "CR-k: the combined share of the k largest brands of a market (CR3, CR5 …).",
+         "CR_k = Σ of the k largest shares", _MARKET),
+    Term("price band", "价格带",
+         "A price range in which products compete; a brand's sales split across bands shows "
+         "where it competes. The course places a brand-month by its price relative to the "
+         "category's average price.", "price index = brand price / (Σ sales / Σ units)", _MARKET),
+    Term("relative market share", "相对市场份额",
+         "A brand's share divided by its largest rival's share: above 1 the brand leads.",
+         "relative share = own share / largest rival's share", _MARKET),
+    Term("growth–share matrix", "增长-份额矩阵",
+         "The BCG matrix (Henderson 1970): markets placed by growth and by the brand's relative "
+         "share; stars, question marks, cash cows and dogs.", None, _MARKET),
+    Term("Granger causality", "格兰杰因果",
+         "Series x Granger-causes y when x's past improves the prediction of y beyond y's own "
+         "past (an F test on lagged values); it means 'helps predict', not 'causes'.", None, _MARKET),
     # --- the core KPIs and frames (start here) --------------------------------------
     Term("GMV", "成交总额",
          "Gross merchandise volume: the value of orders placed in a period, at the prices "

@@ -879,8 +879,8 @@ def price_band_bars(
     ``sales`` has brands as rows and price bands as columns, in band order (cheapest
     first), e.g. ``banded.pivot_table(index="brand", columns="price_band",
     values="sales_amount", aggfunc="sum")``. With ``normalize`` each bar shows the
-    brand's sales mix in % (else the amounts). ``highlight`` puts the label of one
-    brand in bold.
+    brand's sales mix in % (else the amounts). ``highlight`` outlines one brand's bar in
+    black and greys the other brands' labels.
     """
     if not isinstance(sales, pd.DataFrame) or sales.empty:
         raise ValueError("sales must be a non-empty DataFrame (brands × price bands)")
@@ -897,15 +897,17 @@ def price_band_bars(
     data = sales.div(totals, axis=0) if normalize else sales
     left = np.zeros(len(data))
     ypos = np.arange(len(data))[::-1]
+    names = _labels(data.index)
+    edges = ["black" if n == highlight else "none" for n in names]
     for i, band in enumerate(data.columns):
         vals = data[band].to_numpy(dtype=float)
-        ax.barh(ypos, vals, left=left, color=PALETTE[i % len(PALETTE)], label=str(band), height=0.7)
+        ax.barh(ypos, vals, left=left, color=PALETTE[i % len(PALETTE)], label=str(band), height=0.7,
+                edgecolor=edges, linewidth=1.5)
         left += vals
-    ax.set_yticks(ypos, _labels(data.index))
+    ax.set_yticks(ypos, names)
     if highlight is not None:
         for tick in ax.get_yticklabels():
-            if tick.get_text() == highlight:
-                tick.set_fontweight("bold")
+            tick.set_color("black" if tick.get_text() == highlight else REFERENCE_COLOR)
     if normalize:
         ax.set_xlim(0, 1)
         ax.xaxis.set_major_formatter(PercentFormatter(xmax=1))

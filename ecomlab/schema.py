@@ -327,7 +327,7 @@ _t(
     "market",
     "one row per category x brand x month",
     "Third-party marketplace panel estimates (like 生意参谋 market data) of category sales by brand.",
-    ["00", "01"],
+    ["00", "01-1"],
     [
         _c("category", "category", "category", categories=CATEGORIES),
         _c("brand", "category", "brand (Nestwell and five fictional competitors)", categories=BRANDS),
@@ -341,7 +341,7 @@ _t(
     "search_trends",
     "one row per category x week",
     "Marketplace search index by category (rising and falling demand).",
-    ["00", "01"],
+    ["00", "01-1"],
     [
         _c("category", "category", "category", categories=CATEGORIES),
         _c("week", "date", "Monday of the week", "date"),

@@ -68,8 +68,10 @@ def test_price_band_bars_stack_each_brands_mix():
     widths = np.array([p.get_width() for p in ax.patches]).reshape(3, 2)  # bands × brands
     np.testing.assert_allclose(widths.sum(axis=0), 1.0)                  # each bar is 100% of its brand
     np.testing.assert_allclose(widths[:, 0], [0.0, 0.3, 0.7])
-    bold = [t.get_text() for t in ax.get_yticklabels() if t.get_fontweight() == "bold"]
-    assert bold == ["Nestwell"]
+    black = [t.get_text() for t in ax.get_yticklabels() if t.get_color() == "black"]
+    assert black == ["Nestwell"]
+    outlined = {p.get_y() for p in ax.patches if p.get_linewidth() > 0 and p.get_edgecolor()[3] > 0}
+    assert len(outlined) == 1                              # one bar (Nestwell's) outlined
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["economy", "mid", "premium"]
     raw = plots.price_band_bars(_bands(), normalize=False)
     assert max(p.get_width() for p in raw.patches) == 70.0
