@@ -121,7 +121,7 @@ def test_report_with_a_daily_visitors_table_and_another_calendar(exports, tmp_pa
 
 @pytest.mark.notebooks
 def test_report_on_the_bundled_data(tmp_path):
-    text = _render(tmp_path)
+    text = _render(tmp_path, params={"z": "3.5", "period_days": "7", "baseline": "None"})  # as a command line gives
     events, _ = traffic.clean_events(datasets.load("events"))
     daily = kpi.daily_kpis(events, datasets.load("orders"))
     assert (f"an average day had {daily['uv'].sum() / len(daily):,.0f} visitors, of whom "
