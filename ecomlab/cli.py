@@ -5,6 +5,7 @@ Subcommands::
     ecomlab run [--in-place] [--out DIR] [NOTEBOOK ...]   execute the course notebooks
     ecomlab site [--src DIR] [--out DIR] [--reports DIR] build the static HTML site
     ecomlab generate --scale K --seed S --out DIR        write a Nestwell world
+        [--layout files|partitioned] [--shard-scale S]   (any scale: sharded, memory-bounded)
     ecomlab datasets [--data-dir DIR]                    list the bundled tables
     ecomlab student [--src DIR] [--out DIR]              the student edition
     ecomlab grade DIR --lesson NB [--out CSV] [-j N]     grade returned notebooks
@@ -88,6 +89,12 @@ def build_parser() -> argparse.ArgumentParser:
                      help="random seed (non-negative integer)")
     gen.add_argument("--out", required=True, metavar="DIR", help="output folder")
     gen.add_argument("--force", action="store_true", help="write into a non-empty DIR")
+    gen.add_argument("--layout", choices=("files", "partitioned"), default="files",
+                     help="files: one NAME.parquet per table (default); partitioned: hive folders "
+                          "events/day=YYYY-MM-DD/ and orders/month=YYYY-MM/")
+    gen.add_argument("--shard-scale", type=_positive_number, default=None, metavar="S",
+                     help="generate in shards of at most this scale to bound memory (default 20: "
+                          "a larger --scale is always sharded, peak ~3 GB whatever the scale)")
     gen.set_defaults(func=_cmd_generate)
 
     ds = sub.add_parser("datasets", help="list the bundled tables with row counts")
@@ -257,11 +264,19 @@ def _cmd_generate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
         print(f"ecomlab generate: error: --out {str(out)!r} is not empty; "
               "pass --force to write into it", file=sys.stderr)
         return 2
-    from ecomlab.simulate import write_world
+    from ecomlab.simulate import SHARD_SCALE, write_world, write_world_chunked
 
     out.mkdir(parents=True, exist_ok=True)
-    write_world(out, scale=args.scale, seed=args.seed, progress=True)
-    print(f"Nestwell world (scale={args.scale:g}, seed={args.seed}) written to {out}")
+    shard_scale = args.shard_scale or SHARD_SCALE
+    if args.layout == "files" and args.scale <= shard_scale:
+        write_world(out, scale=args.scale, seed=args.seed, progress=True)
+        print(f"Nestwell world (scale={args.scale:g}, seed={args.seed}) written to {out}")
+        return 0
+    done = write_world_chunked(out, scale=args.scale, seed=args.seed, layout=args.layout,
+                               shard_scale=shard_scale, progress=lambda msg: print(msg, flush=True))
+    rows = ", ".join(f"{k} {v:,}" for k, v in done["rows"].items())
+    print(f"Nestwell world (scale={args.scale:g}, seed={args.seed}, {args.layout}) written to {out} "
+          f"in {done['shards']} shard(s) of scale {done['shard_scale']:g}: {rows}")
     return 0
 
 

@@ -1577,6 +1577,127 @@ def write_world(out_dir: str | Path, *, scale: float = 1.0, seed: int = 20251111
     return truth
 
 
+#: Largest scale generated in one piece by :func:`write_world_chunked` (peak ~3 GB at 20).
+SHARD_SCALE = 20.0
+#: Tables a sharded world writes (those whose rows grow with the scale), and their ids.
+SHARDED_TABLES = ("customers", "orders", "order_items", "returns", "events", "page_clicks")
+_SHARD_IDS = {"customer_id": "C", "visitor_id": "V", "order_id": "O", "session_id": "S"}
+#: Partition key of the partitioned layout: events by day, orders by month.
+PARTITIONS = {"events": ("day", "ts", "%Y-%m-%d"), "orders": ("month", "order_ts", "%Y-%m")}
+
+
+def _shard_ids(df: pd.DataFrame, shard: int, width: int) -> pd.DataFrame:
+    """Ids made unique across shards: the shard number after the prefix (``C0000001`` ->
+    ``C003`` + ``0000001``); still fixed-width, so ``ecomlab.keys`` stays fast."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    tag = f"{shard:0{width}d}"
+    for col, prefix in _SHARD_IDS.items():
+        if col in df.columns:
+            arr = pa.array(df[col].array)
+            rest = pc.utf8_slice_codeunits(arr, len(prefix))
+            new = pc.if_else(pc.is_null(arr), pa.scalar(None, pa.large_string()),
+                             pc.binary_join_element_wise(pa.scalar(prefix + tag, pa.large_string()),
+                                                         rest.cast(pa.large_string()),
+                                                         pa.scalar("", pa.large_string())))
+            df[col] = pd.Series(pd.array(new, dtype=STR), index=df.index)
+    return df
+
+
+def _write_table(df: pd.DataFrame, out: Path, name: str, layout: str, part: str,
+                 writers: dict) -> None:
+    """One table (or one shard of it): a file (appended to across shards) or hive partitions."""
+    import pyarrow as pa
+    import pyarrow.dataset as pads
+    import pyarrow.parquet as pq
+
+    schema_ = pa.Schema.from_pandas(df.iloc[:0], preserve_index=False).remove_metadata()
+    if layout == "partitioned" and name in PARTITIONS:
+        key, ts, fmt = PARTITIONS[name]
+        df = df.assign(**{key: df[ts].dt.strftime(fmt).fillna("missing")})
+        table = pa.Table.from_pandas(df, preserve_index=False).replace_schema_metadata(None)
+        pads.write_dataset(
+            table, out / name, format="parquet",
+            partitioning=pads.partitioning(pa.schema([(key, pa.string())]), flavor="hive"),
+            basename_template=f"part-{part}-{{i}}.parquet", existing_data_behavior="overwrite_or_ignore",
+            max_rows_per_group=1_000_000,
+            file_options=pads.ParquetFileFormat().make_write_options(compression="zstd"))
+        return
+    if name not in writers:
+        dict_cols = [c for c in df.columns if isinstance(df[c].dtype, pd.CategoricalDtype)]
+        writers[name] = (pq.ParquetWriter(out / f"{name}.parquet", schema_, compression="zstd",
+                                          use_dictionary=dict_cols or False), schema_)
+    w, schema0 = writers[name]
+    for i in range(0, max(len(df), 1), 1_000_000):
+        w.write_table(pa.Table.from_pandas(df.iloc[i:i + 1_000_000], schema=schema0, preserve_index=False)
+                      .replace_schema_metadata(None))
+
+
+def write_world_chunked(out_dir: str | Path, *, scale: float, seed: int = 20251111,
+                        layout: str = "partitioned", shard_scale: float = SHARD_SCALE,
+                        progress: Callable[[str], None] | None = None) -> dict:
+    """Write a world of any ``scale`` with bounded memory, as independent shards.
+
+    The world is generated in ``n = ceil(scale / shard_scale)`` shards of scale
+    ``scale / n``, each with its own seed (``seed + 1_000_003 * i``), written and released
+    before the next: peak memory is one shard's (~3 GB at scale 20), whatever ``scale``.
+    A shard is a full Nestwell world (same calendar, same story) with its own random draws
+    — think of one store among ``n`` identical ones; its customer/visitor/order/session ids
+    get the shard number after their prefix (``C0000001`` -> ``C0030000001``) so ids are
+    unique. With more than one shard only :data:`SHARDED_TABLES` are written (the tables
+    that grow with the scale: products, prices and markets would repeat per shard, and
+    ``sku_id`` refers to each shard's own catalog) and the planted truths go to
+    ``truth_shards.json``, one per shard; with one shard the world is the one
+    :func:`write_world` writes (same seed, same rows).
+
+    ``layout="partitioned"`` writes ``events/day=YYYY-MM-DD/`` and ``orders/month=YYYY-MM/``
+    hive folders (one file per shard and partition; DuckDB, Spark and pyarrow read them as
+    one table); ``"files"`` writes ``events.parquet`` etc., appending each shard's rows.
+    Returns ``{"shards": n, "shard_scale": s, "rows": {table: rows}}``.
+    """
+    import math
+
+    if layout not in ("partitioned", "files"):
+        raise ValueError(f"layout must be 'partitioned' or 'files', got {layout!r}")
+    if not (isinstance(scale, (int, float)) and scale > 0):
+        raise ValueError(f"scale must be a number > 0, got {scale!r}")
+    if not shard_scale > 0:
+        raise ValueError(f"shard_scale must be > 0, got {shard_scale!r}")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    n = max(1, math.ceil(scale / shard_scale - 1e-9))
+    width = max(3, len(str(n - 1)))
+    rows: dict[str, int] = {}
+    truths = []
+    writers: dict = {}
+    try:
+        for i in range(n):
+            if progress:
+                progress(f"shard {i + 1}/{n}: generating (scale {scale / n:g})")
+            tables = generate(None, scale=scale / n, seed=seed + 1_000_003 * i)
+            truths.append(tables.pop("truth"))
+            names = list(tables) if n == 1 else [t for t in SHARDED_TABLES if t in tables]
+            for name in list(tables):
+                df = tables.pop(name)
+                if name in names:
+                    if n > 1:
+                        df = _shard_ids(df, i, width)
+                    _write_table(df, out, name, layout, f"{i:0{width}d}", writers)
+                    rows[name] = rows.get(name, 0) + len(df)
+                del df
+    finally:
+        for w, _ in writers.values():
+            w.close()
+    if n == 1:
+        (out / "truth.json").write_text(json.dumps(truths[0], indent=2, ensure_ascii=False, default=_json_default)
+                                        + "\n", encoding="utf-8")
+    else:
+        (out / "truth_shards.json").write_text(json.dumps(truths, ensure_ascii=False, default=_json_default) + "\n",
+                                               encoding="utf-8")
+    return {"shards": n, "shard_scale": scale / n, "rows": rows}
+
+
 def _json_default(o):
     if isinstance(o, np.integer):
         return int(o)

@@ -1,0 +1,940 @@
+"""The core metrics beyond one pandas process: DuckDB (embedded) and Spark (DESIGN §9).
+
+Each metric has **one definition**, a SQL query in :mod:`ecomlab.engines.definitions`
+(DuckDB dialect). :func:`compute` runs it where the data are:
+
+* ``engine="duckdb"`` (default) — embedded DuckDB reading Parquet/CSV files or folders
+  (hive-partitioned ``key=value/`` folders included) straight from disk, out of core
+  (``memory_limit`` and a spill directory set explicitly);
+* ``engine="spark"`` — the same SQL transpiled to Spark SQL by ``sqlglot``, on a local
+  Spark (``local[2]``) or a cluster given by its master URL (``spark_session``);
+* ``engine="pandas"`` — the course's NumPy/pandas helpers on the tables read into memory
+  (the reference the other two are tested against).
+
+Every engine returns the same pandas frame (small: one row per customer, day, cell or
+step) with ``attrs["excluded"]`` (rows left out, by reason) and ``attrs["engine"]``.
+Sessions run in UTC (``TimeZone`` / ``spark.sql.session.timeZone``), so a day is the
+calendar day of the naive, wall-clock timestamps the course's tables hold.
+
+Metrics (:data:`METRICS`): ``rfm`` (RFM table + value segments), ``rfm_thresholds``,
+``cohort_matrix``, ``rfm_summary`` (BG/NBD + Gamma-Gamma inputs), ``funnel`` (strict,
+unordered, loose), ``daily_kpis``, ``repurchase_rate``, ``return_purchase_rate``. Model
+fits stay local: :func:`fit_bgnbd` and :func:`fit_gamma_gamma` fit on the engine's summary
+compressed to distinct rows with counts.
+
+Where a source is: a folder holding ``orders`` / ``events`` as ``NAME.parquet``,
+``NAME.csv`` or a folder ``NAME/`` of Parquet/CSV parts (hive ``day=2025-11-01/`` layout
+allowed); or a mapping ``{"orders": path, "events": path}``.
+
+>>> from ecomlab.datasets import data_path
+>>> compute("repurchase_rate", data_path(), start="2025-01-01", end="2026-01-01")[["buyers", "rate"]]
+... # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ecomlab import metrics
+from ecomlab.engines import definitions as d
+
+__all__ = [
+    "ENGINES", "METRICS", "compute", "resolve_source", "duckdb_connection", "spark_session",
+    "stop_spark", "fit_bgnbd", "fit_gamma_gamma", "to_spark_sql", "sql_of",
+]
+
+ENGINES = ("pandas", "duckdb", "spark")
+_DAY_US = 86_400_000_000
+_TABLE_COLUMNS = {
+    "orders": ("order_id", "customer_id", "order_ts", "status", "paid_amount"),
+    "events": ("visitor_id", "session_id", "ts", "event"),
+}
+_TS = {"orders": "order_ts", "events": "ts"}
+
+
+# =====================================================================================
+# Sources
+# =====================================================================================
+@dataclass(frozen=True)
+class TablePath:
+    """Where one table is: ``path`` (file or folder) and ``fmt`` ("parquet" or "csv")."""
+
+    name: str
+    path: Path
+    fmt: str
+    is_dir: bool
+
+
+def _fmt_of_dir(p: Path) -> str:
+    for fmt in ("parquet", "csv"):
+        if next(p.rglob(f"*.{fmt}"), None) is not None:
+            return fmt
+    raise ValueError(f"folder {str(p)!r} holds no *.parquet or *.csv files; expected the parts of one table")
+
+
+def resolve_source(source: str | os.PathLike[str] | Mapping[str, Any], table: str) -> TablePath:
+    """Find table ``table`` in ``source`` (see the module docstring for the layouts).
+
+    >>> from ecomlab.datasets import data_path
+    >>> resolve_source(data_path(), "orders").fmt
+    'parquet'
+    """
+    if isinstance(source, Mapping):
+        if table not in source:
+            raise ValueError(f"source mapping has no {table!r} table; it has {sorted(source)}")
+        p = Path(source[table])
+        if not p.exists():
+            raise ValueError(f"source[{table!r}] = {str(p)!r} does not exist")
+    else:
+        root = Path(source)
+        if not root.is_dir():
+            raise ValueError(f"source {str(root)!r} is not a folder; expected a folder holding "
+                             f"{table}.parquet, {table}.csv or {table}/")
+        cands = [root / f"{table}.parquet", root / f"{table}.csv", root / table]
+        found = [c for c in cands if c.exists()]
+        if not found:
+            raise ValueError(f"source {str(root)!r} has no {table} table: expected one of "
+                             f"{[c.name for c in cands]}, found {sorted(x.name for x in root.iterdir())[:10]}")
+        p = found[0]
+    if p.is_dir():
+        return TablePath(table, p, _fmt_of_dir(p), True)
+    suffix = p.suffix.lower().lstrip(".")
+    if suffix not in ("parquet", "csv"):
+        raise ValueError(f"{table} file {str(p)!r} must be .parquet or .csv, got {p.suffix!r}")
+    return TablePath(table, p, suffix, False)
+
+
+# =====================================================================================
+# Engines: connections and SQL execution
+# =====================================================================================
+def duckdb_connection(*, memory_limit: str = "3GB", threads: int | None = None,
+                      temp_directory: str | None = None):
+    """A DuckDB connection set up for out-of-core work: UTC session, a memory limit and a
+    spill folder (DuckDB spills joins, aggregates and sorts there beyond the limit).
+
+    >>> con = duckdb_connection()
+    >>> con.execute("SELECT current_setting('TimeZone')").fetchone()[0]
+    'UTC'
+    """
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute(f"SET memory_limit = {d.sql_literal(memory_limit, 'memory_limit')}")
+    spill = temp_directory or str(Path(tempfile.gettempdir()) / "ecomlab_duckdb_spill")
+    con.execute(f"SET temp_directory = {d.sql_literal(spill, 'temp_directory')}")
+    con.execute("SET preserve_insertion_order = false")
+    if threads is not None:
+        con.execute(f"SET threads = {int(threads)}")
+    return con
+
+
+def _duckdb_scan(t: TablePath) -> str:
+    p = str(t.path).replace("'", "''")
+    pattern = f"{p}/**/*.{t.fmt}" if t.is_dir else p
+    if t.fmt == "parquet":
+        return f"read_parquet('{pattern}', hive_partitioning = {str(t.is_dir).lower()}, union_by_name = true)"
+    return f"read_csv('{pattern}', header = true, hive_partitioning = {str(t.is_dir).lower()}, union_by_name = true)"
+
+
+_SPARK = None
+
+
+def _require_java() -> None:
+    if os.environ.get("JAVA_HOME") or shutil.which("java"):
+        return
+    raise RuntimeError(
+        "Spark needs a Java runtime and none was found (no `java` on PATH, JAVA_HOME unset); "
+        "install one, e.g. `apt-get install default-jre-headless` (Debian/Ubuntu)")
+
+
+def spark_session(master: str | None = None, *, shuffle_partitions: int | None = None,
+                  driver_memory: str = "2g"):
+    """The Spark session the engine uses (created once; UTC session time zone).
+
+    ``master``: a cluster's URL (``spark://host:7077``, ``yarn``, ``k8s://...``) or
+    ``local[N]``; default ``$ECOMLAB_SPARK_MASTER`` or ``local[2]``. Exact aggregates and
+    Arrow transfer are set; the UI is off. Raises RuntimeError without a Java runtime.
+    """
+    global _SPARK
+    if _SPARK is not None:
+        return _SPARK
+    _require_java()
+    from pyspark.sql import SparkSession
+
+    master = master or os.environ.get("ECOMLAB_SPARK_MASTER", "local[2]")
+    parts = shuffle_partitions or (4 if master.startswith("local") else 200)
+    _SPARK = (
+        SparkSession.builder.master(master).appName("ecomlab")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.driver.memory", driver_memory)
+        .config("spark.sql.shuffle.partitions", str(parts))
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .config("spark.driver.extraJavaOptions", "-Duser.timezone=UTC")
+        .config("spark.executor.extraJavaOptions", "-Duser.timezone=UTC")
+        .getOrCreate()
+    )
+    _SPARK.sparkContext.setLogLevel("ERROR")
+    return _SPARK
+
+
+def stop_spark() -> None:
+    """Stop the engine's Spark session (the JVM stays until the process exits)."""
+    global _SPARK
+    if _SPARK is not None:
+        _SPARK.stop()
+        _SPARK = None
+
+
+def to_spark_sql(sql: str) -> str:
+    """A DuckDB-dialect definition transpiled to Spark SQL with sqlglot.
+
+    >>> to_spark_sql("SELECT DATE_DIFF('day', DATE '1970-01-01', CAST(ts AS DATE)) FROM t")
+    "SELECT DATEDIFF(DAY, CAST('1970-01-01' AS DATE), CAST(ts AS DATE)) FROM t"
+    """
+    import sqlglot
+
+    return sqlglot.transpile(sql, read="duckdb", write="spark")[0]
+
+
+class _Runner:
+    """Runs definitions on one engine over registered ``orders`` / ``events`` views."""
+
+    def __init__(self, engine: str, source, tables: tuple[str, ...], *, con=None, master: str | None = None):
+        self.engine = engine
+        self.tables = {t: resolve_source(source, t) for t in tables}
+        if engine == "duckdb":
+            self.con = con or duckdb_connection()
+            for t, tp in self.tables.items():
+                self.con.execute(f"CREATE OR REPLACE TEMP VIEW {t} AS SELECT * FROM {_duckdb_scan(tp)}")
+        elif engine == "spark":
+            self.spark = spark_session(master)
+            for t, tp in self.tables.items():
+                reader = self.spark.read
+                if tp.fmt == "parquet":
+                    df = reader.parquet(str(tp.path))
+                else:
+                    df = reader.csv(str(tp.path), header=True, inferSchema=True)
+                df.createOrReplaceTempView(t)
+        else:
+            raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
+
+    def sql(self, query: str) -> pd.DataFrame:
+        if self.engine == "duckdb":
+            return self.con.sql(query).df()
+        import warnings
+
+        with warnings.catch_warnings():  # pyspark 4.3 warns that it does not fully support pandas 3
+            warnings.filterwarnings("ignore", message=".*PySpark does not yet fully support pandas.*")
+            warnings.filterwarnings("ignore", message=".*copy keyword is deprecated.*", module="pyspark")
+            return self.spark.sql(to_spark_sql(query)).toPandas()
+
+    def columns(self, table: str) -> dict[str, str]:
+        if self.engine == "duckdb":
+            rows = self.con.sql(f"DESCRIBE SELECT * FROM {table}").fetchall()
+            return {r[0]: str(r[1]).lower() for r in rows}
+        return {n: t.lower() for n, t in self.spark.table(table).dtypes}
+
+
+# =====================================================================================
+# Input checks (the same refusals as the pandas helpers, computed in the engine)
+# =====================================================================================
+_NUMERIC = ("double", "float", "decimal", "int", "bigint", "smallint", "tinyint", "hugeint", "real", "long")
+
+
+def _check_schema(run: _Runner, table: str, needed: tuple[str, ...]) -> None:
+    cols = run.columns(table)
+    missing = [c for c in needed if c not in cols]
+    if missing:
+        raise ValueError(f"{table} is missing column(s) {missing}; it has {list(cols)}")
+    ts = _TS[table]
+    if ts in needed and "timestamp" not in cols[ts]:
+        raise ValueError(f"{table}[{ts!r}] must be a timestamp, got {cols[ts]}")
+    if "paid_amount" in needed and not any(cols["paid_amount"].startswith(n) for n in _NUMERIC):
+        raise ValueError(f"{table}['paid_amount'] must be numeric, got {cols['paid_amount']}")
+
+
+def _profile(run: _Runner, table: str, needed: tuple[str, ...], *, distinct: str | None = None,
+             by_status: bool = False) -> dict[str, Any]:
+    """Rows, missing values per needed column, first/last timestamp (and duplicates)."""
+    _check_schema(run, table, needed)
+    ts = _TS[table]
+    parts = ["COUNT(*) AS n_rows"] + [f"COUNT(*) - COUNT({c}) AS null_{c}" for c in needed]
+    if ts in needed:
+        parts += [f"MIN({ts}) AS ts_min", f"MAX({ts}) AS ts_max"]
+    if distinct:
+        parts.append(f"COUNT(*) - COUNT(DISTINCT {distinct}) AS dup_{distinct}")
+    row = run.sql(f"SELECT {', '.join(parts)} FROM {table}").iloc[0].to_dict()
+    out: dict[str, Any] = {"n_rows": int(row["n_rows"])}
+    out["nulls"] = {c: int(row[f"null_{c}"]) for c in needed}
+    if ts in needed and out["n_rows"]:
+        out["ts_min"] = pd.Timestamp(row["ts_min"]).tz_localize(None) if pd.Timestamp(row["ts_min"]).tzinfo \
+            else pd.Timestamp(row["ts_min"])
+        out["ts_max"] = pd.Timestamp(row["ts_max"]).tz_localize(None) if pd.Timestamp(row["ts_max"]).tzinfo \
+            else pd.Timestamp(row["ts_max"])
+    if distinct:
+        out["duplicates"] = int(row[f"dup_{distinct}"])
+    if by_status:
+        s = run.sql(f"SELECT status, COUNT(*) AS n FROM {table} GROUP BY status")
+        out["status"] = {str(k): int(v) for k, v in zip(s["status"], s["n"], strict=True)}
+    return out
+
+
+def _refuse_nulls(prof: dict, table: str, columns: tuple[str, ...]) -> None:
+    for c in columns:
+        n = prof["nulls"].get(c, 0)
+        if n:
+            raise ValueError(f"{table}[{c!r}] has {n} missing value(s); expected none "
+                             "(the pandas helper refuses them too: clean or fill them first)")
+
+
+def _refuse_empty(prof: dict, table: str) -> None:
+    if prof["n_rows"] == 0:
+        raise ValueError(f"{table} is empty; expected at least one row")
+
+
+def _refuse_duplicates(prof: dict) -> None:
+    if prof.get("duplicates"):
+        raise ValueError(f"column 'order_id' has {prof['duplicates']} duplicated order id(s); "
+                         "expected one row per order (pass check_ids=False to skip this check)")
+
+
+def _checked_orders(run: _Runner, needed: tuple[str, ...] = _TABLE_COLUMNS["orders"], *,
+                    check_ids: bool = True) -> dict[str, Any]:
+    """Profile of the orders with the refusals of ``users._prepare_orders``: empty table,
+    missing values in ``needed``, duplicated ``order_id`` (with ``check_ids``)."""
+    prof = _profile(run, "orders", needed, distinct="order_id" if check_ids else None, by_status=True)
+    _refuse_empty(prof, "orders")
+    _refuse_nulls(prof, "orders", needed)
+    _refuse_duplicates(prof)
+    return prof
+
+
+def _status_excluded(prof: dict, statuses) -> dict[str, int]:
+    keep = {statuses} if isinstance(statuses, str) else set(statuses)
+    return {f"status={k}": v for k, v in sorted(prof["status"].items()) if k not in keep and v > 0}
+
+
+def _us(t: pd.Timestamp) -> int:
+    return int(np.datetime64(t.to_datetime64(), "us").view("int64"))
+
+
+# =====================================================================================
+# Metric definitions: parameters -> SQL -> the pandas helper's output
+# =====================================================================================
+@dataclass(frozen=True)
+class Metric:
+    """A metric: the tables it reads, its SQL runner and its pandas reference."""
+
+    name: str
+    tables: tuple[str, ...]
+    run_sql: Callable[..., pd.DataFrame]
+    run_pandas: Callable[..., pd.DataFrame]
+    doc: str
+
+
+def _as_of(prof: dict, as_of) -> pd.Timestamp:
+    first = prof["ts_min"]
+    if as_of is None:
+        return prof["ts_max"].normalize() + pd.Timedelta(days=1)
+    t = pd.Timestamp(as_of)
+    t = t.tz_localize(None) if t.tzinfo is not None else t
+    if t <= first:
+        raise ValueError(f"as_of={t} is on/before the first order ({first}); expected a date after the first order")
+    return t
+
+
+def _segments_frame(df: pd.DataFrame) -> pd.DataFrame:
+    from ecomlab.users.rfm import SEGMENTS, SEGMENTS_ZH
+
+    out = df[["customer_id", "recency_days", "frequency", "monetary_amount"]].copy()
+    out["customer_id"] = out["customer_id"].astype(str)
+    out["recency_days"] = out["recency_days"].astype(np.int64)
+    out["frequency"] = out["frequency"].astype(np.int64)
+    out["monetary_amount"] = out["monetary_amount"].astype(np.float64)
+    for c in ("r_high", "f_high", "m_high"):
+        out[c] = df[c].astype(bool)
+    codes = df["segment_code"].to_numpy(np.int64)
+    out["segment"] = pd.Categorical.from_codes(codes, categories=list(SEGMENTS), ordered=True)
+    out["segment_zh"] = pd.Categorical.from_codes(codes, categories=list(SEGMENTS_ZH), ordered=True)
+    return out.sort_values("customer_id", kind="stable").reset_index(drop=True)
+
+
+def _rfm_sql(run: _Runner, *, as_of=None, statuses=metrics.VALID_STATUSES, check_ids: bool = True,
+             _thresholds: bool = False) -> pd.DataFrame:
+    prof = _checked_orders(run, check_ids=check_ids)
+    as_of_t = _as_of(prof, as_of)
+    day = f"DATE '{as_of_t:%Y-%m-%d}'"
+    raw = run.sql(d.rfm_sql(statuses, d.timestamp_literal(as_of_t, "as_of"), day))
+    excluded = _status_excluded(prof, statuses)
+    n_late = run.sql(
+        f"SELECT COUNT(*) AS n FROM orders WHERE status IN {d._in_list(statuses, 'statuses')} "
+        f"AND order_ts >= {d.timestamp_literal(as_of_t, 'as_of')}")["n"].iloc[0]
+    if n_late:
+        excluded[f"on/after {as_of_t:%Y-%m-%d %H:%M}"] = int(n_late)
+    if len(raw) == 0:
+        raise ValueError(f"orders has no purchases left after keeping status in {tuple(statuses)} "
+                         f"and order_ts < {as_of_t}; excluded: {excluded}")
+    if _thresholds:
+        out = pd.DataFrame({"recency_days_mean": [float(raw["r_mean"].iloc[0])],
+                            "frequency_mean": [float(raw["f_mean"].iloc[0])],
+                            "monetary_amount_mean": [float(raw["m_mean"].iloc[0])],
+                            "customers": [len(raw)]})
+    else:
+        out = _segments_frame(raw)
+    out.attrs.update(excluded=excluded, as_of=str(as_of_t))
+    return out
+
+
+def _rfm_pandas(frames, *, as_of=None, statuses=metrics.VALID_STATUSES, check_ids: bool = True,
+                _thresholds: bool = False) -> pd.DataFrame:
+    from ecomlab import users
+
+    res = users.rfm_table(frames["orders"], as_of, statuses=statuses, check_ids=check_ids)
+    seg = users.rfm_segments(res)
+    if _thresholds:
+        t = res.table
+        out = pd.DataFrame({"recency_days_mean": [float(t["recency_days"].mean())],
+                            "frequency_mean": [float(t["frequency"].mean())],
+                            "monetary_amount_mean": [float(t["monetary_amount"].mean())],
+                            "customers": [len(t)]})
+    else:
+        out = seg[["customer_id", "recency_days", "frequency", "monetary_amount", "r_high", "f_high",
+                   "m_high", "segment", "segment_zh"]].copy()
+        out["customer_id"] = out["customer_id"].astype(str)
+        out = out.sort_values("customer_id", kind="stable").reset_index(drop=True)
+    out.attrs.update(excluded=dict(res.excluded), as_of=str(res.as_of))
+    return out
+
+
+def _cohort_sql(run: _Runner, *, freq: str = "M", metric: str = "retention",
+                statuses=metrics.VALID_STATUSES, check_ids: bool = True) -> pd.DataFrame:
+    if metric not in ("retention", "customers", "revenue"):
+        raise ValueError(f"metric must be 'retention', 'customers' or 'revenue', got {metric!r}")
+    needed = _TABLE_COLUMNS["orders"] if metric == "revenue" else _TABLE_COLUMNS["orders"][:4]
+    prof = _checked_orders(run, needed, check_ids=check_ids)
+    cells = run.sql(d.cohort_sql(statuses, freq))
+    excluded = _status_excluded(prof, statuses)
+    if len(cells) == 0:
+        raise ValueError(f"orders has no purchases left after keeping status in {tuple(statuses)}; "
+                         f"excluded: {excluded}")
+    coh = cells["cohort_p"].to_numpy(np.int64)
+    k = cells["k"].to_numpy(np.int64)
+    pmin, pmax = int(coh.min()), int(cells["last_p"].iloc[0])
+    n = pmax - pmin + 1
+    value = {"retention": "customers", "customers": "customers", "revenue": "revenue"}[metric]
+    mat = np.zeros((n, n))
+    mat[coh - pmin, k] = cells[value].to_numpy(np.float64)
+    sizes = np.zeros(n, np.int64)
+    sizes[coh - pmin] = cells["cohort_size"].to_numpy(np.int64)
+    if metric == "retention":
+        mat = metrics.retention(mat, np.broadcast_to(sizes[:, None], mat.shape))
+    ci, kk = np.indices(mat.shape)
+    mat = np.where(ci + kk <= n - 1, mat, np.nan)
+    present = sizes > 0
+    label = "months_since_first" if freq == "M" else "weeks_since_first"
+    from ecomlab.users.cohorts import _period_start  # the helper's own period labels
+
+    idx = _period_start(np.arange(pmin, pmax + 1), freq)[present]
+    out = pd.DataFrame(mat[present], index=pd.Index(idx, name="cohort"), columns=pd.RangeIndex(n, name=label))
+    out.attrs.update(excluded=excluded, cohort_sizes=sizes[present].tolist())
+    return out
+
+
+def _cohort_pandas(frames, *, freq: str = "M", metric: str = "retention",
+                   statuses=metrics.VALID_STATUSES, check_ids: bool = True) -> pd.DataFrame:
+    from ecomlab import users
+
+    res = users.cohort_matrix(frames["orders"], freq=freq, metric=metric, statuses=statuses, check_ids=check_ids)
+    out = res.matrix.copy()
+    out.attrs.update(excluded=dict(res.excluded), cohort_sizes=res.cohort_sizes.tolist())
+    return out
+
+
+def _p_cal_end(cal: pd.Timestamp, freq: str) -> int:
+    days = (_us(cal) - 1) // _DAY_US
+    return int((days - 4) // 7) if freq == "W" else int(days)
+
+
+def _check_in_data(t: pd.Timestamp, prof: dict, arg: str) -> None:
+    first, last = prof["ts_min"], prof["ts_max"]
+    end = last.normalize() + pd.Timedelta(days=1)
+    if t <= first:
+        raise ValueError(f"{arg}={t} is on/before the first order ({first}); expected a date inside the data")
+    if t > end:
+        raise ValueError(f"{arg}={t} is after the end of the data (last order {last}; latest allowed {end}); "
+                         f"expected a date in ({first}, {end}]")
+
+
+def _summary_sql(run: _Runner, *, calibration_end, freq: str = "W", statuses=metrics.VALID_STATUSES,
+                 check_ids: bool = True) -> pd.DataFrame:
+    prof = _checked_orders(run, check_ids=check_ids)
+    cal = pd.Timestamp(calibration_end)
+    cal = cal.tz_localize(None) if cal.tzinfo is not None else cal
+    _check_in_data(cal, prof, "calibration_end")
+    lit = d.timestamp_literal(cal, "calibration_end")
+    raw = run.sql(d.rfm_summary_sql(statuses, freq, lit, _p_cal_end(cal, freq)))
+    excluded = _status_excluded(prof, statuses)
+    n_late = run.sql(f"SELECT COUNT(*) AS n FROM orders WHERE status IN {d._in_list(statuses, 'statuses')} "
+                     f"AND order_ts >= {lit}")["n"].iloc[0]
+    if n_late:
+        excluded[f"on/after {cal:%Y-%m-%d %H:%M}"] = int(n_late)
+    out = raw.set_index(raw["customer_id"].astype(str).rename("customer_id"))
+    out = out[["frequency", "recency", "T", "monetary_value"]].astype(np.float64).sort_index(kind="stable")
+    out.attrs.update(excluded=excluded, time_unit=freq, calibration_end=str(cal))
+    return out
+
+
+def _summary_pandas(frames, *, calibration_end, freq: str = "W", statuses=metrics.VALID_STATUSES,
+                    check_ids: bool = True) -> pd.DataFrame:
+    from ecomlab import users
+
+    out = users.rfm_summary(frames["orders"], calibration_end, freq=freq, statuses=statuses, check_ids=check_ids)
+    attrs = dict(out.attrs)
+    out = out.set_axis(out.index.astype(str).rename("customer_id")).sort_index(kind="stable")
+    out.attrs.update(attrs)
+    return out
+
+
+def _funnel_frame(counts: np.ndarray, steps: tuple[str, ...], mode: str, unit: str) -> pd.DataFrame:
+    counts = counts.astype(np.int64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        prev = np.concatenate([counts[:1], counts[:-1]])
+        step_conv = np.where(prev > 0, counts / np.where(prev > 0, prev, 1), np.nan)
+        overall = np.where(counts[0] > 0, counts / max(counts[0], 1), np.nan)
+    out = pd.DataFrame({
+        "step": pd.Categorical(list(steps), categories=list(steps), ordered=True),
+        "step_index": np.arange(1, len(steps) + 1),
+        "units": counts,
+        "step_conversion": step_conv,
+        "overall_conversion": overall,
+    })
+    out["drop_off"] = 1 - out["step_conversion"]
+    out.attrs.update(mode=mode, unit=unit)
+    return out
+
+
+def _funnel_args(steps, mode):
+    mode = "loose" if mode == "independent" else mode
+    if mode not in ("loose", "strict", "unordered"):
+        raise ValueError(f"mode must be 'strict', 'unordered' or 'loose', got {mode!r}")
+    return d._steps(steps), mode
+
+
+def _funnel_sql(run: _Runner, *, steps=("pv", "cart", "buy"), mode: str = "loose",
+                unit: str = "session") -> pd.DataFrame:
+    steps, mode = _funnel_args(steps, mode)
+    ucol = d._unit_col(unit)
+    needed = (ucol, "ts", "event")
+    prof = _profile(run, "events", needed)
+    _refuse_empty(prof, "events")
+    _refuse_nulls(prof, "events", needed)
+    row = run.sql(d.funnel_sql(steps, mode, unit)).iloc[0]
+    out = _funnel_frame(np.array([int(row[f"n{i}"]) for i in range(1, len(steps) + 1)]), steps, mode, unit)
+    out.attrs["excluded"] = {}
+    return out
+
+
+def _funnel_pandas(frames, *, steps=("pv", "cart", "buy"), mode: str = "loose", unit: str = "session"):
+    from ecomlab import traffic
+
+    steps, mode = _funnel_args(steps, mode)
+    res = traffic.funnel(frames["events"], steps, mode=mode, unit=unit)
+    out = _funnel_frame(res["units"].to_numpy(), steps, mode, unit)
+    out.attrs["excluded"] = {}
+    return out
+
+
+def _kpi_finish(out: pd.DataFrame, excluded: dict, on_inconsistent: str) -> pd.DataFrame:
+    if on_inconsistent not in ("raise", "warn"):
+        raise ValueError(f"on_inconsistent must be 'raise' or 'warn', got {on_inconsistent!r}")
+    bad = out["buyers"].to_numpy() > out["uv"].to_numpy()
+    if bad.any():
+        msg = (f"{int(bad.sum())} day(s) have more buyers (from orders) than UV (from events), so CR "
+               "would exceed 1: the orders include buyers the behaviour log does not see; filter the "
+               "orders or the days (start/end), or pass on_inconsistent='warn' to get NaN CR there")
+        if on_inconsistent == "raise":
+            raise ValueError(msg)
+        import warnings
+
+        warnings.warn(msg, stacklevel=3)
+    ok = ~bad
+    cr = np.full(len(out), np.nan)
+    cr[ok] = metrics.conversion_rate(out["buyers"].to_numpy()[ok], out["uv"].to_numpy()[ok])
+    out["cr"] = cr
+    a = np.asarray(metrics.spend_per_buyer(out["gmv"].to_numpy(), out["buyers"].to_numpy()), dtype=float)
+    a[bad] = np.nan
+    out["spend_per_buyer"] = a
+    out.attrs["excluded"] = excluded
+    return out
+
+
+def _event_window(start, end) -> str:
+    cond = []
+    if start is not None:
+        cond.append(f"ts >= {d.timestamp_literal(start, 'start')}")
+    if end is not None:
+        cond.append(f"ts < {d.timestamp_literal(end, 'end')}")
+    return " AND ".join(cond) or "TRUE"
+
+
+def _kpis_sql(run: _Runner, *, start=None, end=None, on_inconsistent: str = "raise") -> pd.DataFrame:
+    ev = _profile(run, "events", ("visitor_id", "ts"))
+    od = _profile(run, "orders", ("customer_id", "order_ts", "status", "paid_amount"), by_status=True)
+    _refuse_empty(ev, "events")
+    _refuse_nulls(ev, "events", ("visitor_id", "ts"))
+    _refuse_nulls(od, "orders", ("order_ts",))
+    placed_lst = d._in_list(metrics.PLACED_STATUSES, "statuses")
+    nn = run.sql(f"SELECT COUNT(*) - COUNT(customer_id) AS c, COUNT(*) - COUNT(paid_amount) AS a, COUNT(*) AS n "
+                 f"FROM orders WHERE status IN {placed_lst}").iloc[0]
+    if int(nn["c"]) or int(nn["a"]):
+        raise ValueError("orders has missing paid_amount or customer_id on placed orders")
+    window = _event_window(start, end)
+    n_in = int(run.sql(f"SELECT COUNT(*) AS n FROM events WHERE {window}")["n"].iloc[0])
+    if n_in == 0:
+        raise ValueError(f"no events in the window [{start}, {end})")
+    raw = run.sql(d.daily_kpis_sql(window=window))
+    out = pd.DataFrame({
+        "date": pd.to_datetime(raw["date"]).astype("datetime64[us]"),
+        "uv": raw["uv"].astype(np.int64), "buyers": raw["buyers"].astype(np.int64),
+        "orders": raw["orders"].astype(np.int64), "gmv": raw["gmv"].astype(np.float64),
+    })
+    excluded = {"cancelled_orders": od["n_rows"] - int(nn["n"]),
+                "orders_on_days_without_events": int(nn["n"]) - int(out["orders"].sum()),
+                "events_outside_window": ev["n_rows"] - n_in}
+    return _kpi_finish(out, excluded, on_inconsistent)
+
+
+def _kpis_pandas(frames, *, start=None, end=None, on_inconsistent: str = "raise") -> pd.DataFrame:
+    import warnings
+
+    from ecomlab import kpi
+
+    ev = frames["events"]
+    keep = pd.Series(True, index=ev.index)
+    if start is not None:
+        keep &= ev["ts"] >= pd.Timestamp(start)
+    if end is not None:
+        keep &= ev["ts"] < pd.Timestamp(end)
+    if not keep.any():
+        raise ValueError(f"no events in the window [{start}, {end})")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # _kpi_finish warns once, as the SQL engines do
+        res = kpi.daily_kpis(ev[keep], frames["orders"], on_inconsistent="warn")
+    out = res[["date", "uv", "buyers", "orders", "gmv"]].copy()
+    out["date"] = out["date"].astype("datetime64[us]")
+    for c in ("uv", "buyers", "orders"):
+        out[c] = out[c].astype(np.int64)
+    excluded = dict(res.attrs["excluded"])
+    excluded["events_outside_window"] = int((~keep).sum())
+    return _kpi_finish(out, excluded, on_inconsistent)
+
+
+def _rate_frame(n: int, k: int, names: tuple[str, str], excluded: dict) -> pd.DataFrame:
+    out = pd.DataFrame({names[0]: [int(n)], names[1]: [int(k)], "rate": [k / n if n else math.nan]})
+    out.attrs["excluded"] = excluded
+    return out
+
+
+def _null_customers(run: _Runner, statuses) -> dict[str, int]:
+    n = int(run.sql(f"SELECT COUNT(*) AS n FROM orders WHERE customer_id IS NULL "
+                    f"AND status IN {d._in_list(statuses, 'statuses')}")["n"].iloc[0])
+    return {"customer_id missing": n} if n else {}
+
+
+def _repurchase_sql(run: _Runner, *, start=None, end=None, statuses=metrics.VALID_STATUSES) -> pd.DataFrame:
+    _check_schema(run, "orders", ("customer_id", "order_ts", "status"))
+    row = run.sql(d.repurchase_sql(statuses, start, end)).iloc[0]
+    return _rate_frame(row["buyers"], row["repeat_buyers"], ("buyers", "repeat_buyers"),
+                       _null_customers(run, statuses))
+
+
+def _valid_known(frames, statuses) -> tuple[pd.DataFrame, dict]:
+    o = frames["orders"]
+    o = o[o["status"].isin(list((statuses,) if isinstance(statuses, str) else statuses))]
+    miss = o["customer_id"].isna()
+    excluded = {"customer_id missing": int(miss.sum())} if miss.any() else {}
+    return o[~miss], excluded
+
+
+def _repurchase_pandas(frames, *, start=None, end=None, statuses=metrics.VALID_STATUSES) -> pd.DataFrame:
+    o, excluded = _valid_known(frames, statuses)
+    w = metrics._window(o, "order_ts", start, end)
+    counts = w.groupby("customer_id", observed=True).size()
+    out = _rate_frame(len(counts), int((counts >= 2).sum()), ("buyers", "repeat_buyers"), excluded)
+    out["rate"] = metrics.repurchase_rate(o, start, end)  # the helper's own number
+    return out
+
+
+def _return_sql(run: _Runner, *, period1, period2, statuses=metrics.VALID_STATUSES) -> pd.DataFrame:
+    _check_schema(run, "orders", ("customer_id", "order_ts", "status"))
+    row = run.sql(d.return_purchase_sql(statuses, tuple(period1), tuple(period2))).iloc[0]
+    return _rate_frame(row["buyers"], row["returning_buyers"], ("buyers", "returning_buyers"),
+                       _null_customers(run, statuses))
+
+
+def _return_pandas(frames, *, period1, period2, statuses=metrics.VALID_STATUSES) -> pd.DataFrame:
+    o, excluded = _valid_known(frames, statuses)
+    b1 = pd.Index(metrics._window(o, "order_ts", *period1)["customer_id"].unique())
+    b2 = pd.Index(metrics._window(o, "order_ts", *period2)["customer_id"].unique())
+    out = _rate_frame(len(b1), int((b2.get_indexer(b1) >= 0).sum()), ("buyers", "returning_buyers"), excluded)
+    out["rate"] = metrics.return_purchase_rate(o, tuple(period1), tuple(period2))  # the helper's own number
+    return out
+
+
+METRICS: dict[str, Metric] = {
+    m.name: m for m in (
+        Metric("rfm", ("orders",), _rfm_sql, _rfm_pandas,
+               "RFM per customer with the value segments (users.rfm_table + rfm_segments)"),
+        Metric("rfm_thresholds", ("orders",),
+               lambda run, **kw: _rfm_sql(run, _thresholds=True, **kw),
+               lambda fr, **kw: _rfm_pandas(fr, _thresholds=True, **kw),
+               "the value-segment thresholds: mean recency, frequency and monetary amount"),
+        Metric("cohort_matrix", ("orders",), _cohort_sql, _cohort_pandas,
+               "first-purchase cohorts x periods since (users.cohort_matrix)"),
+        Metric("rfm_summary", ("orders",), _summary_sql, _summary_pandas,
+               "BG/NBD + Gamma-Gamma summary per customer (users.rfm_summary, no holdout)"),
+        Metric("funnel", ("events",), _funnel_sql, _funnel_pandas,
+               "strict / unordered / loose funnel (traffic.funnel, by=None)"),
+        Metric("daily_kpis", ("events", "orders"), _kpis_sql, _kpis_pandas,
+               "daily UV, buyers, placed orders, GMV, CR, spend per buyer (kpi.daily_kpis, by=None)"),
+        Metric("repurchase_rate", ("orders",), _repurchase_sql, _repurchase_pandas,
+               "share of a period's buyers with >= 2 orders (metrics.repurchase_rate)"),
+        Metric("return_purchase_rate", ("orders",), _return_sql, _return_pandas,
+               "share of period-1 buyers buying again in period 2 (metrics.return_purchase_rate)"),
+    )
+}
+
+
+def _read_pandas(source, tables: tuple[str, ...]) -> dict[str, pd.DataFrame]:
+    frames = {}
+    for t in tables:
+        tp = resolve_source(source, t)
+        if tp.fmt == "parquet":
+            df = pd.read_parquet(tp.path)
+        elif not tp.is_dir:
+            df = pd.read_csv(tp.path, parse_dates=[_TS[t]])
+        else:
+            raise ValueError(f"engine='pandas' reads one CSV file per table; {str(tp.path)!r} is a folder "
+                             "(use engine='duckdb')")
+        for c, dt in df.dtypes.items():  # partition keys come back as categoricals of strings
+            if isinstance(dt, pd.CategoricalDtype) and c in _TABLE_COLUMNS[t] and c not in ("status", "event"):
+                df[c] = df[c].astype("str")
+        frames[t] = df
+    return frames
+
+
+def compute(name: str, source, *, engine: str = "duckdb", con=None, master: str | None = None,
+            frames: Mapping[str, pd.DataFrame] | None = None, **params: Any) -> pd.DataFrame:
+    """Compute the core metric ``name`` on ``engine`` from the tables in ``source``.
+
+    ``name``: a key of :data:`METRICS`; ``params``: the metric's options, named as in
+    its pandas helper (``as_of``, ``statuses``, ``freq``, ``metric``, ``calibration_end``,
+    ``steps``, ``mode``, ``unit``, ``start``/``end``, ``period1``/``period2``,
+    ``check_ids``). ``con``: a DuckDB connection to reuse; ``master``: Spark's master URL;
+    ``frames``: in-memory tables for ``engine="pandas"`` (instead of reading ``source``).
+    Returns a pandas frame; rows left out are counted in ``attrs["excluded"]``.
+
+    >>> from ecomlab.datasets import data_path
+    >>> f = compute("funnel", data_path(), mode="strict")
+    >>> f["units"].is_monotonic_decreasing, f.attrs["engine"]
+    (True, 'duckdb')
+    """
+    if name not in METRICS:
+        raise ValueError(f"name must be one of the metrics {sorted(METRICS)}, got {name!r}")
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
+    m = METRICS[name]
+    if engine == "pandas":
+        fr = dict(frames) if frames is not None else _read_pandas(source, m.tables)
+        out = m.run_pandas(fr, **params)
+    else:
+        out = m.run_sql(_Runner(engine, source, m.tables, con=con, master=master), **params)
+    out.attrs["engine"] = engine
+    out.attrs["metric"] = name
+    return out
+
+
+def sql_of(metric: str, *, spark: bool = False, **params: Any) -> str:
+    """The main query of ``metric`` as run (DuckDB dialect, or Spark SQL with ``spark=True``).
+
+    >>> print(sql_of("repurchase_rate", start="2025-01-01", end="2025-07-01").splitlines()[2])
+      WHERE status IN ('completed') AND customer_id IS NOT NULL AND order_ts >= TIMESTAMP '2025-01-01 00:00:00.000000' AND order_ts < TIMESTAMP '2025-07-01 00:00:00.000000'
+    """
+    st = params.get("statuses", metrics.VALID_STATUSES)
+    builders = {
+        "cohort_matrix": lambda: d.cohort_sql(st, params.get("freq", "M")),
+        "funnel": lambda: d.funnel_sql(params.get("steps", ("pv", "cart", "buy")),
+                                       params.get("mode", "loose"), params.get("unit", "session")),
+        "daily_kpis": lambda: d.daily_kpis_sql(),
+        "repurchase_rate": lambda: d.repurchase_sql(st, params.get("start"), params.get("end")),
+        "return_purchase_rate": lambda: d.return_purchase_sql(st, params["period1"], params["period2"]),
+        "rfm": lambda: d.rfm_sql(st, d.timestamp_literal(params["as_of"], "as_of"),
+                                 f"DATE '{pd.Timestamp(params['as_of']):%Y-%m-%d}'"),
+        "rfm_summary": lambda: d.rfm_summary_sql(
+            st, params.get("freq", "W"), d.timestamp_literal(params["calibration_end"], "calibration_end"),
+            _p_cal_end(pd.Timestamp(params["calibration_end"]), params.get("freq", "W"))),
+    }
+    if metric not in builders:
+        raise ValueError(f"metric must be one of {sorted(builders)}, got {metric!r}")
+    sql = builders[metric]()
+    return to_spark_sql(sql) if spark else sql
+
+
+# =====================================================================================
+# Model fits stay local, on the engine's summary compressed to distinct rows
+# =====================================================================================
+def compressed_summary(summary: pd.DataFrame, columns=("frequency", "recency", "T")) -> pd.DataFrame:
+    """Distinct rows of ``columns`` with the number of customers on each (``customers``).
+
+    At scale, run the same ``GROUP BY`` in the engine (:func:`fit_bgnbd` with ``source``)
+    and bring back only these rows: weekly data have a few thousand distinct rows
+    whatever the number of customers.
+
+    >>> s = pd.DataFrame({"frequency": [0., 0., 1.], "recency": [0., 0., 2.], "T": [5., 5., 5.]})
+    >>> compressed_summary(s)["customers"].tolist()
+    [2, 1]
+    """
+    cols = list(columns)
+    g = summary.groupby(cols, sort=True).size().rename("customers").reset_index()
+    return g
+
+
+def _compressed_in_engine(metric_sql: str, cols: tuple[str, ...], where: str = "") -> str:
+    c = ", ".join(cols)
+    return f"WITH s AS (\n{metric_sql}\n)\nSELECT {c}, COUNT(*) AS customers FROM s{where} GROUP BY {c} ORDER BY {c}"
+
+
+def _expand(comp: pd.DataFrame, cols) -> pd.DataFrame:
+    w = comp["customers"].to_numpy(np.int64)
+    return pd.DataFrame({c: np.repeat(comp[c].to_numpy(np.float64), w) for c in cols})
+
+
+def _engine_compressed(source, engine, cols, where, *, calibration_end, freq, statuses, con, master):
+    run = _Runner(engine, source, ("orders",), con=con, master=master)
+    prof = _checked_orders(run, check_ids=False)
+    cal = pd.Timestamp(calibration_end)
+    _check_in_data(cal, prof, "calibration_end")
+    body = d.rfm_summary_sql(statuses, freq, d.timestamp_literal(cal, "calibration_end"), _p_cal_end(cal, freq))
+    body = body.rsplit("ORDER BY", 1)[0]
+    return run.sql(_compressed_in_engine(body, cols, where))
+
+
+def fit_bgnbd(source=None, *, summary: pd.DataFrame | None = None, engine: str = "duckdb",
+              calibration_end=None, freq: str = "W", statuses=metrics.VALID_STATUSES, con=None,
+              master: str | None = None, **fit_kw):
+    """BG/NBD fitted locally (:func:`ecomlab.users.fit_bgnbd`) on the engine's summary.
+
+    With ``source``, the engine computes :data:`METRICS` ``rfm_summary`` and groups it to
+    distinct (frequency, recency, T) rows with counts; only those rows leave the engine.
+    ``fit_bgnbd`` takes one row per customer, so the rows are repeated by their counts
+    in memory (three float columns: 24 bytes per customer) and the helper collapses them
+    again — the likelihood is the same sum. With ``summary`` (a pandas summary) it fits
+    that directly.
+
+    >>> from ecomlab.datasets import data_path
+    >>> fit_bgnbd(data_path(), calibration_end="2025-10-01").converged  # doctest: +SKIP
+    True
+    """
+    from ecomlab import users
+
+    cols = ("frequency", "recency", "T")
+    if summary is None:
+        if source is None or calibration_end is None:
+            raise ValueError("fit_bgnbd needs source and calibration_end, or summary")
+        comp = _engine_compressed(source, engine, cols, "", calibration_end=calibration_end, freq=freq,
+                                  statuses=statuses, con=con, master=master)
+        summary = _expand(comp, cols)
+        summary.attrs["time_unit"] = freq
+    return users.fit_bgnbd(summary, **fit_kw)
+
+
+def fit_gamma_gamma(source=None, *, summary: pd.DataFrame | None = None, engine: str = "duckdb",
+                    calibration_end=None, freq: str = "W", statuses=metrics.VALID_STATUSES, con=None,
+                    master: str | None = None):
+    """Gamma-Gamma fitted locally (:func:`ecomlab.users.fit_gamma_gamma`) on the engine's
+    repeat buyers, compressed to distinct (frequency, monetary_value) rows.
+
+    Customers without a repeat purchase are excluded by the model; here they stay in
+    the engine and are counted in ``excluded`` by the helper's own rule only for the
+    rows brought back, so the engine path reports them separately in the result's
+    ``excluded`` under the helper's key.
+
+    >>> from ecomlab.datasets import data_path
+    >>> fit_gamma_gamma(data_path(), calibration_end="2025-10-01").converged  # doctest: +SKIP
+    True
+    """
+    from dataclasses import replace
+
+    from ecomlab import users
+
+    cols = ("frequency", "monetary_value")
+    if summary is not None:
+        return users.fit_gamma_gamma(summary)
+    if source is None or calibration_end is None:
+        raise ValueError("fit_gamma_gamma needs source and calibration_end, or summary")
+    comp = _engine_compressed(source, engine, cols, "", calibration_end=calibration_end, freq=freq,
+                              statuses=statuses, con=con, master=master)
+    rep = comp["frequency"] > 0
+    n_once = int(comp.loc[~rep, "customers"].sum())
+    res = users.fit_gamma_gamma(_expand(comp[rep], cols))
+    excluded = dict(res.excluded)
+    excluded["no repeat purchase (frequency = 0)"] = n_once
+    return replace(res, excluded=excluded)
+
+
+# =====================================================================================
+# Comparing engines
+# =====================================================================================
+def differences(a: pd.DataFrame, b: pd.DataFrame, *, rtol: float = 1e-9) -> list[str]:
+    """How two engines' results of one metric differ (empty list: the same result).
+
+    Same shape, labels and row order; integer and boolean columns, labels and
+    ``attrs["excluded"]`` exactly equal; float columns equal to ``rtol`` relative (sums
+    of floats in another order differ in the last bits), NaN where the other has NaN.
+
+    >>> x = pd.DataFrame({"n": [1, 2], "gmv": [0.1 + 0.2, 1.0]})
+    >>> differences(x, pd.DataFrame({"n": [1, 2], "gmv": [0.3, 1.0]}))
+    []
+    >>> differences(x, pd.DataFrame({"n": [1, 3], "gmv": [0.3, 1.0]}))
+    ['column n: 1 value(s) differ, e.g. row 1: 2 vs 3']
+    """
+    if a.shape != b.shape:
+        return [f"shape {a.shape} vs {b.shape}"]
+    out = []
+    if list(map(str, a.columns)) != list(map(str, b.columns)):
+        out.append(f"columns {list(a.columns)} vs {list(b.columns)}")
+        return out
+    if not a.index.equals(b.index) and not (a.index.astype(str) == b.index.astype(str)).all():
+        out.append(f"index differs, e.g. {a.index[:3].tolist()} vs {b.index[:3].tolist()}")
+    if a.attrs.get("excluded") != b.attrs.get("excluded"):
+        out.append(f"excluded {a.attrs.get('excluded')} vs {b.attrs.get('excluded')}")
+    for ca, cb in zip(a.columns, b.columns, strict=True):
+        x, y = a[ca], b[cb]
+        if pd.api.types.is_float_dtype(x) or pd.api.types.is_float_dtype(y):
+            xv, yv = x.to_numpy(np.float64), y.to_numpy(np.float64)
+            both_nan = np.isnan(xv) & np.isnan(yv)
+            close = np.isclose(xv, yv, rtol=rtol, atol=0.0) | both_nan
+            bad = np.flatnonzero(~close)
+        else:
+            xs, ys = x.astype(str).to_numpy(), y.astype(str).to_numpy()
+            if pd.api.types.is_bool_dtype(x) or pd.api.types.is_integer_dtype(x):
+                xs, ys = x.to_numpy(np.int64).astype(str), y.to_numpy(np.int64).astype(str)
+            bad = np.flatnonzero(xs != ys)
+        if len(bad):
+            i = int(bad[0])
+            xi, yi = (getattr(v, "item", lambda v=v: v)() for v in (x.iloc[i], y.iloc[i]))
+            out.append(f"column {ca}: {len(bad)} value(s) differ, e.g. row {i}: {xi!r} vs {yi!r}")
+    return out

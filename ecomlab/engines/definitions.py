@@ -1,0 +1,317 @@
+"""One engine-neutral definition per core metric: SQL written once (DuckDB dialect).
+
+Each ``*_sql`` function returns the query of one metric with its parameters validated
+and inlined as literals; :mod:`ecomlab.engines` runs it on DuckDB as written and on Spark
+after ``sqlglot.transpile(sql, read="duckdb", write="spark")``. The pandas helper whose
+semantics each query reproduces is named in its docstring; ``tests/test_engines*.py``
+check that the three engines agree (exact counts, sums to 1e-9 relative).
+
+Portability rules the queries follow (the known traps):
+
+* **exact aggregates only** — ``COUNT(DISTINCT ...)``, never ``approx_count_distinct`` /
+  ``percentile_approx`` (Spark's fast defaults are approximate); the RFM thresholds are
+  means, not quantiles;
+* **no row-order dependence** — the strict funnel is built from per-step minimum times
+  and ``>=`` joins, not ``ROW_NUMBER``/``LAG`` over ``ORDER BY ts`` (ties in ``ts`` would
+  make a window's order, and so the answer, engine- and run-dependent);
+* **NULL group keys** — SQL keeps a NULL key as a group, pandas drops it: the metrics
+  whose pandas helper drops them filter ``IS NOT NULL`` explicitly and count the rows;
+  the others refuse NULL keys up front, as their helper does (:mod:`ecomlab.engines`);
+* **days** — ``CAST(ts AS DATE)`` of a naive (wall-clock) timestamp; the sessions run in
+  UTC so a zone-aware column or literal is never shifted across midnight;
+* **integer division** — rates are divided in Python from exact integer counts, periods
+  use ``FLOOR(x / 7.0)``; never ``/`` between integers (integer in some dialects).
+
+>>> print(repurchase_sql(("completed",), "2025-01-01", None).splitlines()[0])
+WITH o AS (
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ecomlab import metrics
+from ecomlab.users._common import _ts
+
+__all__ = [
+    "sql_literal", "timestamp_literal", "rfm_sql", "cohort_sql", "rfm_summary_sql", "funnel_sql",
+    "daily_kpis_sql", "repurchase_sql", "return_purchase_sql", "period_expr", "SEGMENT_CASE",
+]
+
+_EPOCH_DAYS = "DATE_DIFF('day', DATE '1970-01-01', CAST({col} AS DATE))"
+
+
+def sql_literal(value: str, arg: str) -> str:
+    """A single-quoted SQL string literal; quotes doubled, control characters refused.
+
+    >>> sql_literal("it's", "status")
+    "'it''s'"
+    """
+    if not isinstance(value, str):
+        raise ValueError(f"{arg} must be a string, got {type(value).__name__} {value!r}")
+    if any(ord(ch) < 32 for ch in value):
+        raise ValueError(f"{arg} must not contain control characters, got {value!r}")
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _in_list(values: Sequence[str], arg: str) -> str:
+    if isinstance(values, str):
+        values = (values,)
+    values = tuple(values)
+    if not values:
+        raise ValueError(f"{arg} must list at least one value, e.g. ('completed',); got ()")
+    return "(" + ", ".join(sql_literal(v, arg) for v in values) + ")"
+
+
+def timestamp_literal(value, arg: str) -> str:
+    """A naive ``TIMESTAMP '...'`` literal (microseconds kept; a zone-aware value is
+    converted to its wall-clock time, as the pandas helpers do).
+
+    >>> timestamp_literal("2025-11-01", "start")
+    "TIMESTAMP '2025-11-01 00:00:00.000000'"
+    """
+    t = _ts(value, arg)
+    return f"TIMESTAMP '{t.strftime('%Y-%m-%d %H:%M:%S.%f')}'"
+
+
+def period_expr(col: str, freq: str) -> str:
+    """Integer period of a timestamp column, numbered as :mod:`ecomlab.users` numbers them.
+
+    ``"M"``: months since 1970-01 (``datetime64[M]``); ``"W"``: Monday weeks,
+    ``floor((days - 4) / 7)`` (1970-01-05 was a Monday); ``"D"``: days since 1970-01-01.
+
+    >>> period_expr("order_ts", "M")
+    '((YEAR(order_ts) - 1970) * 12 + MONTH(order_ts) - 1)'
+    """
+    if freq == "M":
+        return f"((YEAR({col}) - 1970) * 12 + MONTH({col}) - 1)"
+    days = _EPOCH_DAYS.format(col=col)
+    if freq == "W":
+        return f"CAST(FLOOR(({days} - 4) / 7.0) AS BIGINT)"
+    if freq == "D":
+        return days
+    raise ValueError(f"freq must be 'M', 'W' or 'D', got {freq!r}")
+
+
+#: Segment index of :data:`ecomlab.users.rfm.SEGMENTS` from the three high/low flags
+#: (the table in :func:`ecomlab.users.rfm_segments`: M decides important/general, then R, F).
+SEGMENT_CASE = "(4 * (1 - m_high) + 2 * (1 - r_high) + (1 - f_high))"
+
+
+def rfm_sql(statuses: Sequence[str], as_of_literal: str, as_of_day: str) -> str:
+    """RFM per customer and the value-segment flags (:func:`ecomlab.users.rfm_table` +
+    :func:`ecomlab.users.rfm_segments`).
+
+    R = days from the last purchase's day to ``as_of``'s day; F = purchase orders;
+    M = sum of ``paid_amount``; purchases: status in ``statuses`` and ``order_ts < as_of``.
+    Flags against the means over customers: R high when ``recency_days < mean``, F and M
+    high when ``> mean`` (equal to the mean is low).
+
+    >>> "AVG(recency_days)" in rfm_sql(("completed",), "TIMESTAMP '2025-01-02'", "DATE '2025-01-02'")
+    True
+    """
+    return f"""WITH o AS (
+  SELECT customer_id, order_ts, paid_amount FROM orders
+  WHERE status IN {_in_list(statuses, 'statuses')} AND order_ts < {as_of_literal}
+), c AS (
+  SELECT customer_id,
+         DATE_DIFF('day', MAX(CAST(order_ts AS DATE)), {as_of_day}) AS recency_days,
+         COUNT(*) AS frequency,
+         SUM(paid_amount) AS monetary_amount
+  FROM o GROUP BY customer_id
+), t AS (
+  SELECT AVG(recency_days) AS r_mean, AVG(frequency) AS f_mean, AVG(monetary_amount) AS m_mean FROM c
+), f AS (
+  SELECT c.customer_id, c.recency_days, c.frequency, c.monetary_amount,
+         CASE WHEN c.recency_days < t.r_mean THEN 1 ELSE 0 END AS r_high,
+         CASE WHEN c.frequency > t.f_mean THEN 1 ELSE 0 END AS f_high,
+         CASE WHEN c.monetary_amount > t.m_mean THEN 1 ELSE 0 END AS m_high,
+         t.r_mean, t.f_mean, t.m_mean
+  FROM c CROSS JOIN t
+)
+SELECT customer_id, recency_days, frequency, monetary_amount, r_high, f_high, m_high,
+       {SEGMENT_CASE} AS segment_code, r_mean, f_mean, m_mean
+FROM f ORDER BY customer_id"""
+
+
+def cohort_sql(statuses: Sequence[str], freq: str) -> str:
+    """Cohort cells (:func:`ecomlab.users.cohort_matrix`): customers and revenue of each
+    (first-purchase period, periods since) pair, the cohort sizes and the last period.
+
+    >>> "COUNT(DISTINCT o.customer_id)" in cohort_sql(("completed",), "M")
+    True
+    """
+    if freq not in ("M", "W"):
+        raise ValueError(f"freq must be 'M' (months) or 'W' (weeks), got {freq!r}")
+    return f"""WITH o AS (
+  SELECT customer_id, {period_expr('order_ts', freq)} AS p, paid_amount FROM orders
+  WHERE status IN {_in_list(statuses, 'statuses')}
+), f AS (
+  SELECT customer_id, MIN(p) AS first_p FROM o GROUP BY customer_id
+), cells AS (
+  SELECT f.first_p AS cohort_p, o.p - f.first_p AS k,
+         COUNT(DISTINCT o.customer_id) AS customers, SUM(o.paid_amount) AS revenue
+  FROM o JOIN f ON o.customer_id = f.customer_id
+  GROUP BY f.first_p, o.p - f.first_p
+), sizes AS (
+  SELECT first_p AS cohort_p, COUNT(*) AS cohort_size FROM f GROUP BY first_p
+)
+SELECT cells.cohort_p, cells.k, cells.customers, cells.revenue, sizes.cohort_size,
+       (SELECT MAX(p) FROM o) AS last_p
+FROM cells JOIN sizes ON cells.cohort_p = sizes.cohort_p
+ORDER BY cells.cohort_p, cells.k"""
+
+
+def rfm_summary_sql(statuses: Sequence[str], freq: str, cal_literal: str, p_cal_end: int) -> str:
+    """BG/NBD + Gamma-Gamma summary (:func:`ecomlab.users.rfm_summary`, no holdout).
+
+    Purchases collapse to distinct periods of ``freq``; ``frequency`` = periods - 1,
+    ``recency`` = last - first period, ``T`` = ``p_cal_end`` - first period,
+    ``monetary_value`` = spend of the repeat periods / ``frequency`` (0 if none).
+
+    >>> "COUNT(*) AS n_periods" in rfm_summary_sql(("completed",), "W", "TIMESTAMP '2025-01-01'", 2800)
+    True
+    """
+    if freq not in ("W", "D"):
+        raise ValueError(f"freq must be 'W' (weeks) or 'D' (days), got {freq!r}")
+    return f"""WITH o AS (
+  SELECT customer_id, {period_expr('order_ts', freq)} AS p, paid_amount FROM orders
+  WHERE status IN {_in_list(statuses, 'statuses')} AND order_ts < {cal_literal}
+), pc AS (
+  SELECT customer_id, p, SUM(paid_amount) AS amount FROM o GROUP BY customer_id, p
+), c AS (
+  SELECT customer_id, COUNT(*) AS n_periods, MIN(p) AS first_p, MAX(p) AS last_p,
+         SUM(amount) AS total FROM pc GROUP BY customer_id
+), fv AS (
+  SELECT pc.customer_id, pc.amount AS first_amount
+  FROM pc JOIN c ON pc.customer_id = c.customer_id AND pc.p = c.first_p
+)
+SELECT c.customer_id,
+       CAST(c.n_periods - 1 AS DOUBLE) AS frequency,
+       CAST(c.last_p - c.first_p AS DOUBLE) AS recency,
+       CAST({int(p_cal_end)} - c.first_p AS DOUBLE) AS T,
+       CASE WHEN c.n_periods > 1 THEN (c.total - fv.first_amount) / CAST(c.n_periods - 1 AS DOUBLE)
+            ELSE 0.0 END AS monetary_value
+FROM c JOIN fv ON c.customer_id = fv.customer_id
+ORDER BY c.customer_id"""
+
+
+def _unit_col(unit: str) -> str:
+    cols = {"session": "session_id", "visitor": "visitor_id"}
+    if unit not in cols:
+        raise ValueError(f"unit must be 'session' or 'visitor', got {unit!r}")
+    return cols[unit]
+
+
+def _steps(steps: Sequence[str]) -> tuple[str, ...]:
+    steps = tuple(steps)
+    if len(steps) < 2 or len(set(steps)) != len(steps):
+        raise ValueError(f"steps must be >= 2 distinct event types, got {steps!r}")
+    return steps
+
+
+def funnel_sql(steps: Sequence[str], mode: str, unit: str) -> str:
+    """Units reaching each step (:func:`ecomlab.traffic.funnel`, ``by=None``).
+
+    ``strict``: step 1 at its first event; step k at the first step-k event at or after
+    the time step k-1 was reached (ties in ``ts`` count as in order) — per-step minimum
+    times joined back with ``>=``, so neither row order nor window ordering matters.
+    ``loose``: each step counted on its own; ``unordered``: every step 1..k, any order.
+    One row, columns ``n1 .. nk``.
+
+    >>> print(funnel_sql(("pv", "buy"), "loose", "session").splitlines()[-1])
+    SELECT COALESCE(SUM(h1), 0) AS n1, COALESCE(SUM(h2), 0) AS n2 FROM f
+    """
+    steps = _steps(steps)
+    u = _unit_col(unit)
+    lst = _in_list(steps, "steps")
+    base = f"WITH e AS (\n  SELECT {u} AS u, ts, event FROM events WHERE event IN {lst}\n)"
+    if mode in ("loose", "unordered"):
+        flags = ",\n         ".join(
+            f"MAX(CASE WHEN event = {sql_literal(s, 'steps')} THEN 1 ELSE 0 END) AS h{i}"
+            for i, s in enumerate(steps, 1))
+        if mode == "loose":
+            sums = ", ".join(f"COALESCE(SUM(h{i}), 0) AS n{i}" for i in range(1, len(steps) + 1))
+        else:
+            sums = ", ".join(
+                "COALESCE(SUM(" + " * ".join(f"h{j}" for j in range(1, i + 1)) + f"), 0) AS n{i}"
+                for i in range(1, len(steps) + 1))
+        return f"{base}, f AS (\n  SELECT u, {flags}\n  FROM e GROUP BY u\n)\nSELECT {sums} FROM f"
+    if mode != "strict":
+        raise ValueError(f"mode must be 'strict', 'unordered' or 'loose', got {mode!r}")
+    ctes = [f"s1 AS (\n  SELECT u, MIN(ts) AS t FROM e WHERE event = {sql_literal(steps[0], 'steps')} GROUP BY u\n)"]
+    for i, s in enumerate(steps[1:], 2):
+        ctes.append(
+            f"s{i} AS (\n  SELECT e.u, MIN(e.ts) AS t FROM e JOIN s{i - 1} p ON e.u = p.u\n"
+            f"  WHERE e.event = {sql_literal(s, 'steps')} AND e.ts >= p.t GROUP BY e.u\n)")
+    counts = ", ".join(f"(SELECT COUNT(*) FROM s{i}) AS n{i}" for i in range(1, len(steps) + 1))
+    return base + ", " + ", ".join(ctes) + f"\nSELECT {counts}"
+
+
+def daily_kpis_sql(placed_statuses: Sequence[str] = metrics.PLACED_STATUSES, window: str = "TRUE") -> str:
+    """Daily UV, buyers, placed orders and GMV on the days of the behaviour log
+    (:func:`ecomlab.kpi.daily_kpis`, ``by=None``); ``window``: a condition on the events' ``ts``.
+
+    >>> "COUNT(DISTINCT visitor_id)" in daily_kpis_sql()
+    True
+    """
+    return f"""WITH d AS (
+  SELECT CAST(ts AS DATE) AS day, COUNT(DISTINCT visitor_id) AS uv FROM events WHERE {window}
+  GROUP BY CAST(ts AS DATE)
+), od AS (
+  SELECT CAST(order_ts AS DATE) AS day, COUNT(DISTINCT customer_id) AS buyers, COUNT(*) AS orders,
+         SUM(paid_amount) AS gmv
+  FROM orders WHERE status IN {_in_list(placed_statuses, 'statuses')}
+  GROUP BY CAST(order_ts AS DATE)
+)
+SELECT d.day AS date, d.uv, COALESCE(od.buyers, 0) AS buyers, COALESCE(od.orders, 0) AS orders,
+       COALESCE(od.gmv, 0.0) AS gmv
+FROM d LEFT JOIN od ON d.day = od.day
+ORDER BY d.day"""
+
+
+def _window(start, end, arg: str) -> str:
+    cond = []
+    if start is not None:
+        cond.append(f"order_ts >= {timestamp_literal(start, arg + ' start')}")
+    if end is not None:
+        cond.append(f"order_ts < {timestamp_literal(end, arg + ' end')}")
+    return "".join(f" AND {c}" for c in cond)
+
+
+def repurchase_sql(statuses: Sequence[str], start, end) -> str:
+    """Buyers in ``[start, end)`` and those with >= 2 orders (:func:`ecomlab.metrics.repurchase_rate`;
+    NULL customers left out, as ``groupby`` leaves them out, and counted by the caller).
+
+    >>> "n >= 2" in repurchase_sql(("completed",), None, None)
+    True
+    """
+    return f"""WITH o AS (
+  SELECT customer_id, COUNT(*) AS n FROM orders
+  WHERE status IN {_in_list(statuses, 'statuses')} AND customer_id IS NOT NULL{_window(start, end, 'period')}
+  GROUP BY customer_id
+)
+SELECT COUNT(*) AS buyers, COALESCE(SUM(CASE WHEN n >= 2 THEN 1 ELSE 0 END), 0) AS repeat_buyers FROM o"""
+
+
+def return_purchase_sql(statuses: Sequence[str], period1: tuple, period2: tuple) -> str:
+    """Period-1 buyers and those who buy again in period 2 (half-open periods;
+    :func:`ecomlab.metrics.return_purchase_rate`; NULL customers left out).
+
+    >>> "LEFT JOIN b2" in return_purchase_sql(("completed",), ("2025-01-01", "2025-02-01"),
+    ...                                       ("2025-02-01", "2025-03-01"))
+    True
+    """
+    for name, p in (("period1", period1), ("period2", period2)):
+        if not isinstance(p, (tuple, list)) or len(p) != 2:
+            raise ValueError(f"{name} must be a (start, end) pair, got {p!r}")
+    lst = _in_list(statuses, "statuses")
+    return f"""WITH b1 AS (
+  SELECT DISTINCT customer_id FROM orders
+  WHERE status IN {lst} AND customer_id IS NOT NULL{_window(*period1, 'period1')}
+), b2 AS (
+  SELECT DISTINCT customer_id FROM orders
+  WHERE status IN {lst} AND customer_id IS NOT NULL{_window(*period2, 'period2')}
+)
+SELECT COUNT(*) AS buyers, COUNT(b2.customer_id) AS returning_buyers
+FROM b1 LEFT JOIN b2 ON b1.customer_id = b2.customer_id"""
