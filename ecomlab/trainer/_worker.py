@@ -32,8 +32,9 @@ def main(argv: list[str]) -> int:
     job = json.loads((run / "job.json").read_text(encoding="utf-8"))
     from ecomlab.trainer import sandbox
 
-    sandbox.limits(job.get("memory_mb"), job["file_mb"])
-    status: dict[str, Any] = {"stopped": None, "errors": [], "landlock": 0, "subreaper": False}
+    applied = sandbox.limits(job.get("memory_mb"), job["file_mb"])
+    status: dict[str, Any] = {"stopped": None, "errors": [], "landlock": 0, "subreaper": False,
+                              "limits": applied}
     status["subreaper"] = sandbox.become_subreaper()
     if job.get("landlock", True):
         try:

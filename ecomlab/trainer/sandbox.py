@@ -253,24 +253,33 @@ def _alive(pid: int) -> bool:
     return state not in ("Z", "X")
 
 
-def limits(memory_mb: int | None, file_mb: int, extra_processes: int | None = 256) -> None:
+def limits(memory_mb: int | None, file_mb: int, extra_processes: int | None = 256) -> list[str]:
     """Apply resource limits to this process and its future children (the worker calls it).
 
     Address space ``memory_mb`` MiB, files ``file_mb`` MiB, no core dumps and — for a
     non-root user — at most ``extra_processes`` more processes/threads than the user runs
     now (a fork bomb stops there; ``RLIMIT_NPROC`` counts per user, and root ignores it).
+    Returns the limits applied (a platform that refuses one skips it).
     """
+    applied: list[str] = []
+
+    def cap(which: int, value: int, name: str) -> None:
+        soft, hard = resource.getrlimit(which)
+        value = value if hard == resource.RLIM_INFINITY else min(value, hard)
+        try:
+            resource.setrlimit(which, (value, value if name != "processes" else hard))
+            applied.append(name)
+        except (ValueError, OSError):  # e.g. RLIMIT_AS on macOS: the limit is skipped
+            pass
+
     if memory_mb:
-        b = int(memory_mb) * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (b, b))
-    fb = int(file_mb) * 1024 * 1024
-    resource.setrlimit(resource.RLIMIT_FSIZE, (fb, fb))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        cap(resource.RLIMIT_AS, int(memory_mb) * 1024 * 1024, "memory")
+    cap(resource.RLIMIT_FSIZE, int(file_mb) * 1024 * 1024, "file size")
+    cap(resource.RLIMIT_CORE, 0, "core dumps")
     if extra_processes is not None and os.getuid() != 0:  # root is exempt from RLIMIT_NPROC
-        n = _processes_of_user(os.getuid()) + int(extra_processes)
-        soft, hard = resource.getrlimit(resource.RLIMIT_NPROC)
-        cap = n if hard == resource.RLIM_INFINITY else min(n, hard)
-        resource.setrlimit(resource.RLIMIT_NPROC, (cap, hard))
+        cap(resource.RLIMIT_NPROC, _processes_of_user(os.getuid()) + int(extra_processes),
+            "processes")
+    return applied
 
 
 def _processes_of_user(uid: int) -> int:
