@@ -63,6 +63,9 @@ def test_unknown_event_names_are_a_clear_error(clicks_csv):
     partial = "view_item:pv,add_to_cart:cart,purchase:buy"
     with pytest.raises(ValueError, match=r"expected event names in event_map.*begin_checkout"):
         reports.load("funnel", clicks_csv, event_map=partial)
+    dropped = reports.load("funnel", clicks_csv, event_map="view_item:pv,add_to_cart:cart,begin_checkout:,purchase:buy")
+    assert list(dropped.tables["events"]["event"].cat.categories) == ["pv", "cart", "buy"]
+    assert any("events mapped to None in event_map: ['begin_checkout']" in n for n in dropped.notes)
     with pytest.raises(ValueError, match="event_map must be a dict"):
         reports.load("funnel", clicks_csv, event_map="view_item=pv")
     with pytest.raises(ValueError, match="event_map applies to a clickstream export file"):

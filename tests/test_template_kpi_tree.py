@@ -20,10 +20,11 @@ TZ = "Asia/Shanghai"
 
 @pytest.fixture(scope="module")
 def sample():
-    """Every 10th order of 2025 and its lines; the shop was closed 10-12 March (days without orders)."""
+    """Every 10th order of 2025 and its lines; the shop was closed from 10 March to 19 April
+    (41 days without orders: the days after reopening have a zero baseline with no spread)."""
     orders = datasets.load("orders")
     o = orders[orders["order_ts"] >= "2025-01-01"].iloc[::10]
-    o = o[~o["order_ts"].between("2025-03-10", "2025-03-13", inclusive="left")]
+    o = o[~o["order_ts"].between("2025-03-10", "2025-04-20", inclusive="left")]
     items = datasets.load("order_items")
     return o, items[items["order_id"].isin(o["order_id"])]
 
@@ -89,13 +90,15 @@ def test_report_on_an_orders_only_export(exports, tmp_path, name, preset, kw):
     daily = pd.DataFrame({"orders": placed.groupby(day).size(), "buyers": placed.groupby(day)["customer_id"].nunique(),
                           "gmv": placed.groupby(day)["paid_amount"].sum()}).reindex(
         pd.date_range(day.min(), day.max()), fill_value=0).rename_axis("date").reset_index()
-    assert (daily["orders"] == 0).sum() == 3  # the closed days are zeros in the series, not gaps
+    assert (daily["orders"] == 0).sum() == 41  # the closed days are zeros in the series, not gaps
     promo = kpi.promo_days(calendar.promotion_calendar([2025])[["start_date", "end_date"]])
     alerts = kpi.anomaly_alerts(daily, metrics=["orders", "buyers", "gmv"], calendar=promo, z=3.5, baseline="trailing")
     assert f"({alerts.attrs['promo_days_skipped']:,} metric-days skipped)" in text
     assert (f"{len(alerts):,} alerts on {alerts['date'].nunique():,} days" in text) == (len(alerts) > 0)
-    if alerts.attrs["days_zero_spread"]:
-        assert f"{alerts.attrs['days_zero_spread']:,} metric-days were not scored because their baseline" in text
+    zero = alerts.attrs["days_zero_spread"]
+    assert zero > 0 and not alerts["robust_z"].abs().eq(float("inf")).any()
+    assert (f"{zero:,} metric-days were not scored because their baseline had no spread at all (e.g. zero orders "
+            f"every day), {len(alerts.attrs['zero_spread_changes']):,} of them moved off that constant.") in text
 
 
 @pytest.mark.notebooks
