@@ -214,7 +214,9 @@ def read_orders(
             dup = later & same_all
             if (later & ~same_all).any():
                 i = int(np.argmax(later & ~same_all))
-                col = conflict_col or "?"
+                j = int(first_rows[codes[i]])
+                col = next(c for c, v in typed.items() if c != "order_id" and not (
+                    (pd.isna(v.iloc[i]) and pd.isna(v.iloc[j])) or v.iloc[i] == v.iloc[j]))
                 raise DataError(f"orders.order_id: expected one row per order (or exact repeats); found order "
                                 f"{oid.iloc[i]!r} twice with different {col!r} (data rows "
                                 f"{int(first_rows[codes[i]]) + 1} and {i + 1})")
