@@ -116,6 +116,18 @@ CONTRACTS: dict[str, Contract] = {
                        "revenue_col": "revenue_30d", "coupon_value_col": "coupon_value",
                        "redeemed_col": "redeemed"},
     ),
+    "market": Contract(
+        title="Market landscape",
+        lesson="01_positioning/01_market",
+        required={"market": ("category", "brand", "month", "sales_amount")},
+        optional_columns={"market": ("units", "avg_price")},
+        sections={
+            "Price position: value share against unit share": ("market.units",),
+            "Price bands": ("market.units",),
+        },
+        column_params={"category_col": "category", "brand_col": "brand", "period_col": "month",
+                       "sales_col": "sales_amount", "units_col": "units", "price_col": "avg_price"},
+    ),
     "funnel": Contract(
         title="Funnel and behaviour",
         lesson="05_data_iteration/03_behaviour",
@@ -150,6 +162,16 @@ CONTRACTS: dict[str, Contract] = {
                                              "orders.discount_amount"),
             "LTV : CAC by acquisition channel": ("customers", "marketing_daily"),
         },
+    ),
+    "programme_evaluation": Contract(
+        title="Programme evaluation (an opt-in programme: fan group, membership, loyalty club)",
+        lesson="04_private_domain/05_fan_groups",
+        required={"orders": ("order_id", "customer_id", "order_ts", "status"),
+                  "customers": ("customer_id", "joined_fan_group_date")},
+        optional_columns={"orders": ("paid_amount",),
+                          "customers": ("member_join_date", "acquisition_channel", "city_tier")},
+        sections={"Profit ROI versus ROAS": ("orders.paid_amount",)},
+        column_params={"join_col": "joined_fan_group_date"},
     ),
 }
 
@@ -274,6 +296,24 @@ def _table_columns(contract: Contract, table: str) -> list[str]:
     return [*contract.required.get(table, ()), *contract.optional_columns.get(table, ())]
 
 
+def _year_month(s: pd.Series, col: str, rep: Report) -> pd.Series:
+    """A month column written as year and month only (``2025-01``, ``2025/1``, ``2025年1月``,
+    as market-intelligence tools export it) as the first day of each month, so the strict
+    date parser reads it; reported. Left as it is unless every value has that form.
+
+    >>> from ecomlab.io.report import Report
+    >>> _year_month(pd.Series(["2025-01", "2025/2", "2025年12月"]), "month", Report("market")).tolist()
+    ['2025-01-01', '2025-02-01', '2025-12-01']
+    """
+    text = s.astype("string").str.strip()
+    parts = text.str.extract(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?$")
+    ok = parts[0].notna()
+    if not ok.any() or (text.notna() & ~ok).any():
+        return s
+    rep.add("coerced", col, "year-month values read as the first day of their month", count=int(ok.sum()))
+    return parts[0] + "-" + parts[1].str.zfill(2) + "-01"
+
+
 def _read_one_table(path: Path, table: str, contract: Contract, headers: Mapping[str, str | None], *,
                     timezone: str | None, currency: str | None, dayfirst: bool | None,
                     true_values: tuple[str, ...] | None, false_values: tuple[str, ...] | None,
@@ -318,6 +358,8 @@ def _read_one_table(path: Path, table: str, contract: Contract, headers: Mapping
             if pd.api.types.is_datetime64_dtype(s.dtype):
                 s = s.astype("datetime64[us]")
             else:
+                if col == "month":
+                    s = _year_month(s, col, rep)
                 s = P.parse_datetime(s, table, col, rep, source=header, dayfirst=dayfirst, timezone=timezone,
                                      nullable=True, date_only=c.dtype == "date")
         elif c.dtype in ("int", "Int"):
@@ -330,7 +372,7 @@ def _read_one_table(path: Path, table: str, contract: Contract, headers: Mapping
             if true_values is None and false_values is None and not pd.api.types.is_bool_dtype(raw[header].dtype):
                 rep.add("note", col, f"booleans read with the standard vocabulary {list(P.TRUE_WORDS)} / "
                         f"{list(P.FALSE_WORDS)}; pass true_values=/false_values= for your own")
-        if col in required or not c.nullable:
+        if not c.nullable:  # a nullable required column (a join date: empty = never joined) keeps its blanks
             P.require_not_null(s, table, col, source=header)
             if str(s.dtype) == "boolean":
                 s = s.astype(bool)
@@ -463,13 +505,32 @@ def load(name: str, data: Any = None, *, preset: str | None = None, timezone: st
             raise ValueError(f"data must be None, a folder of tables or an export file; "
                              f"{str(path)!r} does not exist")
         renamed = {c: h for c, h in headers.items() if h is not None and h != c}
-        if renamed:
+        if renamed and path is None:
             raise ValueError(f"column names {renamed} apply to a single table file; a folder (or the bundled "
                              "data) is read in the course layout, with the course's column names")
         source = "the bundled Nestwell data" if path is None else f"the tables in {path}"
         for table in [*contract.required, *contract.optional]:
             if table not in contract.required and path is not None and not any(
                     (path / f"{table}{ext}").is_file() for ext in (".parquet", ".csv")):
+                continue
+            files = [] if path is None else [f for f in (path / f"{table}.parquet", path / f"{table}.csv") if f.is_file()]
+            own = set(renamed) & set(_table_columns(contract, table))
+            if files and not own and set(contract.column_params.values()) & set(_table_columns(contract, table)):
+                try:  # the course layout when the file has it; else the contract's columns only
+                    tables[table] = datasets.load(table, path, **{k: v for k, v in read_options.items()
+                                                                  if k in ("dayfirst", "encoding")})
+                    continue
+                except ValueError as exc:
+                    if not str(exc).startswith(f"table {table!r} is missing column(s)"):
+                        raise
+                    own = {"narrower than the course layout"}
+            if files and own:
+                # a folder table under its own column names: the contract's columns only, typed strictly
+                df, rep = _read_one_table(files[0], table, contract, headers, timezone=timezone, currency=currency,
+                                          dayfirst=read_options.get("dayfirst"), true_values=true_values,
+                                          false_values=false_values, encoding=read_options.get("encoding"))
+                tables[table] = df
+                notes += [line.strip() for line in str(rep).splitlines()[1:] if line.strip()]
                 continue
             try:
                 tables[table] = datasets.load(table, path, **{k: v for k, v in read_options.items()
