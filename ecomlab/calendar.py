@@ -123,7 +123,7 @@ def _spring_festival_one(year: int) -> np.datetime64:
         if leap <= a + 2:  # leap 11th or 12th month: month 1 comes one lunation later
             first_month = a + 3
     jd = day[first_month]
-    return np.datetime64(int(round((jd - 0.5 - _UNIX_JD))), "D")
+    return np.datetime64(int(round(jd - 0.5 - _UNIX_JD)), "D")
 
 
 def spring_festival(year: int | Iterable[int]) -> pd.Timestamp | pd.DatetimeIndex:

@@ -22,8 +22,15 @@ import numpy as np
 import pandas as pd
 
 from ecomlab import schema
-from ecomlab.io.parse import (parse_amount, parse_bool, parse_count, parse_datetime, parse_id, read_table_file,
-                              require_not_null)
+from ecomlab.io.parse import (
+    parse_amount,
+    parse_bool,
+    parse_count,
+    parse_datetime,
+    parse_id,
+    read_table_file,
+    require_not_null,
+)
 from ecomlab.io.report import Report
 
 #: pandas' default string dtype (pandas >= 3: pyarrow-backed, missing values are NaN)

@@ -21,8 +21,16 @@ import pandas as pd
 
 from ecomlab import keys, schema
 from ecomlab.io import parse as P
-from ecomlab.io.presets import ITEM_COLUMNS, ORDER_COLUMNS, REQUIRED_ORDER_COLUMNS, SHOPIFY_FINANCIAL, \
-    TMALL_STATUSES, Preset, get_preset, resolve_columns
+from ecomlab.io.presets import (
+    ITEM_COLUMNS,
+    ORDER_COLUMNS,
+    REQUIRED_ORDER_COLUMNS,
+    SHOPIFY_FINANCIAL,
+    TMALL_STATUSES,
+    Preset,
+    get_preset,
+    resolve_columns,
+)
 from ecomlab.io.report import DataError, Report
 
 __all__ = ["OrdersRead", "read_orders", "to_export"]
