@@ -245,3 +245,26 @@ def test_report_reads_in_terminal_and_notebook():
     assert f["count"].tolist() == [1, 3] and f["unit"].tolist() == ["rows", "values"]
     with pytest.raises(ValueError, match="report kind"):
         r.add("dropped", "x", "y")
+
+
+FORMATS = {  # strftime form, keyword arguments the reader needs
+    "iso": ("%Y-%m-%d %H:%M:%S", {}),
+    "iso_t": ("%Y-%m-%dT%H:%M:%S", {}),
+    "ymd_slash": ("%Y/%m/%d %H:%M:%S", {}),
+    "cn": ("%Y年%m月%d日 %H:%M:%S", {}),
+    "dmy": ("%d/%m/%Y %H:%M:%S", {"dayfirst": True}),
+    "mdy": ("%m/%d/%Y %H:%M:%S", {"dayfirst": False}),
+    "dmy_dot": ("%d.%m.%Y %H:%M:%S", {"dayfirst": True}),
+}
+
+
+@given(st.lists(st.datetimes(min_value=pd.Timestamp("1990-01-01").to_pydatetime(),
+                             max_value=pd.Timestamp("2035-12-31").to_pydatetime()), min_size=1, max_size=20),
+       st.sampled_from(sorted(FORMATS)))
+@settings(max_examples=80, deadline=None)
+def test_every_supported_date_form_reads_back_the_same_instant(values, form):
+    """No silent day/month swap, no shifted time: what was written is what comes back."""
+    fmt, kw = FORMATS[form]
+    ts = pd.Series(pd.to_datetime(values)).dt.floor("s")
+    got = P.parse_datetime(S(*ts.dt.strftime(fmt)), "orders", "order_ts", Report("o"), **kw)
+    assert got.tolist() == ts.tolist()
