@@ -342,3 +342,17 @@ def test_events_session_ids_kept_when_present():
     r = io.read_events(raw)
     assert r.events["session_id"].tolist() == ["s9", "s9"] and not r.report.of("derived")
     assert "exact duplicate rows kept" in str(r.report)
+
+
+def test_what_is_read_feeds_the_course_helpers(shopify, tmall_csv):
+    """The contract templates rely on: the readers' output goes straight into the helpers."""
+    from ecomlab import traffic, users
+
+    rfm = users.rfm_table(shopify.orders).table
+    assert rfm["customer_id"].tolist() == ["ann@example.com", "cy@example.com"]  # completed orders only
+    assert rfm["monetary_amount"].tolist() == [59.4, 1229.8]
+    coh = users.cohort_matrix(tmall_csv.orders, metric="customers").matrix
+    assert coh.to_numpy().tolist() == [[1.0]]  # one kept purchase (交易成功), November 2024
+    ev = io.read_events(EX / "events_ga.csv", **GA)
+    f = traffic.funnel(ev.events, steps=ev.steps)
+    assert f["step"].astype(str).tolist() == list(ev.steps) and f["units"].tolist() == [3, 2, 1, 1, 1]

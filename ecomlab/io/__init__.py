@@ -16,6 +16,22 @@ wrong encodings and empty files are named. Every refusal is a
 :class:`~ecomlab.io.report.DataError` (a ``ValueError``) naming the table, the column,
 the expected form and an example of what was found.
 
+What a template can rely on:
+
+- ``read_orders(...)`` → :class:`OrdersRead` with ``.orders`` (``order_id, customer_id,
+  order_ts, paid_amount, status`` always; ``status`` a categorical of
+  :data:`ecomlab.schema.EXPORT_ORDER_STATUSES`, of which only ``completed`` is a kept
+  purchase for :data:`ecomlab.metrics.VALID_STATUSES`; ``source_status`` keeps the text as
+  written), ``.order_items`` or ``None``, ``.report``, ``.timezone`` and ``.currency``
+  (also in ``orders.attrs`` for labels).
+- ``read_events(...)`` → :class:`EventsRead` with ``.events`` (the course's events layout,
+  ``event`` an ordered categorical of the funnel steps), ``.steps`` (pass them to
+  :func:`ecomlab.traffic.funnel`), ``.report``.
+- every refusal is a :class:`DataError` (subclass of ``ValueError``): catch it to show the
+  message; ``Report.to_frame()`` gives the report as a table for an HTML page.
+- :func:`to_export` writes the course's tables in a preset's layout (fixtures, round trips).
+- the promotion calendar of any year is :func:`ecomlab.calendar.promotion_calendar`.
+
 >>> from ecomlab import io
 >>> sorted(io.PRESETS)
 ['generic', 'shopify', 'taobao', 'tmall']
