@@ -356,3 +356,11 @@ def test_what_is_read_feeds_the_course_helpers(shopify, tmall_csv):
     ev = io.read_events(EX / "events_ga.csv", **GA)
     f = traffic.funnel(ev.events, steps=ev.steps)
     assert f["step"].astype(str).tolist() == list(ev.steps) and f["units"].tolist() == [3, 2, 1, 1, 1]
+
+
+def test_tmall_utf8_with_bom_reads_the_same(tmp_path, tmall_csv):
+    text = (EX / "tmall_orders_2019_gbk.csv").read_bytes().decode("gbk")
+    (tmp_path / "t.csv").write_bytes(text.encode("utf-8-sig"))
+    r = io.read_orders(tmp_path / "t.csv", "taobao")
+    pd.testing.assert_frame_equal(r.orders, tmall_csv.orders)
+    assert "encoding utf-8-sig" in str(r.report)
