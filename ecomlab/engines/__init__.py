@@ -266,30 +266,53 @@ def _check_schema(run: _Runner, table: str, needed: tuple[str, ...]) -> None:
         raise ValueError(f"{table}['paid_amount'] must be numeric, got {cols['paid_amount']}")
 
 
+def _naive(x) -> pd.Timestamp:
+    t = pd.Timestamp(x)
+    return t.tz_convert("UTC").tz_localize(None) if t.tzinfo is not None else t
+
+
 def _profile(run: _Runner, table: str, needed: tuple[str, ...], *, distinct: str | None = None,
-             by_status: bool = False) -> dict[str, Any]:
-    """Rows, missing values per needed column, first/last timestamp (and duplicates)."""
+             by_status: bool = False, late: str | None = None,
+             counts: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """One scan: rows, missing values per needed column, first/last timestamp, rows per
+    status, rows on/after ``late`` per status and rows matching each of ``counts``
+    (name -> SQL condition, per status); a second scan counts duplicated ``distinct``."""
     _check_schema(run, table, needed)
     ts = _TS[table]
+    conds = dict(counts or {})
+    if late is not None:
+        conds["late"] = f"{ts} >= {late}"
     parts = ["COUNT(*) AS n_rows"] + [f"COUNT(*) - COUNT({c}) AS null_{c}" for c in needed]
     if ts in needed:
         parts += [f"MIN({ts}) AS ts_min", f"MAX({ts}) AS ts_max"]
-    if distinct:
-        parts.append(f"COUNT(*) - COUNT(DISTINCT {distinct}) AS dup_{distinct}")
-    row = run.sql(f"SELECT {', '.join(parts)} FROM {table}").iloc[0].to_dict()
-    out: dict[str, Any] = {"n_rows": int(row["n_rows"])}
-    out["nulls"] = {c: int(row[f"null_{c}"]) for c in needed}
-    if ts in needed and out["n_rows"]:
-        out["ts_min"] = pd.Timestamp(row["ts_min"]).tz_localize(None) if pd.Timestamp(row["ts_min"]).tzinfo \
-            else pd.Timestamp(row["ts_min"])
-        out["ts_max"] = pd.Timestamp(row["ts_max"]).tz_localize(None) if pd.Timestamp(row["ts_max"]).tzinfo \
-            else pd.Timestamp(row["ts_max"])
-    if distinct:
-        out["duplicates"] = int(row[f"dup_{distinct}"])
+    parts += [f"SUM(CASE WHEN {cond} THEN 1 ELSE 0 END) AS cnt_{name}" for name, cond in conds.items()]
     if by_status:
-        s = run.sql(f"SELECT status, COUNT(*) AS n FROM {table} GROUP BY status")
-        out["status"] = {str(k): int(v) for k, v in zip(s["status"], s["n"], strict=True)}
+        g = run.sql(f"SELECT status, {', '.join(parts)} FROM {table} GROUP BY status")
+    else:
+        g = run.sql(f"SELECT {', '.join(parts)} FROM {table}")
+    out: dict[str, Any] = {"n_rows": int(g["n_rows"].sum())}
+    out["nulls"] = {c: int(g[f"null_{c}"].sum()) for c in needed}
+    if ts in needed and out["n_rows"]:
+        out["ts_min"] = min(_naive(x) for x in g["ts_min"] if pd.notna(x))
+        out["ts_max"] = max(_naive(x) for x in g["ts_max"] if pd.notna(x))
+    out["count"] = {name: int(g[f"cnt_{name}"].fillna(0).sum()) for name in conds}
+    if by_status:
+        keys = [str(k) for k in g["status"]]
+        out["status"] = dict(zip(keys, map(int, g["n_rows"]), strict=True))
+        out["by_status"] = {col: dict(zip(keys, map(int, g[col].fillna(0)), strict=True))
+                            for col in g.columns if col.startswith(("null_", "cnt_"))}
+        if late is not None:
+            out["late"] = out["by_status"]["cnt_late"]
+    if distinct:
+        dup = run.sql(f"SELECT COUNT(*) - COUNT(DISTINCT {distinct}) AS dup FROM {table}")["dup"].iloc[0]
+        out["duplicates"] = int(dup)
     return out
+
+
+def _late_excluded(prof: dict, statuses, t: pd.Timestamp) -> dict[str, int]:
+    keep = {statuses} if isinstance(statuses, str) else set(statuses)
+    n = sum(v for k, v in prof.get("late", {}).items() if k in keep)
+    return {f"on/after {t:%Y-%m-%d %H:%M}": n} if n else {}
 
 
 def _refuse_nulls(prof: dict, table: str, columns: tuple[str, ...]) -> None:
@@ -312,10 +335,11 @@ def _refuse_duplicates(prof: dict) -> None:
 
 
 def _checked_orders(run: _Runner, needed: tuple[str, ...] = _TABLE_COLUMNS["orders"], *,
-                    check_ids: bool = True) -> dict[str, Any]:
+                    check_ids: bool = True, late: str | None = None) -> dict[str, Any]:
     """Profile of the orders with the refusals of ``users._prepare_orders``: empty table,
     missing values in ``needed``, duplicated ``order_id`` (with ``check_ids``)."""
-    prof = _profile(run, "orders", needed, distinct="order_id" if check_ids else None, by_status=True)
+    prof = _profile(run, "orders", needed, distinct="order_id" if check_ids else None, by_status=True,
+                    late=late)
     _refuse_empty(prof, "orders")
     _refuse_nulls(prof, "orders", needed)
     _refuse_duplicates(prof)
@@ -374,16 +398,13 @@ def _segments_frame(df: pd.DataFrame) -> pd.DataFrame:
 
 def _rfm_sql(run: _Runner, *, as_of=None, statuses=metrics.VALID_STATUSES, check_ids: bool = True,
              _thresholds: bool = False) -> pd.DataFrame:
-    prof = _checked_orders(run, check_ids=check_ids)
+    # a default as_of (midnight after the last order) leaves no order on/after it
+    prof = _checked_orders(run, check_ids=check_ids,
+                           late=None if as_of is None else d.timestamp_literal(as_of, "as_of"))
     as_of_t = _as_of(prof, as_of)
     day = f"DATE '{as_of_t:%Y-%m-%d}'"
     raw = run.sql(d.rfm_sql(statuses, d.timestamp_literal(as_of_t, "as_of"), day))
-    excluded = _status_excluded(prof, statuses)
-    n_late = run.sql(
-        f"SELECT COUNT(*) AS n FROM orders WHERE status IN {d._in_list(statuses, 'statuses')} "
-        f"AND order_ts >= {d.timestamp_literal(as_of_t, 'as_of')}")["n"].iloc[0]
-    if n_late:
-        excluded[f"on/after {as_of_t:%Y-%m-%d %H:%M}"] = int(n_late)
+    excluded = _status_excluded(prof, statuses) | _late_excluded(prof, statuses, as_of_t)
     if len(raw) == 0:
         raise ValueError(f"orders has no purchases left after keeping status in {tuple(statuses)} "
                          f"and order_ts < {as_of_t}; excluded: {excluded}")
@@ -480,17 +501,13 @@ def _check_in_data(t: pd.Timestamp, prof: dict, arg: str) -> None:
 
 def _summary_sql(run: _Runner, *, calibration_end, freq: str = "W", statuses=metrics.VALID_STATUSES,
                  check_ids: bool = True) -> pd.DataFrame:
-    prof = _checked_orders(run, check_ids=check_ids)
     cal = pd.Timestamp(calibration_end)
     cal = cal.tz_localize(None) if cal.tzinfo is not None else cal
-    _check_in_data(cal, prof, "calibration_end")
     lit = d.timestamp_literal(cal, "calibration_end")
+    prof = _checked_orders(run, check_ids=check_ids, late=lit)
+    _check_in_data(cal, prof, "calibration_end")
     raw = run.sql(d.rfm_summary_sql(statuses, freq, lit, _p_cal_end(cal, freq)))
-    excluded = _status_excluded(prof, statuses)
-    n_late = run.sql(f"SELECT COUNT(*) AS n FROM orders WHERE status IN {d._in_list(statuses, 'statuses')} "
-                     f"AND order_ts >= {lit}")["n"].iloc[0]
-    if n_late:
-        excluded[f"on/after {cal:%Y-%m-%d %H:%M}"] = int(n_late)
+    excluded = _status_excluded(prof, statuses) | _late_excluded(prof, statuses, cal)
     out = raw.set_index(raw["customer_id"].astype(str).rename("customer_id"))
     out = out[["frequency", "recency", "T", "monetary_value"]].astype(np.float64).sort_index(kind="stable")
     out.attrs.update(excluded=excluded, time_unit=freq, calibration_end=str(cal))
@@ -591,18 +608,17 @@ def _event_window(start, end) -> str:
 
 
 def _kpis_sql(run: _Runner, *, start=None, end=None, on_inconsistent: str = "raise") -> pd.DataFrame:
-    ev = _profile(run, "events", ("visitor_id", "ts"))
+    window = _event_window(start, end)
+    ev = _profile(run, "events", ("visitor_id", "ts"), counts={"in_window": window})
     od = _profile(run, "orders", ("customer_id", "order_ts", "status", "paid_amount"), by_status=True)
     _refuse_empty(ev, "events")
     _refuse_nulls(ev, "events", ("visitor_id", "ts"))
     _refuse_nulls(od, "orders", ("order_ts",))
-    placed_lst = d._in_list(metrics.PLACED_STATUSES, "statuses")
-    nn = run.sql(f"SELECT COUNT(*) - COUNT(customer_id) AS c, COUNT(*) - COUNT(paid_amount) AS a, COUNT(*) AS n "
-                 f"FROM orders WHERE status IN {placed_lst}").iloc[0]
-    if int(nn["c"]) or int(nn["a"]):
+    placed = [k for k in od["status"] if k in metrics.PLACED_STATUSES]
+    if sum(od["by_status"][f"null_{c}"][k] for k in placed for c in ("customer_id", "paid_amount")):
         raise ValueError("orders has missing paid_amount or customer_id on placed orders")
-    window = _event_window(start, end)
-    n_in = int(run.sql(f"SELECT COUNT(*) AS n FROM events WHERE {window}")["n"].iloc[0])
+    n_placed = sum(od["status"][k] for k in placed)
+    n_in = ev["count"]["in_window"]
     if n_in == 0:
         raise ValueError(f"no events in the window [{start}, {end})")
     raw = run.sql(d.daily_kpis_sql(window=window))
@@ -611,8 +627,8 @@ def _kpis_sql(run: _Runner, *, start=None, end=None, on_inconsistent: str = "rai
         "uv": raw["uv"].astype(np.int64), "buyers": raw["buyers"].astype(np.int64),
         "orders": raw["orders"].astype(np.int64), "gmv": raw["gmv"].astype(np.float64),
     })
-    excluded = {"cancelled_orders": od["n_rows"] - int(nn["n"]),
-                "orders_on_days_without_events": int(nn["n"]) - int(out["orders"].sum()),
+    excluded = {"cancelled_orders": od["n_rows"] - n_placed,
+                "orders_on_days_without_events": n_placed - int(out["orders"].sum()),
                 "events_outside_window": ev["n_rows"] - n_in}
     return _kpi_finish(out, excluded, on_inconsistent)
 
