@@ -90,7 +90,8 @@ def test_checkout_cuped_covariate_correlation(t, truth):
 
 def test_coupon_uplift_by_segment(t, truth):
     k = len(truth["coupon_uplift"]["uplift_purchase_30d"])
-    res = users.uplift_by_segment(t["coupon_campaign"], alpha=0.05 / k).set_index("segment")
+    res = users.uplift_by_segment(t["coupon_campaign"], segment="segment_at_send",
+                                  outcome="purchased_30d", alpha=0.05 / k).set_index("segment")
     for seg, true in truth["coupon_uplift"]["uplift_purchase_30d"].items():
         lo, hi = res.loc[seg, ["ci_low", "ci_high"]]
         assert lo <= true <= hi, (seg, lo, hi, true)
@@ -126,7 +127,10 @@ def test_checkout_incident_stands_out(t, truth):
     clean, _ = traffic.clean_events(t["events"])
     daily = kpi.daily_kpis(clean, t["orders"], by="device")
     # a retrospective review of one month: baseline = the days around each day
-    alerts = kpi.anomaly_alerts(daily, metrics=["cr"], by="device", baseline="centered")
+    from ecomlab.simulate import promo_calendar
+
+    alerts = kpi.anomaly_alerts(daily, metrics=["cr"], by="device", baseline="centered",
+                                calendar=kpi.promo_days(promo_calendar()))
     inc = truth["incident"]
     hit = alerts[(alerts["date"] == pd.Timestamp(inc["date"])) & (alerts["segment"] == inc["device"])]
     assert len(hit) == 1 and (hit["direction"] == "drop").all()
