@@ -21,7 +21,7 @@ import pandas as pd
 from ecomlab import keys, schema
 from ecomlab.io import parse as P
 from ecomlab.io.presets import resolve_columns
-from ecomlab.io.report import DataError, Report
+from ecomlab.io.report import DataError, Report, Reported
 
 __all__ = ["EventsRead", "read_events", "EVENT_COLUMNS"]
 
@@ -39,8 +39,8 @@ EVENT_COLUMNS = {
 REQUIRED = ("visitor_id", "ts", "event")
 
 
-@dataclass(frozen=True)
-class EventsRead:
+@dataclass(frozen=True, repr=False)
+class EventsRead(Reported):
     """What :func:`read_events` returns: ``events`` (``visitor_id, customer_id, session_id,
     ts, event, sku_id, source, device, source_event``; ``event`` an ordered categorical of
     ``steps``), ``steps`` (the funnel steps, in order), ``report``, ``timezone``."""
@@ -49,12 +49,6 @@ class EventsRead:
     steps: tuple[str, ...]
     report: Report
     timezone: str | None
-
-    def _repr_html_(self) -> str:
-        return self.report._repr_html_()
-
-    def __str__(self) -> str:
-        return str(self.report)
 
 
 def read_events(

@@ -31,15 +31,15 @@ from ecomlab.io.presets import (
     get_preset,
     resolve_columns,
 )
-from ecomlab.io.report import DataError, Report
+from ecomlab.io.report import DataError, Report, Reported
 
 __all__ = ["OrdersRead", "read_orders", "to_export"]
 
 STATUS_DTYPE = pd.CategoricalDtype(list(schema.EXPORT_ORDER_STATUSES))
 
 
-@dataclass(frozen=True)
-class OrdersRead:
+@dataclass(frozen=True, repr=False)
+class OrdersRead(Reported):
     """What :func:`read_orders` returns.
 
     Fields: ``orders`` (one row per order: ``order_id, customer_id, order_ts, paid_amount,
@@ -57,12 +57,6 @@ class OrdersRead:
     preset: str
     timezone: str | None
     currency: str | None
-
-    def _repr_html_(self) -> str:
-        return self.report._repr_html_()
-
-    def __str__(self) -> str:
-        return str(self.report)
 
 
 def read_orders(

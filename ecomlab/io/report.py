@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-__all__ = ["Report", "ReportLine", "DataError"]
+__all__ = ["Report", "ReportLine", "DataError", "Reported"]
 
 #: the kinds of line a report holds, in display order
 KINDS = ("source", "mapped", "coerced", "excluded", "derived", "warning", "note")
@@ -133,3 +133,17 @@ class Report:
             "<table><thead><tr><th>kind</th><th>column</th><th>what and why</th><th>count</th></tr></thead>"
             f"<tbody>{rows}</tbody></table></div>"
         )
+
+
+class Reported:
+    """Base of a reader's result: it shows as its ``report`` (terminal and notebook)."""
+
+    report: Report
+
+    def _repr_html_(self) -> str:
+        return self.report._repr_html_()
+
+    def __str__(self) -> str:
+        return str(self.report)
+
+    __repr__ = __str__
