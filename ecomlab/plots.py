@@ -849,14 +849,20 @@ def growth_share(
         _check_str(v, n)
     ax = _get_ax(ax)
     ax.scatter(xs, ys, s=area, color=PALETTE[0], alpha=0.55, edgecolor="white")
-    for xi, yi, name in zip(xs, ys, table[label].astype(str), strict=True):
-        ax.annotate(name, (xi, yi), xytext=(6, 4), textcoords="offset points", fontsize="small")
+    # labels to the right, alternately above and below in order of growth, so neighbours do not collide
+    rank = ys.rank(method="first").astype(int).to_numpy()
+    for xi, yi, name, r in zip(xs, ys, table[label].astype(str), rank, strict=True):
+        ax.annotate(name, (xi, yi), xytext=(8, 5 if r % 2 else -11), textcoords="offset points",
+                    fontsize="small")
     ax.set_xscale("log")
     ax.axvline(1.0, color=REFERENCE_COLOR, linestyle="--", linewidth=1)
     if y_threshold is not None:
         ax.axhline(float(y_threshold), color=REFERENCE_COLOR, linestyle="--", linewidth=1)
     lo, hi = float(min(xs.min(), 1.0)) / 1.6, float(max(xs.max(), 1.0)) * 1.6
     ax.set_xlim(lo, hi)
+    ticks = [t for t in (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20) if lo <= t <= hi]
+    ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+    ax.xaxis.set_minor_formatter(mpl.ticker.NullFormatter())
     ax.yaxis.set_major_formatter(PercentFormatter(xmax=1))
     ax.set_title(title)
     ax.set_xlabel(xlabel)
@@ -911,8 +917,9 @@ def price_band_bars(
     if normalize:
         ax.set_xlim(0, 1)
         ax.xaxis.set_major_formatter(PercentFormatter(xmax=1))
-    ax.legend(title="Price band", loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=min(len(data.columns), 5),
-              frameon=False)
+    handles = [mpl.patches.Patch(color=PALETTE[i % len(PALETTE)], label=str(b)) for i, b in enumerate(data.columns)]
+    ax.legend(handles=handles, title="Price band", loc="upper center", bbox_to_anchor=(0.5, -0.18),
+              ncol=min(len(data.columns), 5), frameon=False)
     ax.set_title(title)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)

@@ -44,6 +44,7 @@ def test_growth_share_draws_bubbles_quadrant_lines_and_labels():
     assert [t.get_text() for t in ax.texts] == ["收纳 storage", "decor"]
     lo, hi = ax.get_xlim()
     assert lo < 0.36 and hi > 1.8
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["0.5", "1", "2"]   # plain numbers, not 10^k
     assert "%" in ax.yaxis.get_major_formatter()(0.31, 0)
 
 
@@ -73,6 +74,8 @@ def test_price_band_bars_stack_each_brands_mix():
     outlined = {p.get_y() for p in ax.patches if p.get_linewidth() > 0 and p.get_edgecolor()[3] > 0}
     assert len(outlined) == 1                              # one bar (Nestwell's) outlined
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["economy", "mid", "premium"]
+    assert all(h.get_linewidth() == 0 or h.get_edgecolor()[3] == 0 or h.get_edgecolor() == h.get_facecolor()
+               for h in ax.get_legend().legend_handles)                  # the outline is not in the legend
     raw = plots.price_band_bars(_bands(), normalize=False)
     assert max(p.get_width() for p in raw.patches) == 70.0
 
