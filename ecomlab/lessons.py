@@ -84,11 +84,12 @@ def _exercise(cell: Mapping[str, Any]) -> bool:
 def study_minutes(nb: Any) -> float:
     """Estimated minutes a student needs: words / 130 + 1 per code cell + 6 per exercise.
 
-    Results-tagged cells are not counted (students do not work on them).
+    Results-tagged cells and nbgrader's locked test cells are not counted (students do not
+    work on them; the student edition leaves the test cells out).
     """
     cells = _cells(nb)
     code = [c for c in cells if c.get("cell_type") == "code"
-            and "results" not in c.get("metadata", {}).get("tags", [])]
+            and not {"results", "nbgrader-test"} & set(c.get("metadata", {}).get("tags", []))]
     n_ex = sum(_exercise(c) for c in code)
     minutes = (prose_words(nb) / READING_WPM + MINUTES_PER_CELL * (len(code) - n_ex)
                + MINUTES_PER_EXERCISE * n_ex)

@@ -47,6 +47,8 @@ def _course(root: Path) -> Path:
     results = new_code_cell("record('00', results_only_line=1)")
     results.metadata["tags"] = ["results"]
     checked = new_code_cell("# NBVAL_CHECK_OUTPUT\nprint('kept 保留')")
+    autograde = new_code_cell("# Autograder test (nbgrader; locked)\nassert autograder_only_line")
+    autograde.metadata["tags"] = ["nbgrader-test"]
     table = new_code_cell("styled")
     table.outputs = [new_output("execute_result", execution_count=3, data={
         "text/html": "<table><caption>orders: 3 rows × 9 columns 订单</caption>"
@@ -60,7 +62,7 @@ def _course(root: Path) -> Path:
         _figure("fig, ax = plt.subplots()", alt="18% bought once 复购"),
         _figure("n = 3\nax.set(xlabel='x', title=f'{n:.0%} of customers bought only once')"),
         _figure("plt.plot([1, 2])"),
-        solution, untagged, checked, table, results,
+        solution, autograde, untagged, checked, table, results,
     ], metadata=KERNEL)
     lesson = new_notebook(cells=[new_markdown_cell("# Lesson one 第一课"), new_markdown_cell("## Sec\n\nNo math here.")],
                           metadata=KERNEL)
@@ -95,6 +97,7 @@ def test_pages_index_and_summary_counts(built) -> None:
     assert s["pages"] == 2 and s["report_pages"] == 1 and s["report_cdn_scripts_replaced"] == 2
     assert s["report_external_loads"] == []
     assert s["results_cells_hidden"] == 1 and s["test_markers_removed"] == 1
+    assert s["nbgrader_test_cells_hidden"] == 1
     assert s["solution_cells_folded"] == 2 and s["solution_markers_removed"] == 4
     assert s["ipynb_links_rewritten"] == 4 and s["table_captions_moved"] == 1
     assert (s["alt_from_figure"], s["alt_from_code"], s["alt_from_heading"]) == (1, 1, 1)
@@ -110,7 +113,7 @@ def test_solutions_folded_results_and_markers_hidden(built) -> None:
     assert "answer_secret_line" in folded[0].get_text() and "second_hidden_answer" in folded[1].get_text()
     outside = soup.get_text().replace(folded[0].get_text(), "").replace(folded[1].get_text(), "")
     assert "answer_secret_line" not in outside and "second_hidden_answer" not in outside
-    for gone in ("BEGIN SOLUTION", "END SOLUTION", "NBVAL_", "results_only_line"):
+    for gone in ("BEGIN SOLUTION", "END SOLUTION", "NBVAL_", "results_only_line", "autograder_only_line"):
         assert gone not in page
     assert "kept" in soup.get_text()  # the checked cell itself stays
 

@@ -4,7 +4,8 @@ nbconvert's HTMLExporter renders each notebook with the ``ecomlab_site`` templat
 JupyterLab look, no require.js, no CDN); this module prepares the notebook first and
 finishes the HTML after, with BeautifulSoup (already an nbconvert dependency):
 
-* cells tagged ``results`` are left out; ``# NBVAL_*`` comment lines and nbgrader's
+* cells tagged ``results`` and nbgrader's locked test cells (tag ``nbgrader-test``) are
+  left out; ``# NBVAL_*`` comment lines and nbgrader's
   ``### BEGIN/END SOLUTION`` markers are removed; solution cells are folded in a
   ``<details>`` the reader opens with a click;
 * every figure gets alt text: the title stored with the image by
@@ -173,6 +174,9 @@ def _prepare(nb: Any, counts: dict[str, int]) -> list[str]:
                     heading = re.sub(r"[*_`]", "", m.group(1)).strip()
         if "results" in cell.metadata.get("tags", []):
             counts["results_cells_hidden"] += 1
+            continue
+        if "nbgrader-test" in cell.metadata.get("tags", []):  # autograder cells: for nbgrader only
+            counts["nbgrader_test_cells_hidden"] = counts.get("nbgrader_test_cells_hidden", 0) + 1
             continue
         if cell.cell_type == "code":
             src, n = _NBVAL_LINE.subn("", cell.source)
