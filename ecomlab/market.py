@@ -482,6 +482,13 @@ def granger_lead(
     period's follower (``corr_leader_next``).
 
     Returns one row per group: ``n`` (periods used), ``f_stat``, ``p_value``, ``p_holm``.
+
+    >>> rng = np.random.default_rng(0)
+    >>> x = np.exp(np.cumsum(rng.normal(0, 0.1, 40)))
+    >>> panel = pd.DataFrame({"category": "c", "month": pd.date_range("2022-01-01", periods=40, freq="MS"),
+    ...                       "search": x, "sales": np.r_[1.0, x[:-1]]})   # sales follow search by a month
+    >>> bool(granger_lead(panel, leader="search", follower="sales")["p_holm"].item() < 0.001)
+    True
     """
     from statsmodels.stats.multitest import multipletests
     from statsmodels.tsa.stattools import grangercausalitytests
