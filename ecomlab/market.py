@@ -486,11 +486,12 @@ def granger_lead(
     >>> rng = np.random.default_rng(0)
     >>> x = np.exp(np.cumsum(rng.normal(0, 0.1, 40)))
     >>> panel = pd.DataFrame({"category": "c", "month": pd.date_range("2022-01-01", periods=40, freq="MS"),
-    ...                       "search": x, "sales": np.r_[1.0, x[:-1]]})   # sales follow search by a month
+    ...                       "search": x, "sales": np.r_[1.0, x[:-1]] * np.exp(rng.normal(0, 0.01, 40))})
     >>> bool(granger_lead(panel, leader="search", follower="sales")["p_holm"].item() < 0.001)
     True
     """
     from statsmodels.stats.multitest import multipletests
+    from statsmodels.tools.sm_exceptions import InfeasibleTestError
     from statsmodels.tsa.stattools import grangercausalitytests
 
     require_columns(panel, [by, date, leader, follower], "panel")
@@ -513,7 +514,11 @@ def granger_lead(
         if n < 3 * maxlag + 5:
             raise ValueError(f"panel: group {key!r} has {n} usable periods; a Granger test with maxlag={maxlag} "
                              f"needs at least {3 * maxlag + 5}")
-        res = grangercausalitytests(grp[["_y", "_x"]].to_numpy(), maxlag=[int(maxlag)])
+        try:
+            res = grangercausalitytests(grp[["_y", "_x"]].to_numpy(), maxlag=[int(maxlag)])
+        except InfeasibleTestError as exc:
+            raise ValueError(f"panel: group {key!r}: the lagged series fit {follower!r} exactly, so the F test "
+                             f"is undefined ({exc})") from None
         f, p = res[int(maxlag)][0]["ssr_ftest"][:2]
         y, x = grp["_y"].to_numpy(), grp["_x"].to_numpy()
         rows.append({by: str(key), "n": n, "f_stat": float(f), "p_value": float(p),

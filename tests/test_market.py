@@ -179,6 +179,9 @@ def test_granger_finds_a_planted_lead_and_not_a_fake_one():
         mk.granger_lead(panel.groupby("category").head(6), leader="x", follower="y")
     with pytest.raises(ValueError, match="sharing the same"):
         mk.granger_lead(pd.concat([panel, panel]), leader="x", follower="y")
+    exact = panel[panel["category"] == "led"].assign(y=np.r_[1.0, x[:-1]])   # no noise: a perfect fit
+    with pytest.raises(ValueError, match="exactly"):
+        mk.granger_lead(exact, leader="x", follower="y")
 
 
 # --- properties -----------------------------------------------------------------------------
