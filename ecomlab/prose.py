@@ -123,6 +123,8 @@ class Figure:
 
 def _clean_unit(unit: str | None, cur: str | None) -> str:
     u = (unit or "").strip()
+    if u == "k":  # ¥27.1k: thousands (of the currency)
+        return "k"
     if u in ("元", "CNY") or (cur or "").strip():
         return "CNY"
     return {"x": "×"}.get(u, u)
@@ -138,8 +140,12 @@ def _blank(match: re.Match[str]) -> str:
 
 
 def _strip(markdown: str) -> str:
-    """``markdown`` with code, math, links, tags and non-figures blanked (same length)."""
-    return _NOT_FIGURES_RE.sub(_blank, markdown)
+    """``markdown`` with code, math, links, tags and non-figures blanked (same length).
+
+    Tag comments are kept as written (a key may hold digits, e.g. ``rate_2025``)."""
+    parts = re.split(r"(<!--.*?-->)", markdown, flags=re.S)
+    return "".join(part if part.startswith("<!--") else _NOT_FIGURES_RE.sub(_blank, part)
+                   for part in parts)
 
 
 def figures(markdown: str) -> list[Figure]:

@@ -47,6 +47,8 @@ def _rel(p) -> str:
         ("≈ 54<!--r:d--> days", "≈ 54", (54,), (0,), "", "", "approx", ("d",)),
         ("about **30%**<!--r:x-->", "about 30%", (30,), (0,), "%", "", "approx", ("x",)),
         ("the 1.3 k<!--r:x-->", "1.3 k", (1.3,), (1,), "k", "", "exact", ("x",)),
+        ("gain ¥27.1k<!--r:x-->", "¥27.1k", (27.1,), (1,), "k", "", "exact", ("x",)),
+        ("2025 rate 38%<!--r:rate_2025-->", "38%", (38,), (0,), "%", "", "exact", ("rate_2025",)),
     ],
 )
 def test_figures_are_parsed(md, text, numbers, decimals, unit, sign, qualifier, keys):
