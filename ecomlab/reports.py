@@ -396,7 +396,10 @@ def load(name: str, data: Any = None, *, preset: str | None = None, timezone: st
     ``data`` is one of:
 
     * ``None`` — the bundled Nestwell tables;
-    * a folder of course-layout tables, read by :func:`ecomlab.datasets.load`;
+    * a folder of course-layout tables, read by :func:`ecomlab.datasets.load`; a required
+      table whose file is narrower than the course layout, or whose columns are renamed by
+      the column parameters, is read like a single table file (the contract's columns only,
+      typed strictly);
     * an **orders export** file, for a template whose contract needs only orders (and
       order lines): read by :func:`ecomlab.io.read_orders` with ``preset`` (``read_options``
       go to it, e.g. ``dayfirst=True``);
@@ -413,9 +416,9 @@ def load(name: str, data: Any = None, *, preset: str | None = None, timezone: st
 
     Column names: ``mapping`` (course column -> your header; ``None`` = you have no such
     column) or the template's column parameters (:attr:`Contract.column_params`, e.g.
-    ``unit_col="uid"``) passed as keywords. They apply to a table file; with bundled data
-    or a folder they must name the course columns (or be ``None`` to leave an optional
-    column out). A required column that is missing is an error naming the parameter to
+    ``unit_col="uid"``) passed as keywords. They apply to a table file or a folder's
+    table; with bundled data they must name the course columns (or be ``None`` to leave an
+    optional column out). A required column that is missing is an error naming the parameter to
     set; a missing optional column skips the sections that need it, with the reason.
 
     >>> d = load("rfm")
