@@ -924,3 +924,63 @@ def price_band_bars(
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     return ax
+
+
+def swot_grid(
+    table: pd.DataFrame,
+    ax: Axes | None = None,
+    *,
+    title: str = "SWOT",
+    width: int = 56,
+) -> Axes:
+    """A SWOT grid: four quadrants (strengths, weaknesses / opportunities, threats), each
+    listing its items as ``code  statement  (value)``.
+
+    ``table`` has one row per item with ``code``, ``kind`` (strength, weakness,
+    opportunity, threat), ``statement`` and ``shown`` (the formatted evidence), e.g.
+    :func:`ecomlab.swot.swot_table`'s result; every kind needs at least one item. Lines
+    wrap at ``width`` characters. Internal factors on top, external below; helpful on
+    the left, harmful on the right.
+    """
+    import textwrap
+
+    if not isinstance(table, pd.DataFrame) or table.empty:
+        raise ValueError("table must be a non-empty DataFrame (one row per SWOT item)")
+    missing = [c for c in ("code", "kind", "statement", "shown") if c not in table.columns]
+    if missing:
+        raise ValueError(f"table is missing column(s) {missing}; it has {list(table.columns)}")
+    kinds = ("strength", "weakness", "opportunity", "threat")
+    unknown = sorted(set(table["kind"].astype(str)) - set(kinds))
+    if unknown:
+        raise ValueError(f"table.kind must be one of {kinds}; found {unknown}")
+    empty = [k for k in kinds if not (table["kind"] == k).any()]
+    if empty:
+        raise ValueError(f"every SWOT quadrant needs an item; none for {empty}")
+    if isinstance(width, bool) or not isinstance(width, int) or width < 10:
+        raise ValueError(f"width must be an integer >= 10 characters, got {width!r}")
+    _check_str(title, "title")
+    ax = _get_ax(ax)
+    heads = {"strength": "Strengths 优势 (S)", "weakness": "Weaknesses 劣势 (W)",
+             "opportunity": "Opportunities 机会 (O)", "threat": "Threats 威胁 (T)"}
+    where = {"strength": (0, 1), "weakness": (1, 1), "opportunity": (0, 0), "threat": (1, 0)}
+    colors = {"strength": PALETTE[2], "weakness": PALETTE[3], "opportunity": PALETTE[0], "threat": PALETTE[1]}
+    for kind in kinds:
+        x0, y0 = where[kind]
+        ax.add_patch(mpl.patches.Rectangle((x0, y0), 1, 1, facecolor=colors[kind], alpha=0.12,
+                                           edgecolor="white", linewidth=3))
+        ax.text(x0 + 0.04, y0 + 0.93, heads[kind], va="top", color=colors[kind], fontsize="large")
+        rows = table[table["kind"] == kind]
+        lines = [textwrap.fill(f"{c}  {s} ({v})", width, subsequent_indent="     ")
+                 for c, s, v in zip(rows["code"].astype(str), rows["statement"].astype(str),
+                                    rows["shown"].astype(str), strict=True)]
+        ax.text(x0 + 0.04, y0 + 0.8, "\n".join(lines), va="top", fontsize="small", linespacing=1.35)
+    ax.set_xlim(0, 2)
+    ax.set_ylim(0, 2)
+    ax.set_xticks([0.5, 1.5], ["Helpful", "Harmful"])
+    ax.set_yticks([0.5, 1.5], ["External", "Internal"])
+    ax.tick_params(length=0)
+    ax.grid(False)
+    for side in ax.spines.values():
+        side.set_visible(False)
+    ax.set_title(title)
+    return ax
