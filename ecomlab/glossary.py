@@ -24,8 +24,12 @@ __all__ = ["LESSONS", "TERMS", "Term", "lookup", "terms"]
 LESSONS: tuple[str, ...] = (
     "00_start_here",
     "01_positioning/01_market",
+    "01_positioning/02_personas",
+    "01_positioning/03_swot",
+    "02_product/01_selection",
     "02_product/02_pricing",
     "03_traffic/01_channels",
+    "03_traffic/02_keywords",
     "03_traffic/03_funnel",
     "04_private_domain/01_rfm",
     "04_private_domain/02_cohorts_repurchase",
@@ -72,6 +76,9 @@ class Term:
 
 _START = "00_start_here"
 _MARKET = "01_positioning/01_market"
+_PERSONAS = "01_positioning/02_personas"
+_SWOT = "01_positioning/03_swot"
+_SELECTION = "02_product/01_selection"
 # Terms sit in the lesson that teaches them today; chapter 03 (channels, funnels) and
 # chapter 02 (pricing) can take theirs over when those lessons are written.
 _RFM = "04_private_domain/01_rfm"
@@ -83,6 +90,7 @@ _MEMBERS = _FAN  # membership is evaluated with the fan groups (selection vs eff
 _KPI = "05_data_iteration/01_kpi_tree"
 _AB = "05_data_iteration/02_ab_testing"
 _BEHAVIOUR = "05_data_iteration/03_behaviour"
+_KEYWORDS = "03_traffic/02_keywords"
 
 TERMS: tuple[Term, ...] = (
     # --- market landscape (01-1) ----------------------------------------------------
@@ -110,6 +118,59 @@ TERMS: tuple[Term, ...] = (
     Term("Granger causality", "格兰杰因果",
          "Series x Granger-causes y when x's past improves the prediction of y beyond y's own "
          "past (an F test on lagged values); it means 'helps predict', not 'causes'.", None, _MARKET),
+    # --- personas (01-2) and SWOT (01-3) ------------------------------------------------
+    Term("persona", "用户画像",
+         "A named group of customers who share needs, attitudes and behaviour, found by "
+         "clustering survey answers and profiled by demographics, spend and channel.", None, _PERSONAS),
+    Term("Likert scale", "李克特量表",
+         "Answers on an ordered agreement scale, e.g. 1 = strongly disagree … 5 = strongly agree.",
+         None, _PERSONAS),
+    Term("standardisation", "标准化",
+         "Replacing each value by its z-score, so items measured with different spreads weigh "
+         "the same in a distance.", "z = (x − mean) / standard deviation", _PERSONAS),
+    Term("Gaussian mixture", "高斯混合模型",
+         "A model of the data as k overlapping normal distributions, fitted by EM; each "
+         "respondent belongs to the most probable component.", None, _PERSONAS),
+    Term("silhouette", "轮廓系数",
+         "How much closer a point is to its own cluster than to the nearest other one, from −1 "
+         "to 1 (Rousseeuw 1987); the mean over points rates a clustering.",
+         "s_i = (b_i − a_i) / max(a_i, b_i)", _PERSONAS),
+    Term("adjusted Rand index", "调整兰德指数",
+         "Agreement between two partitions of the same items, corrected for chance: 1 = the "
+         "same groups (whatever their labels), about 0 = chance (Hubert & Arabie 1985).",
+         "ARI = (Σ C(n_ij,2) − E) / (½[Σ C(a_i,2) + Σ C(b_j,2)] − E)", _PERSONAS),
+    Term("bootstrap", "自助法",
+         "Resampling the data with replacement to see how much a result varies from sample to "
+         "sample (Efron 1979); here, whether the same clusters come back.", None, _PERSONAS),
+    Term("SWOT", "SWOT分析",
+         "Strengths and weaknesses (internal) and opportunities and threats (external) of a "
+         "business; in this course each item carries the metric and value behind it.", None, _SWOT),
+    Term("TOWS matrix", "TOWS矩阵",
+         "Strategies made by crossing SWOT items (Weihrich 1982): SO use strengths to seize "
+         "opportunities, ST use strengths against threats, WO fix weaknesses to seize "
+         "opportunities, WT limit weaknesses exposed to threats.", None, _SWOT),
+    Term("positioning statement", "定位声明",
+         "One paragraph saying for whom the brand is, in which market, what it offers that "
+         "rivals do not, and the evidence for it.", None, _SWOT),
+    # --- search keywords (03-2) ------------------------------------------------------
+    Term("CTR", "点击率",
+         "Click-through rate: the share of impressions that are clicked. In search it falls "
+         "with the listing's rank, about as a power law rank^−b.",
+         "CTR = clicks / impressions", _KEYWORDS),
+    Term("CPC", "点击成本",
+         "Cost per click: what a search or feed ad charges for one click (in 直通车, set by "
+         "the seller's bid and the auction).", "CPC = ad spend / clicks", _KEYWORDS),
+    Term("break-even CPC", "盈亏平衡点击成本",
+         "The most a click may cost before the orders it brings lose money on average: its "
+         "conversion rate times the gross profit per order.",
+         "break-even CPC = (orders / clicks) × gross profit per order", _KEYWORDS),
+    Term("keyword opportunity", "关键词机会值",
+         "Extra monthly gross profit from moving a keyword's listing to a better rank, after "
+         "the cost of getting there.",
+         "searches × (CTR(better rank) − CTR(rank)) × CR × gross profit per order − cost", _KEYWORDS),
+    Term("Zhitongche search ads", "直通车",
+         "Taobao/Tmall's pay-per-click search ads: the seller bids on keywords and pays the "
+         "CPC for each click on the promoted listing.", None, _KEYWORDS),
     # --- the core KPIs and frames (start here) --------------------------------------
     Term("GMV", "成交总额",
          "Gross merchandise volume: the value of orders placed in a period, at the prices "
@@ -149,6 +210,23 @@ TERMS: tuple[Term, ...] = (
     Term("gross margin", "毛利率",
          "The share of revenue left after the cost of the goods sold.",
          "gross margin = (revenue − cost of goods) / revenue", _CLV),
+    # --- selection (02-1) ----------------------------------------------------------------
+    Term("ABC analysis", "ABC分析",
+         "Sort items by value (GMV, gross margin) from the largest down and class them by "
+         "cumulative share: A up to about 80% of the total, B the next 15%, C the rest (a "
+         "Pareto convention; Dickie 1951).",
+         "A while Σ_{j<i} v_j / Σ v < 0.8; B while < 0.95; else C", _SELECTION),
+    Term("long tail", "长尾",
+         "The many SKUs that each sell little: together a small share of sales, each with its own "
+         "listing, stock and service cost.", None, _SELECTION),
+    Term("return rate", "退货率",
+         "The share of sold lines (or units) that customers send back; a refund that also "
+         "costs the margin of the line and, when the goods cannot be resold, their cost.",
+         "return rate = returned lines / lines sold", _SELECTION),
+    Term("weighted score", "加权评分",
+         "An explicit score for ranking candidates: each criterion turned into a percentile rank, "
+         "then a weighted mean (negative weight: less is better); check that the top picks "
+         "survive changes of the weights.", "score = Σ w_k · rank_k / Σ |w_k|", _SELECTION),
     # --- channels ---------------------------------------------------------------------
     Term("CAC", "获客成本",
          "Customer acquisition cost: marketing spend per new customer acquired.",
