@@ -173,7 +173,7 @@ _t(
     "products",
     "one row per SKU",
     "The catalogue: six home-goods categories with list price, unit cost and supply.",
-    ["00", "01-2", "01-3", "02", "03-2", "04-3", "04-4", "04-5", "05-1", "05-2", "06"],
+    ["00", "01-2", "01-3", "02-1", "03-2", "04-3", "04-4", "04-5", "05-1", "05-2", "06"],
     [
         _c("sku_id", "string", "SKU id (SKU + 4 digits)"),
         _c("name", "string", "product name (English)"),
@@ -190,7 +190,7 @@ _t(
     "orders",
     "one row per order",
     "Every order placed in the marketplace store, the mini-program and the live room, 2024-2025.",
-    ["00", "01-2", "01-3", "03", "03-2", "04-1", "04-2", "04-3", "04-4", "04-5", "05-1", "05-2", "06"],
+    ["00", "01-2", "01-3", "02-1", "03", "03-2", "04-1", "04-2", "04-3", "04-4", "04-5", "05-1", "05-2", "06"],
     [
         _c("order_id", "string", "order id (O + 8 digits)"),
         _c("customer_id", "string", "buyer"),
@@ -211,7 +211,7 @@ _t(
     "order_items",
     "one row per order line",
     "What each order contained, at the price paid.",
-    ["00", "01-2", "01-3", "02", "03-2", "04-3", "04-4", "04-5", "05-1", "05-2", "06"],
+    ["00", "01-2", "01-3", "02-1", "03-2", "04-3", "04-4", "04-5", "05-1", "05-2", "06"],
     [
         _c("order_id", "string", "order"),
         _c("sku_id", "string", "SKU"),
@@ -224,7 +224,7 @@ _t(
     "returns",
     "one row per returned order line",
     "Returned lines with reason and refund.",
-    ["00", "01-3", "02", "04-1", "06"],
+    ["00", "01-3", "02-1", "04-1", "06"],
     [
         _c("order_id", "string", "order"),
         _c("sku_id", "string", "SKU returned"),
@@ -327,7 +327,7 @@ _t(
     "market",
     "one row per category x brand x month",
     "Third-party marketplace panel estimates (like 生意参谋 market data) of category sales by brand.",
-    ["00", "01-1", "01-3"],
+    ["00", "01-1", "01-3", "02-1"],
     [
         _c("category", "category", "category", categories=CATEGORIES),
         _c("brand", "category", "brand (Nestwell and five fictional competitors)", categories=BRANDS),
