@@ -200,7 +200,7 @@ def weighted_score(features: pd.DataFrame, weights: Mapping[str, float]) -> pd.S
 
     >>> f = pd.DataFrame({"margin": [1.0, 2.0, 3.0], "returns": [0.3, 0.1, 0.2]}, index=["a", "b", "c"])
     >>> weighted_score(f, {"margin": 1.0, "returns": -1.0}).round(3).to_dict()
-    {'b': 0.333, 'c': 0.333, 'a': -0.667}
+    {'c': 0.167, 'b': 0.167, 'a': -0.333}
     """
     w = _check_weights(features, weights)
     ranks = features[list(w.index)].rank(pct=True)
