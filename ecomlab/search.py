@@ -168,7 +168,7 @@ def opportunity(searches, ctr_now, ctr_target, cr, profit_per_order, cost=0.0) -
     keyword loses money at that rank.
 
     >>> opportunity(10_000, 0.05, 0.15, 0.04, 50.0, cost=1_000.0)
-    array(1000.)
+    array([1000.])
     """
     s = _numeric(searches, "searches")
     c0, c1 = _numeric(ctr_now, "ctr_now"), _numeric(ctr_target, "ctr_target")
