@@ -28,6 +28,7 @@ LESSONS: tuple[str, ...] = (
     "01_positioning/03_swot",
     "02_product/01_selection",
     "02_product/02_pricing",
+    "02_product/03_inventory",
     "03_traffic/01_channels",
     "03_traffic/02_keywords",
     "03_traffic/03_funnel",
@@ -79,6 +80,7 @@ _MARKET = "01_positioning/01_market"
 _PERSONAS = "01_positioning/02_personas"
 _SWOT = "01_positioning/03_swot"
 _SELECTION = "02_product/01_selection"
+_INVENTORY = "02_product/03_inventory"
 # Terms sit in the lesson that teaches them today; chapter 03 (channels, funnels) and
 # chapter 02 (pricing) can take theirs over when those lessons are written.
 _RFM = "04_private_domain/01_rfm"
@@ -93,6 +95,38 @@ _BEHAVIOUR = "05_data_iteration/03_behaviour"
 _KEYWORDS = "03_traffic/02_keywords"
 
 TERMS: tuple[Term, ...] = (
+    # --- inventory and forecasting (02-3) ---------------------------------------------
+    Term("safety stock", "安全库存",
+         "Stock held beyond the expected lead-time demand to absorb demand and lead-time "
+         "variability; set from a target cycle service level.",
+         "SS = Φ⁻¹(CSL) · sqrt(L σ_d² + d² σ_L²)", _INVENTORY),
+    Term("reorder point", "补货点",
+         "The inventory position (on hand + on order) at which a new order is placed: "
+         "expected demand over the lead time plus safety stock.", "ROP = d · L + SS", _INVENTORY),
+    Term("cycle service level", "周期服务水平",
+         "The share of replenishment cycles that end without a stockout (P1).",
+         "CSL = Φ(SS / σ_LTD)", _INVENTORY),
+    Term("fill rate", "满足率",
+         "The share of demand (units) served from stock (P2); differs from the cycle "
+         "service level for the same policy.", "fill rate = 1 − σ_LTD G(k) / Q", _INVENTORY),
+    Term("newsvendor", "报童模型",
+         "A one-shot order before uncertain demand: stock the quantile of demand at the "
+         "critical ratio of underage to underage-plus-overage cost.",
+         "P(D ≤ q*) = c_u / (c_u + c_o)", _INVENTORY),
+    Term("promotion pre-build", "大促备货",
+         "Stock built ahead of a big promotion (双11, 618) because suppliers' lead times "
+         "are longer than the run-up; sized as a newsvendor.", None, _INVENTORY),
+    Term("stockout", "缺货",
+         "A SKU-day on which demand met an empty shelf; sales that day are censored and "
+         "the lost sales must be estimated.", None, _INVENTORY),
+    Term("MASE", "平均绝对标度误差",
+         "Mean absolute scaled error: the forecast's hold-out MAE over the in-sample MAE "
+         "of the seasonal-naive forecast; below 1 beats the benchmark.",
+         "MASE = mean|y − ŷ| / mean|y_t − y_(t−m)| (in sample)", _INVENTORY),
+    Term("exponential smoothing", "指数平滑",
+         "ETS forecasting: the level is a weighted average of past values with weights "
+         "falling geometrically; ETS(A,N,N) has one level and no trend or season.",
+         "ℓ_t = ℓ_(t−1) + α (y_t − ℓ_(t−1)); ŷ = ℓ_T", _INVENTORY),
     # --- market landscape (01-1) ----------------------------------------------------
     Term("market share", "市场份额",
          "A brand's part of a market's sales in a period, by value (sales amount) or by "
