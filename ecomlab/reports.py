@@ -128,6 +128,17 @@ CONTRACTS: dict[str, Contract] = {
         column_params={"category_col": "category", "brand_col": "brand", "period_col": "month",
                        "sales_col": "sales_amount", "units_col": "units", "price_col": "avg_price"},
     ),
+    "abc": Contract(
+        title="ABC and margin by SKU",
+        lesson="02_product/01_selection",
+        required={"orders": ("order_id", "order_ts", "status", "items_amount", "discount_amount"),
+                  "order_items": ("order_id", "sku_id", "quantity", "unit_price"),
+                  "products": ("sku_id", "unit_cost")},
+        optional={"returns": ("order_id", "sku_id", "refund_amount")},
+        optional_columns={"products": ("category",)},
+        sections={"Returns and margin by category": ("returns", "products.category"),
+                  "By category": ("products.category",)},
+    ),
     "funnel": Contract(
         title="Funnel and behaviour",
         lesson="05_data_iteration/03_behaviour",
@@ -172,6 +183,19 @@ CONTRACTS: dict[str, Contract] = {
                           "customers": ("member_join_date", "acquisition_channel", "city_tier")},
         sections={"Profit ROI versus ROAS": ("orders.paid_amount",)},
         column_params={"join_col": "joined_fan_group_date"},
+    ),
+    "keywords": Contract(
+        title="Search keyword report",
+        lesson="03_traffic/02_keywords",
+        required={"keywords": ("keyword", "our_rank", "impressions", "clicks")},
+        optional_columns={"keywords": ("monthly_searches", "cpc", "orders")},
+        sections={
+            "Break-even bids": ("keywords.orders", "keywords.cpc"),
+            "Keyword opportunity": ("keywords.monthly_searches", "keywords.orders", "keywords.cpc"),
+        },
+        column_params={"keyword_col": "keyword", "rank_col": "our_rank", "impressions_col": "impressions",
+                       "clicks_col": "clicks", "searches_col": "monthly_searches", "cpc_col": "cpc",
+                       "orders_col": "orders"},
     ),
 }
 
