@@ -184,6 +184,19 @@ CONTRACTS: dict[str, Contract] = {
         sections={"Profit ROI versus ROAS": ("orders.paid_amount",)},
         column_params={"join_col": "joined_fan_group_date"},
     ),
+    "keywords": Contract(
+        title="Search keyword report",
+        lesson="03_traffic/02_keywords",
+        required={"keywords": ("keyword", "our_rank", "impressions", "clicks")},
+        optional_columns={"keywords": ("monthly_searches", "cpc", "orders")},
+        sections={
+            "Break-even bids": ("keywords.orders", "keywords.cpc"),
+            "Keyword opportunity": ("keywords.monthly_searches", "keywords.orders", "keywords.cpc"),
+        },
+        column_params={"keyword_col": "keyword", "rank_col": "our_rank", "impressions_col": "impressions",
+                       "clicks_col": "clicks", "searches_col": "monthly_searches", "cpc_col": "cpc",
+                       "orders_col": "orders"},
+    ),
 }
 
 
