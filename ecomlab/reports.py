@@ -139,6 +139,14 @@ CONTRACTS: dict[str, Contract] = {
         sections={"Returns and margin by category": ("returns", "products.category"),
                   "By category": ("products.category",)},
     ),
+    "inventory_plan": Contract(
+        title="Inventory plan: forecasts, safety stock and a promotion pre-build",
+        lesson="02_product/03_inventory",
+        required={"inventory": ("sku_id", "date", "units_sold", "stockout"),
+                  "products": ("sku_id", "lead_time_days", "unit_cost", "list_price")},
+        optional_columns={"inventory": ("on_hand_start",)},
+        sections={"Stock on hand against the reorder point": ("inventory.on_hand_start",)},
+    ),
     "funnel": Contract(
         title="Funnel and behaviour",
         lesson="05_data_iteration/03_behaviour",
