@@ -31,7 +31,7 @@ LESSONS: tuple[str, ...] = (
     "02_product/03_inventory",
     "03_traffic/01_channels",
     "03_traffic/02_keywords",
-    "03_traffic/03_funnel",
+    "03_traffic/03_quality",
     "04_private_domain/01_rfm",
     "04_private_domain/02_cohorts_repurchase",
     "04_private_domain/03_clv",
@@ -93,6 +93,7 @@ _KPI = "05_data_iteration/01_kpi_tree"
 _AB = "05_data_iteration/02_ab_testing"
 _BEHAVIOUR = "05_data_iteration/03_behaviour"
 _KEYWORDS = "03_traffic/02_keywords"
+_QUALITY = "03_traffic/03_quality"
 
 TERMS: tuple[Term, ...] = (
     # --- inventory and forecasting (02-3) ---------------------------------------------
@@ -205,6 +206,17 @@ TERMS: tuple[Term, ...] = (
     Term("Zhitongche search ads", "直通车",
          "Taobao/Tmall's pay-per-click search ads: the seller bids on keywords and pays the "
          "CPC for each click on the promoted listing.", None, _KEYWORDS),
+    Term("value per visitor", "UV价值",
+         "What a visitor from a source or device is worth in GMV: its conversion rate times "
+         "its spend per buyer. Descriptive and attribution-free, not the incremental value of "
+         "more traffic.", "value per visitor = CR × spend per buyer = GMV / UV", _QUALITY),
+    Term("returning visitor", "老访客",
+         "A visitor who was already a customer (had bought before) at their first visit of the "
+         "period; the others are new visitors (新访客).", None, _QUALITY),
+    Term("Wilson interval", "威尔逊区间",
+         "A confidence interval for a proportion (a CR) that stays inside [0, 1] and keeps its "
+         "coverage when the proportion is small, unlike p ± z·SE.",
+         "(p + z²/2n ± z·√(p(1−p)/n + z²/4n²)) / (1 + z²/n)", _QUALITY),
     # --- the core KPIs and frames (start here) --------------------------------------
     Term("GMV", "成交总额",
          "Gross merchandise volume: the value of orders placed in a period, at the prices "

@@ -156,7 +156,7 @@ _t(
     "customers",
     "one row per customer (a visitor who has ordered at least once)",
     "Every Nestwell buyer, with how and when they were acquired.",
-    ["00", "04-1", "04-3", "04-5", "05-1", "06"],
+    ["00", "03-3", "04-1", "04-3", "04-5", "05-1", "06"],
     [
         _c("customer_id", "string", "customer id (C + 7 digits)"),
         _c("visitor_id", "string", "the customer's visitor id in the behaviour log and experiments"),
@@ -190,7 +190,7 @@ _t(
     "orders",
     "one row per order",
     "Every order placed in the marketplace store, the mini-program and the live room, 2024-2025.",
-    ["00", "01-2", "01-3", "02-1", "02-3", "03", "03-2", "04-1", "04-2", "04-3", "04-4", "04-5", "05-1", "05-2", "06"],
+    ["00", "01-2", "01-3", "02-1", "02-3", "03", "03-2", "03-3", "04-1", "04-2", "04-3", "04-4", "04-5", "05-1", "05-2", "06"],
     [
         _c("order_id", "string", "order id (O + 8 digits)"),
         _c("customer_id", "string", "buyer"),
@@ -264,7 +264,7 @@ _t(
     "events",
     "one row per behaviour event",
     "Taobao-UserBehavior-like clickstream for November 2025 (incl. 双11): page views, favourites, add-to-carts and buys.",
-    ["00", "03", "05-1", "05-3"],
+    ["00", "03", "03-3", "05-1", "05-3"],
     [
         _c("visitor_id", "string", "visitor"),
         _c("customer_id", "string", "customer id once the visitor has ordered; empty before", nullable=True),
@@ -294,7 +294,7 @@ _t(
     "marketing_daily",
     "one row per channel per day",
     "Spend and platform-reported results of each marketing channel.",
-    ["00", "03", "04-3", "05-2", "06"],
+    ["00", "03", "03-3", "04-3", "05-2", "06"],
     [
         _c("channel", "category", "marketing channel", categories=CHANNELS),
         _c("date", "date", "day", "date"),
