@@ -26,6 +26,16 @@ Where a source is: a folder holding ``orders`` / ``events`` as ``NAME.parquet``,
 ``NAME.csv`` or a folder ``NAME/`` of Parquet/CSV parts (hive ``day=2025-11-01/`` layout
 allowed); or a mapping ``{"orders": path, "events": path}``.
 
+For ``ecomlab report NAME --engine pandas|duckdb|spark --data PATH`` (``ecomlab.reports``):
+with ``engine != "pandas"``, ``reports.load`` should not read the tables into memory but
+pass ``PATH`` on (after :func:`resolve_source` checks it), and the template's cells call
+``compute(metric, data, engine=engine, **params)`` for the metrics of :data:`METRICS`
+(``fit_bgnbd`` / ``fit_gamma_gamma`` for the CLV fits) instead of the helpers; the frames
+returned are the helpers' outputs (``rfm`` = ``rfm_segments(rfm_table(...))`` columns,
+``cohort_matrix`` = ``CohortResult.matrix``, ``rfm_summary``, ``funnel``, ``daily_kpis``),
+so the rest of a template is unchanged. ``render`` needs an ``engine`` parameter passed to
+papermill like ``data``.
+
 >>> from ecomlab.datasets import data_path
 >>> compute("repurchase_rate", data_path(), start="2025-01-01", end="2026-01-01")[["buyers", "rate"]]
 ... # doctest: +SKIP
@@ -393,7 +403,7 @@ def _segments_frame(df: pd.DataFrame) -> pd.DataFrame:
     codes = df["segment_code"].to_numpy(np.int64)
     out["segment"] = pd.Categorical.from_codes(codes, categories=list(SEGMENTS), ordered=True)
     out["segment_zh"] = pd.Categorical.from_codes(codes, categories=list(SEGMENTS_ZH), ordered=True)
-    return out.sort_values("customer_id", kind="stable").reset_index(drop=True)
+    return out  # sorted by customer_id in the engine (byte order, as the helper's codes)
 
 
 def _rfm_sql(run: _Runner, *, as_of=None, statuses=metrics.VALID_STATUSES, check_ids: bool = True,
@@ -403,16 +413,16 @@ def _rfm_sql(run: _Runner, *, as_of=None, statuses=metrics.VALID_STATUSES, check
                            late=None if as_of is None else d.timestamp_literal(as_of, "as_of"))
     as_of_t = _as_of(prof, as_of)
     day = f"DATE '{as_of_t:%Y-%m-%d}'"
-    raw = run.sql(d.rfm_sql(statuses, d.timestamp_literal(as_of_t, "as_of"), day))
+    raw = run.sql(d.rfm_sql(statuses, d.timestamp_literal(as_of_t, "as_of"), day, thresholds=_thresholds))
     excluded = _status_excluded(prof, statuses) | _late_excluded(prof, statuses, as_of_t)
-    if len(raw) == 0:
+    if len(raw) == 0 or (_thresholds and int(raw["customers"].iloc[0]) == 0):
         raise ValueError(f"orders has no purchases left after keeping status in {tuple(statuses)} "
                          f"and order_ts < {as_of_t}; excluded: {excluded}")
     if _thresholds:
         out = pd.DataFrame({"recency_days_mean": [float(raw["r_mean"].iloc[0])],
                             "frequency_mean": [float(raw["f_mean"].iloc[0])],
                             "monetary_amount_mean": [float(raw["m_mean"].iloc[0])],
-                            "customers": [len(raw)]})
+                            "customers": [int(raw["customers"].iloc[0])]})
     else:
         out = _segments_frame(raw)
     out.attrs.update(excluded=excluded, as_of=str(as_of_t))
@@ -509,7 +519,7 @@ def _summary_sql(run: _Runner, *, calibration_end, freq: str = "W", statuses=met
     raw = run.sql(d.rfm_summary_sql(statuses, freq, lit, _p_cal_end(cal, freq)))
     excluded = _status_excluded(prof, statuses) | _late_excluded(prof, statuses, cal)
     out = raw.set_index(raw["customer_id"].astype(str).rename("customer_id"))
-    out = out[["frequency", "recency", "T", "monetary_value"]].astype(np.float64).sort_index(kind="stable")
+    out = out[["frequency", "recency", "T", "monetary_value"]].astype(np.float64)  # ORDER BY customer_id
     out.attrs.update(excluded=excluded, time_unit=freq, calibration_end=str(cal))
     return out
 

@@ -98,14 +98,15 @@ def period_expr(col: str, freq: str) -> str:
 SEGMENT_CASE = "(4 * (1 - m_high) + 2 * (1 - r_high) + (1 - f_high))"
 
 
-def rfm_sql(statuses: Sequence[str], as_of_literal: str, as_of_day: str) -> str:
+def rfm_sql(statuses: Sequence[str], as_of_literal: str, as_of_day: str, *, thresholds: bool = False) -> str:
     """RFM per customer and the value-segment flags (:func:`ecomlab.users.rfm_table` +
     :func:`ecomlab.users.rfm_segments`).
 
     R = days from the last purchase's day to ``as_of``'s day; F = purchase orders;
     M = sum of ``paid_amount``; purchases: status in ``statuses`` and ``order_ts < as_of``.
     Flags against the means over customers: R high when ``recency_days < mean``, F and M
-    high when ``> mean`` (equal to the mean is low).
+    high when ``> mean`` (equal to the mean is low). ``thresholds=True``: the three means
+    and the number of customers instead (one row).
 
     >>> "AVG(recency_days)" in rfm_sql(("completed",), "TIMESTAMP '2025-01-02'", "DATE '2025-01-02'")
     True
@@ -115,23 +116,23 @@ def rfm_sql(statuses: Sequence[str], as_of_literal: str, as_of_day: str) -> str:
   WHERE status IN {_in_list(statuses, 'statuses')} AND order_ts < {as_of_literal}
 ), c AS (
   SELECT customer_id,
-         DATE_DIFF('day', MAX(CAST(order_ts AS DATE)), {as_of_day}) AS recency_days,
+         DATE_DIFF('day', CAST(MAX(order_ts) AS DATE), {as_of_day}) AS recency_days,
          COUNT(*) AS frequency,
          SUM(paid_amount) AS monetary_amount
   FROM o GROUP BY customer_id
 ), t AS (
-  SELECT AVG(recency_days) AS r_mean, AVG(frequency) AS f_mean, AVG(monetary_amount) AS m_mean FROM c
+  SELECT AVG(recency_days) AS r_mean, AVG(frequency) AS f_mean, AVG(monetary_amount) AS m_mean,
+         COUNT(*) AS customers FROM c
 ), f AS (
   SELECT c.customer_id, c.recency_days, c.frequency, c.monetary_amount,
          CASE WHEN c.recency_days < t.r_mean THEN 1 ELSE 0 END AS r_high,
          CASE WHEN c.frequency > t.f_mean THEN 1 ELSE 0 END AS f_high,
-         CASE WHEN c.monetary_amount > t.m_mean THEN 1 ELSE 0 END AS m_high,
-         t.r_mean, t.f_mean, t.m_mean
+         CASE WHEN c.monetary_amount > t.m_mean THEN 1 ELSE 0 END AS m_high
   FROM c CROSS JOIN t
 )
-SELECT customer_id, recency_days, frequency, monetary_amount, r_high, f_high, m_high,
-       {SEGMENT_CASE} AS segment_code, r_mean, f_mean, m_mean
-FROM f ORDER BY customer_id"""
+""" + ("SELECT r_mean, f_mean, m_mean, customers FROM t" if thresholds else f"""SELECT customer_id, recency_days,
+       frequency, monetary_amount, r_high, f_high, m_high, {SEGMENT_CASE} AS segment_code
+FROM f ORDER BY customer_id""")
 
 
 def cohort_sql(statuses: Sequence[str], freq: str) -> str:
