@@ -81,6 +81,7 @@ _PERSONAS = "01_positioning/02_personas"
 _SWOT = "01_positioning/03_swot"
 _SELECTION = "02_product/01_selection"
 _INVENTORY = "02_product/03_inventory"
+_PRICING = "02_product/02_pricing"
 # Terms sit in the lesson that teaches them today; chapter 03 (channels, funnels) and
 # chapter 02 (pricing) can take theirs over when those lessons are written.
 _RFM = "04_private_domain/01_rfm"
@@ -96,6 +97,20 @@ _KEYWORDS = "03_traffic/02_keywords"
 _QUALITY = "03_traffic/03_quality"
 
 TERMS: tuple[Term, ...] = (
+    # --- pricing (02-2) -----------------------------------------------------------------
+    Term("price elasticity", "价格弹性",
+         "The % change in units sold for a 1% change in price; below −1 demand is elastic "
+         "(a price cut raises revenue). Estimated from exogenous price changes.",
+         "e = d log q / d log p", _PRICING),
+    Term("margin-optimal price", "利润最大化定价",
+         "The price that maximises (p − c)·q under a constant elasticity e < −1; none exists "
+         "for e ≥ −1.", "p* = c · e / (1 + e)", _PRICING),
+    Term("promotion lift", "促销提升",
+         "Units (or sales) per day during a promotion divided by a baseline of ordinary days "
+         "before it.", "lift = q_promo / q_baseline", _PRICING),
+    Term("pull-forward", "需求前移",
+         "Purchases a promotion moves into its window from the days before or after it, seen "
+         "as a dip around the promotion; that part of the lift is not extra demand.", None, _PRICING),
     # --- inventory and forecasting (02-3) ---------------------------------------------
     Term("safety stock", "安全库存",
          "Stock held beyond the expected lead-time demand to absorb demand and lead-time "

@@ -173,7 +173,7 @@ _t(
     "products",
     "one row per SKU",
     "The catalogue: six home-goods categories with list price, unit cost and supply.",
-    ["00", "01-2", "01-3", "02-1", "02-3", "03-2", "04-3", "04-4", "04-5", "05-1", "05-2", "06"],
+    ["00", "01-2", "01-3", "02-1", "02-2", "02-3", "03-2", "04-3", "04-4", "04-5", "05-1", "05-2", "06"],
     [
         _c("sku_id", "string", "SKU id (SKU + 4 digits)"),
         _c("name", "string", "product name (English)"),
@@ -190,7 +190,7 @@ _t(
     "orders",
     "one row per order",
     "Every order placed in the marketplace store, the mini-program and the live room, 2024-2025.",
-    ["00", "01-2", "01-3", "02-1", "02-3", "03", "03-2", "03-3", "04-1", "04-2", "04-3", "04-4", "04-5", "05-1", "05-2", "06"],
+    ["00", "01-2", "01-3", "02-1", "02-2", "02-3", "03", "03-2", "03-3", "04-1", "04-2", "04-3", "04-4", "04-5", "05-1", "05-2", "06"],
     [
         _c("order_id", "string", "order id (O + 8 digits)"),
         _c("customer_id", "string", "buyer"),
@@ -211,7 +211,7 @@ _t(
     "order_items",
     "one row per order line",
     "What each order contained, at the price paid.",
-    ["00", "01-2", "01-3", "02-1", "02-3", "03-2", "04-3", "04-4", "04-5", "05-1", "05-2", "06"],
+    ["00", "01-2", "01-3", "02-1", "02-2", "02-3", "03-2", "04-3", "04-4", "04-5", "05-1", "05-2", "06"],
     [
         _c("order_id", "string", "order"),
         _c("sku_id", "string", "SKU"),
@@ -237,7 +237,7 @@ _t(
     "daily_prices",
     "one row per SKU per day",
     "Shelf price each day; weekly exogenous price tests on a subset of SKUs identify elasticity.",
-    ["00", "02"],
+    ["00", "02", "02-2"],
     [
         _c("sku_id", "string", "SKU"),
         _c("date", "date", "day", "date"),

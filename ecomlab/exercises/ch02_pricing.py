@@ -1,0 +1,189 @@
+"""Exercises for 02_product/02_pricing (lesson 02-2, pricing, 定价).
+
+Every expected answer is computed from the data chosen by
+:func:`ecomlab.exercises.use_data`, never typed in. Four of the five questions make the
+student compute: an arc elasticity by hand from two price cells (q1), the margin-optimal
+price p* = c·e/(1+e) (q2), its upper limit from the elasticity's CI (q3) and a promotion
+lift from the raw tables (q4); q5 reads which categories have no finite p*.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ecomlab import product
+from ecomlab.exercises import NumberAnswer, Question, SetAnswer, data, derived
+
+#: q1-q3: the category studied.
+CATEGORY = "storage"
+#: q4: the promotion window (first and last day) and the baseline days before it.
+WINDOW = ("2025-10-31", "2025-11-11")
+BASELINE_DAYS = 14
+
+
+def panel() -> pd.DataFrame:
+    """The SKU-day panel of the lesson (units of placed orders, 0 on days without a sale)."""
+    return derived(("ch02_pricing", "panel"), lambda: product.sku_days(
+        data("order_items"), data("orders"), data("daily_prices"), data("products")).table)
+
+
+def points() -> pd.DataFrame:
+    """The lesson's SKU x price cells on ordinary days."""
+    return derived(("ch02_pricing", "points"), lambda: product.price_points(
+        data("order_items"), data("orders"), data("daily_prices"), data("products")).table)
+
+
+def poisson() -> pd.DataFrame:
+    """The lesson's Poisson (SKU and week fixed effects) elasticities, indexed by category."""
+    def make() -> pd.DataFrame:
+        p = panel()
+        return product.poisson_elasticity(product.week_cells(p, origin=p["date"].min())).table.set_index("category")
+    return derived(("ch02_pricing", "poisson"), make)
+
+
+def top_sku() -> str:
+    """The CATEGORY SKU with the most units in the price cells."""
+    pts = points()
+    return str(pts[pts["category"] == CATEGORY].groupby("sku_id")["units"].sum().idxmax())
+
+
+# -- q1 ---------------------------------------------------------------------------------
+def _two_cells() -> tuple[float, float, float, float]:
+    c = points().query("sku_id == @top_sku()").sort_values("price")
+    lo, hi = c.iloc[0], c.iloc[-1]
+    return float(lo["price"]), float(lo["units_per_day"]), float(hi["price"]), float(hi["units_per_day"])
+
+
+def arc_elasticity() -> float:
+    """Midpoint (arc) elasticity between the lowest and the highest price cell of the top SKU."""
+    p1, q1_, p2, q2_ = _two_cells()
+    return ((q2_ - q1_) / ((q1_ + q2_) / 2)) / ((p2 - p1) / ((p1 + p2) / 2))
+
+
+q1 = Question(
+    prompt=f"Take the {CATEGORY} SKU with the most units in `pp.table` (the price cells). From its "
+    "**lowest** and **highest** price cells, compute the **arc (midpoint) elasticity**: "
+    "(Δq / mean q) / (Δp / mean p), with q = units_per_day. Within 0.01.",
+    kind=NumberAnswer(expected=arc_elasticity, abs_tol=0.01, mistakes=[
+        ("the log-log slope, not the midpoint formula",
+         lambda: float(np.log(_two_cells()[3] / _two_cells()[1]) / np.log(_two_cells()[2] / _two_cells()[0]))),
+        ("percentage changes from the low price as the base, not the midpoints",
+         lambda: ((_two_cells()[3] - _two_cells()[1]) / _two_cells()[1])
+         / ((_two_cells()[2] - _two_cells()[0]) / _two_cells()[0])),
+    ]),
+    hints=[
+        "`c = pp.table[pp.table['sku_id'] == sku].sort_values('price')`; take `c.iloc[0]` and `c.iloc[-1]`.",
+        "Last hint: `((q2 - q1) / ((q1 + q2) / 2)) / ((p2 - p1) / ((p1 + p2) / 2))` with q = units_per_day.",
+    ],
+    solution=(
+        "t = pp.table[pp.table['category'] == ex.CATEGORY]\n"
+        "sku = t.groupby('sku_id')['units'].sum().idxmax()\n"
+        "c = t[t['sku_id'] == sku].sort_values('price')\n"
+        "p1, q1 = c['price'].iloc[0], c['units_per_day'].iloc[0]\n"
+        "p2, q2 = c['price'].iloc[-1], c['units_per_day'].iloc[-1]\n"
+        "answer = ((q2 - q1) / ((q1 + q2) / 2)) / ((p2 - p1) / ((p1 + p2) / 2))"
+    ),
+)
+
+
+# -- q2, q3 -----------------------------------------------------------------------------
+def _cost() -> float:
+    return float(data("products").set_index("sku_id").loc[top_sku(), "unit_cost"])
+
+
+def p_star() -> float:
+    """p* = c·e/(1+e) of the top SKU with CATEGORY's Poisson elasticity."""
+    e = float(poisson().loc[CATEGORY, "elasticity"])
+    return _cost() * e / (1 + e)
+
+
+q2 = Question(
+    prompt=f"With the Poisson estimate of {CATEGORY}'s elasticity (`pois.table`), what is the "
+    "**margin-optimal price** p* = c·e/(1+e) (CNY) of that same SKU (its `unit_cost` in `products`)? "
+    "Within 0.05 CNY.",
+    kind=NumberAnswer(expected=p_star, abs_tol=0.05, mistakes=[
+        ("c·(1+e)/e: the fraction upside down",
+         lambda: _cost() * (1 + float(poisson().loc[CATEGORY, "elasticity"])) / float(poisson().loc[CATEGORY, "elasticity"])),
+        ("the markup only, c·e/(1+e) − c", lambda: p_star() - _cost()),
+    ]),
+    hints=["`e = pois.table.set_index('category').loc[ex.CATEGORY, 'elasticity']`",
+           "Last hint: `answer = cost * e / (1 + e)` with the SKU's `unit_cost`."],
+    solution=(
+        "e = pois.table.set_index('category').loc[ex.CATEGORY, 'elasticity']\n"
+        "t = pp.table[pp.table['category'] == ex.CATEGORY]\n"
+        "cost = products.set_index('sku_id').loc[t.groupby('sku_id')['units'].sum().idxmax(), 'unit_cost']\n"
+        "answer = cost * e / (1 + e)"
+    ),
+)
+
+
+def p_star_high() -> float:
+    """Upper limit of p*: from the CI end nearest −1 (the least elastic)."""
+    e = float(poisson().loc[CATEGORY, "ci_high"])
+    return _cost() * e / (1 + e)
+
+
+q3 = Question(
+    prompt="Propagate the elasticity's 95% CI to p*: what is the **upper limit** of the same SKU's p* "
+    "(CNY)? p* is monotone in e, so an end of the CI gives an end of p*'s interval. Within 0.05 CNY.",
+    kind=NumberAnswer(expected=p_star_high, abs_tol=0.05, mistakes=[
+        ("the lower limit: the more elastic end (ci_low) gives the LOWER price",
+         lambda: _cost() * float(poisson().loc[CATEGORY, "ci_low"]) / (1 + float(poisson().loc[CATEGORY, "ci_low"]))),
+        ("p* plus 1.96 standard errors of e: propagate the ends through the formula instead", lambda: p_star() + 1.96
+         * float(poisson().loc[CATEGORY, "std_error"])),
+    ]),
+    hints=["Which end of the CI is closer to −1? Demand less elastic means a higher optimal price.",
+           "Last hint: `e = ...loc[ex.CATEGORY, 'ci_high']`; `answer = cost * e / (1 + e)`."],
+    solution=(
+        "e_hi = pois.table.set_index('category').loc[ex.CATEGORY, 'ci_high']\n"
+        "answer = cost * e_hi / (1 + e_hi)"
+    ),
+)
+
+
+# -- q4 ---------------------------------------------------------------------------------
+def window_lift() -> float:
+    """Units per day in WINDOW / units per day in the BASELINE_DAYS ordinary days before it."""
+    p = panel()
+    daily = p.groupby("date").agg(units=("units", "sum"), promo=("on_promotion", "any"))
+    s, e = pd.Timestamp(WINDOW[0]), pd.Timestamp(WINDOW[1])
+    on = daily.loc[s:e, "units"].mean()
+    base = daily.loc[s - pd.Timedelta(days=BASELINE_DAYS):s - pd.Timedelta(days=1)]
+    return float(on / base.loc[~base["promo"], "units"].mean())
+
+
+q4 = Question(
+    prompt=f"From `orders` and `order_items` (placed orders: leave out cancelled), what is the **lift** of the "
+    f"{WINDOW[0]} – {WINDOW[1]} promotion: total units per day during it divided by total units per day "
+    f"in the {BASELINE_DAYS} days before it? (A ratio, within 0.02.)",
+    kind=NumberAnswer(expected=window_lift, abs_tol=0.02, mistakes=[
+        ("the extra units (lift − 1), not the ratio", lambda: window_lift() - 1),
+    ]),
+    hints=["Daily units: merge items with the non-cancelled orders, `order_ts.dt.normalize()`, sum `quantity`.",
+           "Last hint: mean daily units over the window's days / mean over the 14 days before it."],
+    solution=(
+        "o = orders[orders['status'] != 'cancelled']\n"
+        "x = items.merge(o[['order_id', 'order_ts']], on='order_id')\n"
+        "daily = x.groupby(x['order_ts'].dt.normalize())['quantity'].sum()\n"
+        "s, e = pd.Timestamp(ex.WINDOW[0]), pd.Timestamp(ex.WINDOW[1])\n"
+        "answer = daily.loc[s:e].mean() / daily.loc[s - pd.Timedelta(days=14):s - pd.Timedelta(days=1)].mean()"
+    ),
+)
+
+
+# -- q5 ---------------------------------------------------------------------------------
+def no_finite_optimum() -> set[str]:
+    """Categories whose Poisson CI reaches −1 or above: p* has no finite upper limit."""
+    t = poisson()
+    return {str(c) for c in t.index[t["ci_high"] >= -1]}
+
+
+q5 = Question(
+    prompt="For which categories does the 95% CI of the Poisson elasticity reach −1 or above, so that the "
+    "margin-optimal price has no finite upper limit? (A set of category names.)",
+    kind=SetAnswer(expected=no_finite_optimum),
+    hints=["Last hint: `set(pois.table.loc[pois.table['ci_high'] >= -1, 'category'])`."],
+    solution="answer = set(pois.table.loc[pois.table['ci_high'] >= -1, 'category'])",
+)
+
