@@ -1,0 +1,175 @@
+"""ecomlab.product: pricing helpers (elasticity estimators, margin-optimal price, promotions).
+
+Textbook checks: the Lerner rule (p − c)/p = −1/e at p* = c·e/(1+e) (Lerner 1934); the
+profit curve peaks at p*. Simulated worlds with a known elasticity check the estimators.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ecomlab import product
+
+
+# -- the margin-optimal price ------------------------------------------------------------
+def test_optimal_price_worked_example_and_lerner_rule():
+    assert float(product.optimal_price(10.0, -2.0)) == pytest.approx(20.0)
+    assert float(product.optimal_price(30.0, -4.0)) == pytest.approx(40.0)
+    p = float(product.optimal_price(7.0, -1.6))
+    assert (p - 7.0) / p == pytest.approx(1 / 1.6)
+    np.testing.assert_allclose(product.optimal_price(np.array([1.0, 2.0]), np.array([-2.0, -3.0])), [2.0, 3.0])
+
+
+@pytest.mark.parametrize("e", [-1.0, -0.9, 0.0, 0.5])
+def test_optimal_price_refused_when_not_elastic(e):
+    with pytest.raises(ValueError, match="elasticity must be < -1"):
+        product.optimal_price(10.0, e)
+
+
+@pytest.mark.parametrize("cost, e", [(0.0, -2.0), (-1.0, -2.0), (np.nan, -2.0), (10.0, np.nan)])
+def test_optimal_price_hostile_input(cost, e):
+    with pytest.raises(ValueError):
+        product.optimal_price(cost, e)
+
+
+@settings(max_examples=200, deadline=None)
+@given(c=st.floats(0.01, 1e4), e1=st.floats(-50, -1.001), e2=st.floats(-50, -1.001))
+def test_p_star_decreasing_in_abs_elasticity_and_above_cost(c, e1, e2):
+    p1, p2 = float(product.optimal_price(c, e1)), float(product.optimal_price(c, e2))
+    assert p1 > c and p2 > c
+    if e1 < e2:          # more elastic (larger |e|) -> lower price
+        assert p1 <= p2
+
+
+@settings(max_examples=100, deadline=None)
+@given(e=st.floats(-1.0, 10.0))
+def test_p_star_undefined_for_inelastic_demand(e):
+    with pytest.raises(ValueError):
+        product.optimal_price(5.0, e)
+
+
+def test_optimal_price_interval_maps_ci_ends_and_opens_at_minus_one():
+    assert product.optimal_price_interval(10.0, -2.0, -3.0, -1.5) == (20.0, 15.0, 30.0)
+    p, lo, hi = product.optimal_price_interval(10.0, -1.5, -2.0, -0.9)
+    assert lo == pytest.approx(20.0) and p == pytest.approx(30.0) and hi == np.inf
+    with pytest.raises(ValueError, match="ci_low <= elasticity <= ci_high"):
+        product.optimal_price_interval(10.0, -2.0, -1.5, -3.0)
+
+
+def test_profit_curve_peaks_at_p_star():
+    grid = np.linspace(10.5, 60, 2000)
+    cu = product.profit_curve(grid, cost=10.0, elasticity=-2.0, ref_price=20.0, ref_units=100.0)
+    assert cu.loc[cu["profit"].idxmax(), "price"] == pytest.approx(20.0, abs=0.05)
+    assert (cu["units"].diff().dropna() < 0).all()
+    with pytest.raises(ValueError):
+        product.profit_curve(np.array([0.0, 1.0]), cost=1.0, elasticity=-2.0, ref_price=1.0, ref_units=1.0)
+
+
+# -- the estimators on a simulated world with a known elasticity ----------------------------
+def _world(e: float = -2.0, n_sku: int = 30, n_days: int = 364, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    dates = pd.date_range("2024-01-01", periods=n_days)
+    week = np.arange(n_days) // 7
+    mult = rng.choice([0.8, 0.9, 1.0, 1.1, 1.2], (week.max() + 1, n_sku))[week]
+    base = rng.gamma(2.0, 0.2, n_sku)                              # sparse: most days sell nothing
+    season = 1 + 0.3 * np.sin(2 * np.pi * np.arange(n_days) / 364)
+    lam = base[None, :] * season[:, None] * mult ** e
+    return pd.DataFrame({"sku_id": np.tile([f"s{i:02d}" for i in range(n_sku)], n_days),
+                         "category": "x", "date": np.repeat(dates, n_sku),
+                         "price": (10 * mult).ravel(), "on_promotion": False,
+                         "unit_cost": 5.0, "units": rng.poisson(lam).ravel()})
+
+
+def test_naive_loglog_is_attenuated_and_poisson_recovers_the_truth():
+    w = _world()
+    naive = float(product.naive_loglog(w)["elasticity"].iloc[0])
+    pois = product.poisson_elasticity(product.week_cells(w, origin="2024-01-01")).table.iloc[0]
+    assert naive > -1.5                                   # far too close to zero
+    assert pois["elasticity"] == pytest.approx(-2.0, abs=0.2)
+    assert pois["ci_low"] < -2.0 < pois["ci_high"] or abs(pois["elasticity"] + 2) < 0.2
+    assert float(product.naive_loglog(w)["dropped_share"].iloc[0]) > 0.3
+
+
+def test_week_cells_keep_zero_cells_and_count_days():
+    w = _world(n_sku=2, n_days=14)
+    c = product.week_cells(w, origin="2024-01-01")
+    assert c["days"].sum() == len(w) and c["units"].sum() == w["units"].sum()
+    with pytest.raises(ValueError, match="origin"):
+        product.week_cells(w, origin="2024-01-05")
+
+
+def test_poisson_elasticity_hostile_input():
+    c = product.week_cells(_world(n_sku=3, n_days=28), origin="2024-01-01")
+    with pytest.raises(ValueError, match="cells"):
+        product.poisson_elasticity(c.drop(columns="days"))
+    with pytest.raises(ValueError, match="empty"):
+        product.poisson_elasticity(c.iloc[0:0])
+    with pytest.raises(ValueError, match="one price"):
+        product.poisson_elasticity(c.assign(price=10.0))
+    with pytest.raises(ValueError, match="price and days"):
+        product.poisson_elasticity(c.assign(units=-1))
+    with pytest.raises(ValueError, match="period_weeks"):
+        product.poisson_elasticity(c, period_weeks=0)
+
+
+def test_panel_helpers_name_the_problem():
+    w = _world(n_sku=2, n_days=14)
+    with pytest.raises(ValueError, match="panel"):
+        product.naive_loglog(w.drop(columns="units"))
+    with pytest.raises(ValueError, match="empty"):
+        product.naive_loglog(w.iloc[0:0])
+    with pytest.raises(ValueError, match="price"):
+        product.naive_loglog(w.assign(price=0.0))
+
+
+# -- promotions ------------------------------------------------------------------------------
+def _promo_world(lift: float = 3.0, after: float = 1.0, seed: int = 1) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    n_days, n_sku = 400, 40
+    dates = pd.date_range("2024-01-01", periods=n_days)
+    promo = np.zeros(n_days, bool)
+    mult = np.ones(n_days)
+    for s in range(50, n_days - 20, 60):
+        promo[s:s + 5] = True
+        mult[s:s + 5] = lift
+        mult[s + 5:s + 12] = after
+    lam = 2.0 * mult[:, None] * np.ones((1, n_sku))
+    return pd.DataFrame({"sku_id": np.tile([f"s{i}" for i in range(n_sku)], n_days), "category": "x",
+                         "date": np.repeat(dates, n_sku), "price": 10.0, "on_promotion": np.repeat(promo, n_sku),
+                         "unit_cost": 5.0, "units": rng.poisson(lam).ravel()})
+
+
+def test_promotion_windows_are_runs_of_flagged_days():
+    w = product.promotion_windows(_promo_world())
+    assert len(w) == 6 and (w["days"] == 5).all()
+    assert (w["end"] - w["start"]).dt.days.eq(4).all()
+
+
+def test_promotion_lift_recovers_a_planted_lift_without_price_change():
+    lift = product.promotion_lift(_promo_world(lift=3.0))
+    assert len(lift) == 1 and lift["mean_depth"].iloc[0] == pytest.approx(0.0)
+    assert lift["lift_low"].iloc[0] < 3.0 < lift["lift_high"].iloc[0] or lift["lift"].iloc[0] == pytest.approx(3.0, rel=0.05)
+    with pytest.raises(ValueError, match="baseline_days"):
+        product.promotion_lift(_promo_world(), baseline_days=0)
+
+
+@pytest.mark.parametrize("after", [1.0, 0.7])
+def test_promotion_dip_finds_a_planted_dip_and_not_a_missing_one(after):
+    d = product.promotion_dip(_promo_world(after=after), around=7).set_index("period")
+    assert d.loc["after", "ratio_low"] <= after * 1.03 and d.loc["after", "ratio_high"] >= after * 0.97
+    assert d.loc["after", "ratio"] == pytest.approx(after, abs=0.05)
+    assert d.loc["during", "ratio"] == pytest.approx(3.0, rel=0.05)
+    assert d.loc["before", "ratio"] == pytest.approx(1.0, abs=0.05)
+
+
+def test_price_cell_wls_agrees_with_poisson_on_the_simulated_world():
+    w = _world(seed=3)
+    cells = w.groupby(["sku_id", "category", "price"], as_index=False).agg(days=("units", "size"), units=("units", "sum"))
+    cells = cells[cells["units"] > 0].assign(units_per_day=lambda d: d["units"] / d["days"])
+    wls = float(product.estimate_elasticity(cells).table["elasticity"].iloc[0])
+    pois = float(product.poisson_elasticity(product.week_cells(w, origin="2024-01-01")).table["elasticity"].iloc[0])
+    assert wls == pytest.approx(-2.0, abs=0.2) and abs(wls - pois) < 0.2
