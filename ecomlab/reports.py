@@ -205,6 +205,17 @@ CONTRACTS: dict[str, Contract] = {
                        "clicks_col": "clicks", "searches_col": "monthly_searches", "cpc_col": "cpc",
                        "orders_col": "orders"},
     ),
+    "traffic_quality": Contract(
+        title="Traffic quality",
+        lesson="03_traffic/03_quality",
+        required={"events": ("visitor_id", "session_id", "ts", "event", "source"),
+                  "orders": ("customer_id", "order_ts", "status", "paid_amount", "traffic_source")},
+        optional={"marketing_daily": ("channel", "date", "spend", "clicks")},
+        optional_columns={"events": ("device", "customer_id"), "orders": ("device",)},
+        sections={"Value per visitor by device": ("events.device", "orders.device"),
+                  "New and returning visitors": ("events.customer_id",),
+                  "What a click is worth": ("marketing_daily",)},
+    ),
 }
 
 
