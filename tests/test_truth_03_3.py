@@ -8,13 +8,15 @@ sessions that bought in each device × source cell of the cleaned log.
 Tolerances and why:
 
 - each cell within 4 binomial standard errors √(p(1−p)/n) plus 3% of the planted rate: the
-  cells hold 300 to 14,000 sessions, so 4 SE keeps a false alarm below 1 in 10,000 per cell
+  cells hold about 1,100 to 17,600 sessions, so 4 SE keeps a false alarm below 1 in 10,000 per cell
   across the 24 cells; the 3% allows for the planted incident (one day of failed Android
   checkouts lowers Android's month by about 2%) and for sessions whose device went missing.
-  A visitor-level CR (about 1.2× the session CR) or a swapped source fails it.
+  A visitor-level CR (about 1.4× the session CR) or a swapped source fails it.
 - the source multiplier relative to ``direct`` (the same on every device, as planted), averaged
-  over the three devices, within 8% of the planted ratio: each ratio rests on ≥ 1,500 sessions
-  per source, so its relative error is about 5%.
+  over the three devices, within 3 relative standard errors of the planted ratio; the relative
+  SE of the average, √(Σ_d 1/buyers(s, d) + 1/buyers(direct, d)) / 3, is computed from the
+  recorded counts (5–9% on the bundled data). The planted multipliers range from 0.50 to 1.46
+  of direct's, so a swapped source fails.
 - the lesson's value per visitor must equal CR × spend per buyer (the KPI identity), and the
   source with the highest planted multiplier (private_domain) must have the highest value.
 """
@@ -53,10 +55,15 @@ def test_session_cr_by_device_and_source_recovered(got, planted):
 
 
 def test_source_multipliers_recovered(got, planted):
-    for s in planted["ios"]:
+    def buyers(s, d):
+        return got[f"session_cr_{d}"][s] * got[f"sessions_{d}"][s]
+
+    for s in (s for s in planted["ios"] if s != "direct"):
         want = planted["ios"][s] / planted["ios"]["direct"]
         measured = sum(got[f"session_cr_{d}"][s] / got[f"session_cr_{d}"]["direct"] for d in DEVICES) / 3
-        assert measured == pytest.approx(want, rel=0.08), s
+        rel_se = math.sqrt(sum(1 / buyers(s, d) + 1 / buyers("direct", d) for d in DEVICES)) / 3
+        assert 0.04 < rel_se < 0.12, (s, rel_se)
+        assert abs(measured / want - 1) <= 3 * rel_se, (s, measured, want, rel_se)
 
 
 def test_value_per_visitor_identity_and_ranking(got, planted):
