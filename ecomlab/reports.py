@@ -139,6 +139,17 @@ CONTRACTS: dict[str, Contract] = {
         sections={"Returns and margin by category": ("returns", "products.category"),
                   "By category": ("products.category",)},
     ),
+    "pricing": Contract(
+        title="Price elasticity, margin-optimal prices and promotions",
+        lesson="02_product/02_pricing",
+        required={"orders": ("order_id", "order_ts", "status"),
+                  "order_items": ("order_id", "sku_id", "quantity"),
+                  "daily_prices": ("sku_id", "date", "price"),
+                  "products": ("sku_id", "category", "unit_cost")},
+        optional_columns={"daily_prices": ("on_promotion",), "products": ("launch_date", "list_price")},
+        sections={"Promotions: lift and the days around them": ("daily_prices.on_promotion",),
+                  "Price moves against the list price": ("products.list_price",)},
+    ),
     "inventory_plan": Contract(
         title="Inventory plan: forecasts, safety stock and a promotion pre-build",
         lesson="02_product/03_inventory",
