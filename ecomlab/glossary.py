@@ -93,6 +93,7 @@ _MEMBERS = _FAN  # membership is evaluated with the fan groups (selection vs eff
 _KPI = "05_data_iteration/01_kpi_tree"
 _AB = "05_data_iteration/02_ab_testing"
 _BEHAVIOUR = "05_data_iteration/03_behaviour"
+_CHANNELS = "03_traffic/01_channels"
 _KEYWORDS = "03_traffic/02_keywords"
 _QUALITY = "03_traffic/03_quality"
 
@@ -202,6 +203,25 @@ TERMS: tuple[Term, ...] = (
     Term("positioning statement", "定位声明",
          "One paragraph saying for whom the brand is, in which market, what it offers that "
          "rivals do not, and the evidence for it.", None, _SWOT),
+    # --- channels and media mix (03-1) ------------------------------------------------
+    Term("incremental ROAS", "增量ROAS",
+         "Revenue that would be lost without the ad spend, per unit of spend; below the "
+         "platform-reported ROAS, which also credits orders that would have happened anyway.",
+         "incremental ROAS = incremental revenue / spend", _CHANNELS),
+    Term("adstock", "广告滞后效应",
+         "Carry-over of ad spend into later days. Geometric, normalised (pymc-marketing, "
+         "Meridian): a_t = (1 − θ)x_t + θa_(t−1); Robyn's unnormalised A_t = x_t + θA_(t−1) = a_t/(1 − θ).",
+         "a_t = (1 − θ)·x_t + θ·a_(t−1)", _CHANNELS),
+    Term("half-saturation point", "半饱和点",
+         "The adstock at which a Hill saturation curve reaches half its maximum effect.",
+         "h(a) = a^s / (a^s + K^s), h(K) = ½", _CHANNELS),
+    Term("marginal ROAS", "边际ROI",
+         "Revenue brought by the next unit of spend at the current level: the slope of the "
+         "response curve. Below the average ROAS when returns diminish; budgets follow it.",
+         "marginal ROAS = d revenue / d spend", _CHANNELS),
+    Term("media mix model", "营销组合模型",
+         "A regression of sales on adstocked, saturated spend per channel plus baseline, trend "
+         "and seasonality (MMM), used to estimate incremental effects and split budgets.", None, _CHANNELS),
     # --- search keywords (03-2) ------------------------------------------------------
     Term("CTR", "点击率",
          "Click-through rate: the share of impressions that are clicked. In search it falls "

@@ -156,7 +156,7 @@ _t(
     "customers",
     "one row per customer (a visitor who has ordered at least once)",
     "Every Nestwell buyer, with how and when they were acquired.",
-    ["00", "03-3", "04-1", "04-3", "04-5", "05-1", "06"],
+    ["00", "03-1", "03-3", "04-1", "04-3", "04-5", "05-1", "06"],
     [
         _c("customer_id", "string", "customer id (C + 7 digits)"),
         _c("visitor_id", "string", "the customer's visitor id in the behaviour log and experiments"),
@@ -294,7 +294,7 @@ _t(
     "marketing_daily",
     "one row per channel per day",
     "Spend and platform-reported results of each marketing channel.",
-    ["00", "03", "03-3", "04-3", "05-2", "06"],
+    ["00", "03", "03-1", "03-3", "04-3", "05-2", "06"],
     [
         _c("channel", "category", "marketing channel", categories=CHANNELS),
         _c("date", "date", "day", "date"),
