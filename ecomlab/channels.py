@@ -408,7 +408,8 @@ def bootstrap_table(fit: MediaMixFit, draws: Sequence[np.ndarray], level: float 
 def response_curve(fit: MediaMixFit, channel: str, multipliers, window: int = 91, th=None) -> pd.DataFrame:
     """Sales due to ``channel`` over the last ``window`` days if its spend there were × m.
 
-    Other channels unchanged. Columns ``multiplier, spend, revenue`` (CNY over the window).
+    Other channels unchanged. Columns ``multiplier, spend, revenue`` (sales units over the
+    window; they include the carry-over of spend before the window, so ``m = 0`` is not 0).
     """
     if channel not in fit.channels:
         raise ValueError(f"channel must be one of {fit.channels}; got {channel!r}")
