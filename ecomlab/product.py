@@ -14,12 +14,14 @@ cause in plain log-log OLS.
 
 from __future__ import annotations
 
+import warnings
 from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 import statsmodels.formula.api as smf
+from statsmodels.tools.sm_exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_limits
 
 from ecomlab.metrics import placed_orders
@@ -247,18 +249,32 @@ def poisson_elasticity(cells: pd.DataFrame, *, by: str = "category", period_week
         raise ValueError(f"period_weeks must be >= 1, got {period_weeks}")
     rows = []
     for g, d in cells.groupby(by, observed=True):
-        if d["price"].nunique() < 2:
-            raise ValueError(f"{by}={g!r}: one price only; no elasticity can be estimated")
+        # a SKU or a period with no sale at all has a fixed effect of -inf and says nothing
+        # about the slope (Poisson FE): left out and counted, else the fit cannot converge
+        period = d["week"] // period_weeks
+        keep = (d.groupby("sku_id", observed=True)["units"].transform("sum") > 0) & \
+               (d["units"].groupby(period).transform("sum") > 0)
+        dropped = int((~keep).sum())
+        d, period = d[keep], period[keep]
+        if d["price"].nunique() < 2 or d["sku_id"].nunique() < 1:
+            raise ValueError(f"{by}={g!r}: fewer than two prices with sales; no elasticity can be estimated")
         X = pd.concat([np.log(d["price"]).rename("log_price"),
                        pd.get_dummies(d["sku_id"].astype(str), prefix="sku", dtype=float),
-                       pd.get_dummies(d["week"] // period_weeks, prefix="t", drop_first=True, dtype=float)], axis=1)
+                       pd.get_dummies(period, prefix="t", drop_first=True, dtype=float)], axis=1)
         with threadpool_limits(1):  # small dense fits: one BLAS thread avoids oversubscription (30x faster)
-            m = sm.GLM(d["units"].astype(float), X, family=sm.families.Poisson(),
-                       offset=np.log(d["days"].astype(float))).fit(method="newton", scale="X2")
+            model = sm.GLM(d["units"].astype(float), X, family=sm.families.Poisson(),
+                           offset=np.log(d["days"].astype(float)))
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                m = model.fit(method="newton", scale="X2", maxiter=100)
+            if not m.mle_retvals.get("converged", True):
+                m = model.fit(scale="X2", maxiter=200)  # IRLS, which handles near-flat directions
+                if not m.converged:
+                    raise ValueError(f"{by}={g!r}: the Poisson fit did not converge (too few sales?)")
         lo, hi = m.conf_int(alpha).loc["log_price"]
         rows.append({by: g, "elasticity": m.params["log_price"], "ci_low": lo, "ci_high": hi,
                      "std_error": m.bse["log_price"], "dispersion": m.scale, "n_cells": len(d),
-                     "n_skus": d["sku_id"].nunique()})
+                     "n_skus": d["sku_id"].nunique(), "cells_without_sales_info": dropped})
     return Elasticity(pd.DataFrame(rows), f"Poisson GLM of units on log(price) with SKU and {period_weeks}-week fixed effects, "
                                           f"offset log(days), quasi-Poisson SEs; {int((1 - alpha) * 100)}% CI")
 

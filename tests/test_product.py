@@ -108,7 +108,7 @@ def test_poisson_elasticity_hostile_input():
         product.poisson_elasticity(c.drop(columns="days"))
     with pytest.raises(ValueError, match="empty"):
         product.poisson_elasticity(c.iloc[0:0])
-    with pytest.raises(ValueError, match="one price"):
+    with pytest.raises(ValueError, match="fewer than two prices"):
         product.poisson_elasticity(c.assign(price=10.0))
     with pytest.raises(ValueError, match="price and days"):
         product.poisson_elasticity(c.assign(units=-1))
@@ -173,3 +173,12 @@ def test_price_cell_wls_agrees_with_poisson_on_the_simulated_world():
     wls = float(product.estimate_elasticity(cells).table["elasticity"].iloc[0])
     pois = float(product.poisson_elasticity(product.week_cells(w, origin="2024-01-01")).table["elasticity"].iloc[0])
     assert wls == pytest.approx(-2.0, abs=0.2) and abs(wls - pois) < 0.2
+
+
+def test_poisson_leaves_out_skus_and_weeks_without_sales_and_counts_them():
+    w = _world(n_sku=10, n_days=140, seed=5)
+    dead = w["sku_id"].eq("s00") | (w["date"] < "2024-01-08")     # one SKU and the first week sell nothing
+    w.loc[dead, "units"] = 0
+    t = product.poisson_elasticity(product.week_cells(w, origin="2024-01-01")).table.iloc[0]
+    assert t["cells_without_sales_info"] == 20 + 9                 # s00's 20 weeks + week 0 of the 9 others
+    assert t["n_skus"] == 9 and t["elasticity"] == pytest.approx(-2.0, abs=0.4)
