@@ -242,10 +242,12 @@ class _Runner:
             raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
 
     def sql(self, query: str) -> pd.DataFrame:
-        if self.engine == "duckdb":
-            return self.con.sql(query).df()
         import warnings
 
+        if self.engine == "duckdb":
+            with warnings.catch_warnings():  # duckdb 2.0's conversion of zone-aware columns
+                warnings.filterwarnings("ignore", message=".*inplace keyword.*", module="duckdb")
+                return self.con.sql(query).df()
         with warnings.catch_warnings():  # pyspark 4.3 warns that it does not fully support pandas 3
             warnings.filterwarnings("ignore", message=".*PySpark does not yet fully support pandas.*")
             warnings.filterwarnings("ignore", message=".*copy keyword is deprecated.*", module="pyspark")
