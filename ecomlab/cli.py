@@ -141,6 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
     va.add_argument("--currency", default=None, help="ISO currency code of the amounts, e.g. CNY")
     va.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                     help="a template parameter used in reading, e.g. --param unit_col=user (repeatable)")
+    va.add_argument("--engine", default="pandas", choices=("pandas", "duckdb", "spark"),
+                    help="where the template computes: pandas (default) or, for a folder of tables left on "
+                         "disk (a hive-partitioned Parquet folder too), duckdb or spark")
     va.set_defaults(func=_cmd_validate)
 
     rp = sub.add_parser("report", help="run a report template on your data into a standalone HTML")
@@ -152,6 +155,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="a template parameter, e.g. --param as_of=2025-12-31 (repeatable)")
     rp.add_argument("--timezone", default=None, help="the shop's IANA time zone, e.g. Asia/Shanghai")
     rp.add_argument("--currency", default=None, help="ISO currency code of the amounts, e.g. CNY")
+    rp.add_argument("--engine", default="pandas", choices=("pandas", "duckdb", "spark"),
+                    help="where the template computes: pandas (default) or, for a folder of tables left on "
+                         "disk (a hive-partitioned Parquet folder too), duckdb or spark")
     rp.add_argument("--out", required=True, help="the HTML report to write")
     rp.set_defaults(func=_cmd_report)
     return parser
@@ -178,7 +184,7 @@ def _cmd_validate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
     try:
         options = reports.load_options(args.template, params)
         options.update({k: getattr(args, k) for k in ("timezone", "currency") if getattr(args, k) is not None})
-        result = reports.validate(args.data, args.template, preset=args.preset, **options)
+        result = reports.validate(args.data, args.template, preset=args.preset, engine=args.engine, **options)
     except ValueError as exc:
         print(f"ecomlab validate: error: {exc}", file=sys.stderr)
         return 2
@@ -196,7 +202,8 @@ def _cmd_report(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
         if getattr(args, key) is not None:
             params[key] = getattr(args, key)
     try:
-        reports.render(args.name, args.out, data=args.data, preset=args.preset, params=params)
+        reports.render(args.name, args.out, data=args.data, preset=args.preset, params=params,
+                       engine=args.engine)
     except ValueError as exc:
         print(f"ecomlab report: error: {exc}", file=sys.stderr)
         return 2

@@ -30,10 +30,13 @@ Template 'rfm' (RFM and value segments) on the bundled Nestwell data
 
 from __future__ import annotations
 
+import contextlib
 import html
 import os
+import sys
 import tempfile
-from collections.abc import Mapping, Sequence
+import warnings
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -43,8 +46,8 @@ import pandas as pd
 if TYPE_CHECKING:
     from ecomlab.io.report import Report
 
-__all__ = ["CONTRACTS", "LOAD_OPTIONS", "Contract", "LoadedData", "load", "load_options", "render", "template_path",
-           "validate"]
+__all__ = ["CONTRACTS", "LOAD_OPTIONS", "Contract", "LoadedData", "engine_output", "engine_templates", "load",
+           "load_options", "render", "template_path", "validate"]
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,8 @@ class Contract:
     column_params : template parameter -> the column of the contract's one table whose
         name in the user's file it gives (``{"unit_col": "visitor_id"}``): a single
         table file is read with these names (see :func:`load`).
+    engine_metrics : the :mod:`ecomlab.engines` metrics the template computes on DuckDB or
+        Spark when run with ``engine="duckdb"``/``"spark"`` (empty: pandas only).
     """
 
     title: str
@@ -74,6 +79,7 @@ class Contract:
     sections: Mapping[str, Sequence[str]] = field(default_factory=dict)
     optional_columns: Mapping[str, Sequence[str]] = field(default_factory=dict)
     column_params: Mapping[str, str] = field(default_factory=dict)
+    engine_metrics: tuple[str, ...] = ()
 
 
 #: The data contract of every template, by template name.
@@ -84,6 +90,7 @@ CONTRACTS: dict[str, Contract] = {
         required={"orders": ("order_id", "customer_id", "order_ts", "paid_amount", "status")},
         optional={"customers": ("customer_id", "acquisition_channel")},
         sections={"Value segments by acquisition channel": ("customers",)},
+        engine_metrics=("rfm",),
     ),
     "ab_test": Contract(
         title="A/B test readout",
@@ -259,6 +266,9 @@ class LoadedData:
     sections : section title -> None when it will run, else the reason it is skipped.
     currency : currency code of the amounts. timezone : time zone of the timestamps
         (None = as given).
+    engine : "pandas" (tables in memory) or the engine the template computes on
+        ("duckdb", "spark"); then ``data_path`` is the folder the engine reads and
+        ``on_disk`` gives each table left on disk as (rows, columns), checked from its schema.
     """
 
     tables: dict[str, pd.DataFrame]
@@ -267,9 +277,18 @@ class LoadedData:
     sections: dict[str, str | None]
     currency: str
     timezone: str | None
+    engine: str = "pandas"
+    data_path: str | None = None
+    on_disk: dict[str, tuple[int, tuple[str, ...]]] = field(default_factory=dict)
+
+    def rows(self, table: str) -> int:
+        """Rows of ``table``, in memory or on disk."""
+        return len(self.tables[table]) if table in self.tables else self.on_disk[table][0]
 
     def __str__(self) -> str:
-        lines = [f"Data: {self.source}"]
+        lines = [f"Data: {self.source}" + ("" if self.engine == "pandas" else f" (engine {self.engine})")]
+        for name, (n, cols) in self.on_disk.items():
+            lines.append(f"  {name}: {n:,} rows, {len(cols)} columns (left on disk)")
         for name, df in self.tables.items():
             lines.append(f"  {name}: {len(df):,} rows, {df.shape[1]} columns")
         lines += [f"  note: {n}" for n in self.notes]
@@ -444,7 +463,8 @@ def _read_one_table(path: Path, table: str, contract: Contract, headers: Mapping
 
 def load(name: str, data: Any = None, *, preset: str | None = None, timezone: str | None = None,
          currency: str | None = None, mapping: Mapping[str, str | None] | None = None,
-         true_values: Any = None, false_values: Any = None, **read_options: Any) -> LoadedData:
+         true_values: Any = None, false_values: Any = None, engine: str = "pandas",
+         **read_options: Any) -> LoadedData:
     """Read and validate the tables template ``name`` needs; refuse clearly if one is missing.
 
     ``data`` is one of:
@@ -475,6 +495,12 @@ def load(name: str, data: Any = None, *, preset: str | None = None, timezone: st
     optional column out). A required column that is missing is an error naming the parameter to
     set; a missing optional column skips the sections that need it, with the reason.
 
+    ``engine="duckdb"``/``"spark"`` (templates with :attr:`Contract.engine_metrics`):
+    the required tables stay on disk — ``data`` is a folder as :func:`ecomlab.engines.resolve_source`
+    finds tables in it (``orders.parquet``, ``orders.csv`` or a hive-partitioned ``orders/``
+    folder); their columns are checked from the Parquet/CSV schema and their rows counted
+    from the file metadata; optional tables (one row per customer, say) are read as usual.
+
     >>> d = load("rfm")
     >>> len(d.tables["orders"]) > 0, d.currency
     (True, 'CNY')
@@ -485,6 +511,10 @@ def load(name: str, data: Any = None, *, preset: str | None = None, timezone: st
     from ecomlab import datasets
 
     contract = _contract(name)
+    if engine != "pandas":
+        return _load_on_engine(name, contract, data, engine=engine, preset=preset, timezone=timezone,
+                               currency=currency, mapping=mapping, true_values=true_values,
+                               false_values=false_values, read_options=read_options)
     headers: dict[str, str | None] = dict(mapping or {})
     for param, col in contract.column_params.items():
         if param in read_options:
@@ -617,6 +647,101 @@ def load(name: str, data: Any = None, *, preset: str | None = None, timezone: st
     return LoadedData(tables, source, tuple(notes), sections, currency, timezone)
 
 
+def engine_templates() -> list[str]:
+    """The templates that run on DuckDB and Spark (their contract names engine metrics).
+
+    >>> "rfm" in engine_templates()
+    True
+    """
+    return sorted(n for n, c in CONTRACTS.items() if c.engine_metrics)
+
+
+@contextlib.contextmanager
+def engine_output(engine: str) -> Iterator[None]:
+    """Keep an engine's own console output out of a report (a template wraps its
+    :func:`ecomlab.engines.compute` calls in it).
+
+    Spark: the JVM is started (:func:`ecomlab.engines.spark_session`) with its standard
+    error sent to ``<tmp>/ecomlab-spark.log`` instead of the notebook (start-up banners,
+    log4j lines; Spark's errors still reach Python as exceptions), and PySpark's
+    FutureWarning that it "does not yet fully support pandas >= 3" is silenced — the
+    engine's results are tested equal to the pandas helpers' (tests/test_engines_spark.py).
+    DuckDB and pandas print nothing: no change.
+
+    >>> with engine_output("duckdb"):
+    ...     pass
+    """
+    if engine != "spark":
+        yield
+        return
+    from ecomlab import engines
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas",
+                                category=FutureWarning)
+        log = Path(tempfile.gettempdir()) / "ecomlab-spark.log"
+        sys.stderr.flush()
+        saved = os.dup(2)
+        try:
+            with open(log, "ab") as sink:
+                os.dup2(sink.fileno(), 2)  # the JVM inherits this stderr for its lifetime
+                engines.spark_session()
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        yield
+
+
+def _load_on_engine(name: str, contract: Contract, data: Any, *, engine: str, preset: str | None,
+                    timezone: str | None, currency: str | None, mapping: Any, true_values: Any,
+                    false_values: Any, read_options: Mapping[str, Any]) -> LoadedData:
+    """:func:`load` for ``engine`` != "pandas": required tables checked on disk, not read."""
+    import pyarrow.dataset as pads
+
+    from ecomlab import datasets, engines
+
+    if engine not in engines.ENGINES:
+        raise ValueError(f"engine must be one of {engines.ENGINES}, got {engine!r}")
+    if not contract.engine_metrics:
+        raise ValueError(f"template {name!r} runs on pandas only; engine={engine!r} is supported by the "
+                         f"templates {engine_templates()} (run {name!r} without --engine)")
+    given = {k: v for k, v in {"preset": preset, "timezone": timezone, "mapping": mapping,
+                               "true_values": true_values, "false_values": false_values,
+                               **read_options}.items() if v is not None and str(v).strip() not in ("", "None")}
+    if given:
+        raise ValueError(f"template {name!r} with engine={engine!r} reads a folder of tables in the course layout "
+                         f"as stored (naive timestamps, course column names); options {sorted(given)} apply to "
+                         "engine='pandas' only")
+    path = datasets.data_path() if data is None else Path(data)
+    if not path.is_dir():
+        raise ValueError(f"with engine={engine!r}, data must be a folder holding the tables (orders.parquet, "
+                         f"orders.csv or a partitioned orders/ folder); {str(path)!r} is not a folder")
+    on_disk: dict[str, tuple[int, tuple[str, ...]]] = {}
+    for table, cols in contract.required.items():
+        tp = engines.resolve_source(path, table)
+        ds = pads.dataset(tp.path, format=tp.fmt, partitioning="hive" if tp.is_dir else None)
+        names = tuple(ds.schema.names)
+        miss = [c for c in cols if c not in names]
+        if miss:
+            raise ValueError(f"template {name!r}: table {table!r} ({tp.path}) lacks columns {miss}; it has "
+                             f"{list(names)}")
+        on_disk[table] = (ds.count_rows(), names)
+    tables: dict[str, pd.DataFrame] = {}
+    notes: list[str] = []
+    for table, cols in contract.optional.items():
+        if data is not None and not any((path / f"{table}{ext}").is_file() for ext in (".parquet", ".csv")):
+            continue
+        df = datasets.load(table, None if data is None else path)
+        if _missing_columns(df, cols):
+            notes.append(f"{table} lacks {_missing_columns(df, cols)}; not used")
+            continue
+        tables[table] = df
+    present = {**{t: pd.DataFrame(columns=list(c)) for t, (_, c) in on_disk.items()}, **tables}
+    source = "the bundled Nestwell data" if data is None else f"the tables in {path}"
+    return LoadedData(tables, source, tuple(notes), _section_needs(contract, present, {}), currency or "CNY",
+                      None, engine=engine, data_path=str(path.resolve()), on_disk=on_disk)
+
+
 def _event_map(value: Any) -> dict[str, str | None] | None:
     """``event_map`` from a dict or the text a command line gives: ``"view_item:pv,purchase:buy"``
     (``name:`` maps a name to None, dropping its rows, counted)."""
@@ -670,21 +795,24 @@ class Validation:
         return "\n".join(self.lines)
 
 
-def validate(data: Any, name: str, *, preset: str | None = None, **options: Any) -> Validation:
+def validate(data: Any, name: str, *, preset: str | None = None, engine: str = "pandas",
+             **options: Any) -> Validation:
     """Say what template ``name`` will run on ``data``, what it will skip and what must be set.
 
     Never raises for bad data: a refusal becomes a line saying what to fix (``ok`` False).
     """
     contract = _contract(name)
     where = "the bundled Nestwell data" if data is None else str(data)
-    lines = [f"Template {name!r} ({contract.title}) on {where}"]
+    lines = [f"Template {name!r} ({contract.title}) on {where}"
+             + ("" if engine == "pandas" else f" with engine {engine}")]
     try:
-        loaded = load(name, data, preset=preset, **options)
+        loaded = load(name, data, preset=preset, engine=engine, **options)
     except (ValueError, OSError) as exc:
         lines.append(f"  cannot run: {exc}")
         return Validation(name, tuple(lines), False)
     for table, cols in contract.required.items():
-        lines.append(f"  required  {table}: {', '.join(cols)}  {len(loaded.tables[table]):,} rows found")
+        lines.append(f"  required  {table}: {', '.join(cols)}  {loaded.rows(table):,} rows found"
+                     + ("" if table in loaded.tables else " (left on disk)"))
     for table, cols in contract.optional.items():
         state = f"{len(loaded.tables[table]):,} rows found" if table in loaded.tables else "absent"
         lines.append(f"  optional  {table}: {', '.join(cols)}  {state}")
@@ -699,12 +827,15 @@ def validate(data: Any, name: str, *, preset: str | None = None, **options: Any)
 
 
 def render(name: str, out: str | os.PathLike[str], *, data: Any = None, preset: str | None = None,
-           params: Mapping[str, Any] | None = None, timeout: float = 600, stream=None) -> Path:
+           params: Mapping[str, Any] | None = None, timeout: float = 600, stream=None,
+           engine: str = "pandas") -> Path:
     """Run template ``name`` on ``data`` and write a standalone HTML report to ``out``.
 
     The report has no code, figures embedded as data URIs, the CJK font subset embedded,
     nothing loaded from outside (:func:`ecomlab.site.standalone_html`), and every sentence
-    generated from the results. Progress is printed to ``stream`` (stdout).
+    generated from the results. Progress is printed to ``stream`` (stdout). ``engine``
+    ("pandas", "duckdb", "spark") is passed to the template like ``data``; a template
+    without :attr:`Contract.engine_metrics` refuses any engine but pandas.
     Raises ``ValueError`` when the data fail validation (nothing is executed then), and
     when the template itself refuses the data or a parameter with a ``ValueError`` (a
     calibration date after the data, say): the message is the template's; no HTML is written.
@@ -718,11 +849,16 @@ def render(name: str, out: str | os.PathLike[str], *, data: Any = None, preset: 
 
     stream = stream or sys.stdout
     params = dict(params or {})
-    check = validate(data, name, preset=preset, **load_options(name, params))
+    if engine != "pandas" and not _contract(name).engine_metrics:
+        raise ValueError(f"template {name!r} runs on pandas only; engine={engine!r} is supported by the "
+                         f"templates {engine_templates()}")
+    check = validate(data, name, preset=preset, engine=engine, **load_options(name, params))
     print(check, file=stream, flush=True)
     if not check.ok:
         raise ValueError(f"template {name!r} cannot run on {data!r}: see the lines above")
     params.update({"data": None if data is None else str(Path(data).resolve()), "preset": preset})
+    if engine != "pandas":
+        params["engine"] = engine
     out_path = Path(out)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="ecomlab-report-") as tmp:
