@@ -234,6 +234,16 @@ CONTRACTS: dict[str, Contract] = {
                   "New and returning visitors": ("events.customer_id",),
                   "What a click is worth": ("marketing_daily",)},
     ),
+    "channels": Contract(
+        title="Channel ROI and media mix",
+        lesson="03_traffic/01_channels",
+        required={"marketing_daily": ("channel", "date", "spend"),
+                  "customers": ("customer_id", "first_order_date", "acquisition_channel")},
+        optional_columns={"marketing_daily": ("clicks", "impressions", "platform_attributed_orders",
+                                              "platform_attributed_revenue")},
+        sections={"Platform ROAS against incremental ROAS": ("marketing_daily.platform_attributed_orders",
+                                                             "marketing_daily.platform_attributed_revenue")},
+    ),
 }
 
 
