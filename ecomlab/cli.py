@@ -10,6 +10,9 @@ Subcommands::
     ecomlab student [--src DIR] [--out DIR]              the student edition
     ecomlab grade DIR --lesson NB [--out CSV] [-j N]     grade returned notebooks
     ecomlab nbgrader-stamp PATH ...                      nbgrader metadata on lessons
+    ecomlab validate DATA --template NAME [--engine E]   what a report template will run on DATA
+    ecomlab report NAME [--data PATH] [--engine E] --out HTML  a template's standalone report
+        (E: pandas, or duckdb / spark on a folder left on disk, hive-partitioned too)
 
 Example
 -------

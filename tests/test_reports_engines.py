@@ -119,11 +119,17 @@ def test_template_without_engine_refuses_naming_those_that_have_one(tmp_path, ca
     assert "runs on pandas only" in capsys.readouterr().out
 
 
-def test_cli_report_with_duckdb_engine(tmp_path, capsys) -> None:
-    out = tmp_path / "rfm.html"
-    assert main(["report", "rfm", "--engine", "duckdb", "--out", str(out)]) == 0
+def test_cli_report_duckdb_equals_pandas_with_an_as_of_inside_the_data(tmp_path, capsys) -> None:
+    texts = {}
+    for engine in ("pandas", "duckdb"):
+        out = tmp_path / f"rfm_{engine}.html"
+        assert main(["report", "rfm", "--engine", engine, "--param", "as_of=2025-10-01", "--out", str(out)]) == 0
+        texts[engine] = _report_text(out)
     assert "with engine duckdb" in capsys.readouterr().out
-    assert out.is_file() and "important value" in _report_text(out)
+    kept = metrics.valid_orders(datasets.load("orders"))  # left out by status first, then by date
+    late = int((kept["order_ts"] >= "2025-10-01").sum())
+    assert f"{late:,} on/after 2025-10-01" in texts["pandas"]  # orders after as_of are counted, not dropped
+    _assert_same(texts["pandas"], texts["duckdb"])
 
 
 @pytest.fixture(scope="module")
