@@ -152,3 +152,26 @@ def test_template_source_has_no_word_about_the_course_brand_and_no_dates():
     assert "Nestwell" not in src and "栖居" not in src
     assert not re.search(r"20\d\d-\d\d", src)
     assert "03_traffic/01_channels" in nb.cells[0].source
+
+
+@pytest.mark.notebooks
+def test_without_a_value_per_customer_the_report_speaks_in_new_customers(tmp_path, tables, model):
+    mk, cu = tables
+    _, _, paid, spend, _, fits = model
+    folder = tmp_path / "shop"
+    folder.mkdir()
+    mk.drop(columns=["platform_attributed_orders", "platform_attributed_revenue"]).to_parquet(
+        folder / "marketing_daily.parquet")
+    cu.to_parquet(folder / "customers.parquet")
+    page = reports.render("channels", tmp_path / "c.html", data=folder,
+                          params={"experiment_channel": "feed_ads", "experiment_roas": 1.0, "experiment_ci_low": 0.5,
+                                  "experiment_ci_high": 1.5, "max_change": 0.1},
+                          stream=open("/dev/null", "w")).read_text(encoding="utf-8")
+    text = _text(page)
+    assert "Skipped: an experiment's incremental ROAS needs a value per new customer" in text
+    plan = channels.allocate_budget(fits, bounds=(0.9, 1.1), window=91)
+    gain = float((plan["new_sales"] - plan["current_sales"]).sum())
+    assert "each channel within ±10%" in text and f"Modelled gain: {gain:,.1f} new customers per 91 days" in text
+    mroas = pd.Series({c: 1000 * channels.marginal_roas(fits[c], window=91).iloc[0] for c in paid})
+    best = mroas.idxmax()
+    assert f"brings {mroas[best]:.2f} new customers per 1,000 CNY in {best}" in text
