@@ -51,6 +51,17 @@ def _model_roas_interval(fits, paid, channel, value):
     return value * t["incremental_roas"], value * t["incremental_roas_lo"], value * t["incremental_roas_hi"]
 
 
+def _shop(tmp_path, mk, cu, ext):
+    """A folder whose marketing_daily has no platform-attributed columns."""
+    folder = tmp_path / "shop"
+    folder.mkdir()
+    mk = mk.drop(columns=["platform_attributed_orders", "platform_attributed_revenue"])
+    mk.to_csv(folder / "marketing_daily.csv", index=False) if ext == ".csv" else mk.to_parquet(
+        folder / "marketing_daily.parquet")
+    cu.to_parquet(folder / "customers.parquet")
+    return folder
+
+
 def test_contract_and_validation(tmp_path, tables):
     c = reports.CONTRACTS["channels"]
     assert c.lesson == "03_traffic/01_channels"
@@ -122,11 +133,7 @@ def test_report_on_bundled_data_with_an_experiment_that_agrees(tmp_path, model):
 def test_folder_without_platform_columns_and_an_experiment_that_disagrees_via_the_cli(tmp_path, tables, model):
     mk, cu = tables
     _, _, paid, _, _, fits = model
-    folder = tmp_path / "shop"
-    folder.mkdir()
-    mk.drop(columns=["platform_attributed_orders", "platform_attributed_revenue", "impressions"]).to_csv(
-        folder / "marketing_daily.csv", index=False)
-    cu.to_parquet(folder / "customers.parquet")
+    folder = _shop(tmp_path, mk.drop(columns=["impressions"]), cu, ".csv")
     m, lo, hi = _model_roas_interval(fits, paid, "feed_ads", 150.0)
     e, e_lo, e_hi = round(hi + 0.6, 2), round(hi + 0.3, 2), round(hi + 0.9, 2)
     out = tmp_path / "c.html"
@@ -158,11 +165,7 @@ def test_template_source_has_no_word_about_the_course_brand_and_no_dates():
 def test_without_a_value_per_customer_the_report_speaks_in_new_customers(tmp_path, tables, model):
     mk, cu = tables
     _, _, paid, spend, _, fits = model
-    folder = tmp_path / "shop"
-    folder.mkdir()
-    mk.drop(columns=["platform_attributed_orders", "platform_attributed_revenue"]).to_parquet(
-        folder / "marketing_daily.parquet")
-    cu.to_parquet(folder / "customers.parquet")
+    folder = _shop(tmp_path, mk, cu, ".parquet")
     page = reports.render("channels", tmp_path / "c.html", data=folder,
                           params={"experiment_channel": "feed_ads", "experiment_roas": 1.0, "experiment_ci_low": 0.5,
                                   "experiment_ci_high": 1.5, "max_change": 0.1},
