@@ -49,6 +49,10 @@ def test_q2_sample_size_by_formula(exps):
     assert "percentage points" in ex.q2.check(wrong).message
     one_sided = (1.644854 + 0.841621) ** 2 * (p0 * (1 - p0) + p1 * (1 - p1)) / (p1 - p0) ** 2
     assert "one-sided" in ex.q2.check(one_sided).message
+    kohavi = 16 * p0 * (1 - p0) / (0.10 * p0) ** 2  # the rule of thumb: explained, not just "wrong"
+    assert abs(kohavi / n - 1) > 0.01
+    r = ex.q2.check(kohavi)
+    assert r.status == "incorrect" and "rule of thumb" in r.message and "exact formula" in r.message
 
 
 def test_q3_z_function():

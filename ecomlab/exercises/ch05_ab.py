@@ -126,6 +126,11 @@ q2 = Question(
          lambda: n_per_arm_formula(_fs_p0(), _fs_p0() + 0.10)),
         ("a one-sided test (z = 1.645): the test is two-sided, z_(1−α/2) = 1.96",
          lambda: n_per_arm_formula(_fs_p0(), _fs_p0() * 1.10, alpha=0.10)),
+        ("Kohavi's rule of thumb n ≈ 16·σ²/δ² with σ² = p0(1−p0): a quick approximation that "
+         "rounds 2·(1.96 + 0.84)² ≈ 15.7 up to 16 and uses the control's variance for both arms. "
+         "Good for planning on a napkin; the question asks for the exact formula, which counts "
+         "p1(1−p1) for the treatment arm and differs by a few percent here",
+         lambda: 16 * _fs_p0() * (1 - _fs_p0()) / (0.10 * _fs_p0()) ** 2),
     ]),
     hints=["p0 = mean of `converted` in the control arm; p1 = p0 × 1.10 (+10% relative, not +10 pp).",
            "z-values: `stats.norm.ppf(0.975)` ≈ 1.96 and `stats.norm.ppf(0.8)` ≈ 0.84.",
