@@ -38,6 +38,7 @@ from ecomlab.validation import require_columns as _require
 
 __all__ = [
     "KPI_COLUMNS",
+    "add_rates",
     "promo_days",
     "daily_kpis",
     "period_kpis",
@@ -263,26 +264,7 @@ def _kpi_core(
             out = out[~is_missing].reset_index(drop=True)
             out[seg_out] = out[seg_out].cat.remove_unused_categories()
 
-    bad = out["buyers"].to_numpy() > out["uv"].to_numpy()
-    if bad.any():
-        msg = (
-            f"{int(bad.sum())} row(s) have more buyers (from orders) than UV (from events), "
-            "so CR would exceed 1 — the orders include buyers the behaviour log does not see "
-            "(e.g. other sales channels or segments labelled differently). Filter orders to the "
-            "channels the log covers, or pass on_inconsistent='warn' to get NaN CR/spend per buyer there."
-        )
-        if on_inconsistent == "raise":
-            raise ValueError(msg)
-        import warnings
-
-        warnings.warn(msg, stacklevel=3)
-    ok = ~bad
-    cr = np.full(len(out), np.nan)
-    cr[ok] = metrics.conversion_rate(out["buyers"].to_numpy()[ok], out["uv"].to_numpy()[ok])
-    out["cr"] = cr
-    a = np.asarray(metrics.spend_per_buyer(out["gmv"].to_numpy(), out["buyers"].to_numpy()), dtype=float)
-    a[bad] = np.nan
-    out["spend_per_buyer"] = a
+    add_rates(out, on_inconsistent=on_inconsistent, unit="row")
     out.attrs["excluded"] = {
         "cancelled_orders": n_cancelled,
         "orders_on_days_without_events": n_orders_outside,
@@ -294,6 +276,46 @@ def _kpi_core(
         "UV (a visitor can use two devices); GMV, orders and buyers-per-segment follow the orders."
     )
     return out
+
+
+def add_rates(table: pd.DataFrame, *, on_inconsistent: str = "raise", unit: str = "row") -> pd.DataFrame:
+    """Add ``cr`` = buyers / UV and ``spend_per_buyer`` (客单价) = GMV / buyers to a table of counts.
+
+    ``table`` needs ``uv``, ``buyers`` and ``gmv`` (the daily KPI table, pandas- or
+    engine-computed). A row with more buyers (from orders) than UV (from the behaviour log)
+    would give CR > 1: the orders hold buyers the log does not see. It raises (default), or
+    with ``on_inconsistent="warn"`` warns and leaves NaN CR and spend per buyer there. Both
+    rates come from :mod:`ecomlab.metrics`. Modifies and returns ``table``.
+
+    >>> t = pd.DataFrame({"uv": [100, 50], "buyers": [4, 2], "gmv": [400.0, 100.0]})
+    >>> add_rates(t)[["cr", "spend_per_buyer"]].to_dict("list")
+    {'cr': [0.04, 0.04], 'spend_per_buyer': [100.0, 50.0]}
+    """
+    if on_inconsistent not in ("raise", "warn"):
+        raise ValueError(f"on_inconsistent must be 'raise' or 'warn', got {on_inconsistent!r}")
+    _require(table, ["uv", "buyers", "gmv"], "table")
+    bad = table["buyers"].to_numpy() > table["uv"].to_numpy()
+    if bad.any():
+        msg = (
+            f"{int(bad.sum())} {unit}(s) have more buyers (from orders) than UV (from events), "
+            "so CR would exceed 1 — the orders include buyers the behaviour log does not see "
+            "(e.g. other sales channels, segments labelled differently, days outside the log). "
+            "Filter the orders to what the log covers, or pass on_inconsistent='warn' to get NaN "
+            "CR/spend per buyer there."
+        )
+        if on_inconsistent == "raise":
+            raise ValueError(msg)
+        import warnings
+
+        warnings.warn(msg, stacklevel=3)
+    ok = ~bad
+    cr = np.full(len(table), np.nan)
+    cr[ok] = metrics.conversion_rate(table["buyers"].to_numpy()[ok], table["uv"].to_numpy()[ok])
+    table["cr"] = cr
+    a = np.asarray(metrics.spend_per_buyer(table["gmv"].to_numpy(), table["buyers"].to_numpy()), dtype=float)
+    a[bad] = np.nan
+    table["spend_per_buyer"] = a
+    return table
 
 
 def daily_kpis(

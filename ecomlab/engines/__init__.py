@@ -587,25 +587,9 @@ def _funnel_pandas(frames, *, steps=("pv", "cart", "buy"), mode: str = "loose", 
 
 
 def _kpi_finish(out: pd.DataFrame, excluded: dict, on_inconsistent: str) -> pd.DataFrame:
-    if on_inconsistent not in ("raise", "warn"):
-        raise ValueError(f"on_inconsistent must be 'raise' or 'warn', got {on_inconsistent!r}")
-    bad = out["buyers"].to_numpy() > out["uv"].to_numpy()
-    if bad.any():
-        msg = (f"{int(bad.sum())} day(s) have more buyers (from orders) than UV (from events), so CR "
-               "would exceed 1: the orders include buyers the behaviour log does not see; filter the "
-               "orders or the days (start/end), or pass on_inconsistent='warn' to get NaN CR there")
-        if on_inconsistent == "raise":
-            raise ValueError(msg)
-        import warnings
+    from ecomlab.kpi import add_rates  # the one rule for CR and spend per buyer (and CR > 1)
 
-        warnings.warn(msg, stacklevel=3)
-    ok = ~bad
-    cr = np.full(len(out), np.nan)
-    cr[ok] = metrics.conversion_rate(out["buyers"].to_numpy()[ok], out["uv"].to_numpy()[ok])
-    out["cr"] = cr
-    a = np.asarray(metrics.spend_per_buyer(out["gmv"].to_numpy(), out["buyers"].to_numpy()), dtype=float)
-    a[bad] = np.nan
-    out["spend_per_buyer"] = a
+    add_rates(out, on_inconsistent=on_inconsistent, unit="day")
     out.attrs["excluded"] = excluded
     return out
 
