@@ -308,8 +308,14 @@ def _irls(m: MediaMixFit, y: np.ndarray, th0: np.ndarray, lo, hi, n_iter: int = 
     w = np.maximum(y, 1.0) if w0 is None else w0
     th = th0
     for _ in range(n_iter):
-        res = optimize.least_squares(_resid, np.clip(th, lo + 1e-12, hi - 1e-12), jac=_jac, args=(m, y, w),
-                                     bounds=(lo, hi), x_scale="jac")
+        # trial steps far from the optimum can overflow exp(); the solver rejects such steps
+        # (an infinite cost never wins), so the overflow is expected and not reported
+        with np.errstate(over="ignore"):
+            res = optimize.least_squares(_resid, np.clip(th, lo + 1e-12, hi - 1e-12), jac=_jac,
+                                         args=(m, y, w), bounds=(lo, hi), x_scale="jac")
+        if not np.all(np.isfinite(res.x)) or not np.isfinite(res.cost):
+            raise ValueError("the media-mix fit diverged (non-finite parameters or cost); check the "
+                             "spend and outcome series, or pass start= values")
         th = res.x
         w = np.maximum(m.predict(th=th), 1e-6)
     return th, (y - m.predict(th=th)) / np.sqrt(w), float(res.cost)
