@@ -205,3 +205,22 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # no
         tr.write_line(f"{nb:<{width}}  {secs:6.1f} s")
     tr.write_line(f"{'total':<{width}}  {sum(_NOTEBOOK_TIMES.values()):6.1f} s "
                   f"({len(_NOTEBOOK_TIMES)} notebooks)")
+
+
+@pytest.fixture
+def plot_theme():
+    """The course theme inside an rc context (Agg backend), figures closed afterwards.
+
+    Plot test modules use it with ``pytestmark = pytest.mark.usefixtures("plot_theme")``.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from ecomlab import plots
+
+    with matplotlib.rc_context():
+        plots.set_theme()
+        yield
+    plt.close("all")

@@ -28,13 +28,7 @@ from ecomlab.fonts import CJK_FAMILY, cjk_font_path  # noqa: E402
 CHINESE_TITLE = "复购率与客单价 Repurchase rate & AOV：栖居良品（¥）"
 
 
-@pytest.fixture(autouse=True)
-def themed():
-    """Apply the theme inside an rc context, and close figures afterwards."""
-    with matplotlib.rc_context():
-        plots.set_theme()
-        yield
-    plt.close("all")
+pytestmark = pytest.mark.usefixtures("plot_theme")  # tests/conftest.py
 
 
 def _chars(font_path: str) -> set[int]:

@@ -10,20 +10,13 @@ import matplotlib  # noqa: E402
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from ecomlab import plots  # noqa: E402
 from ecomlab.swot import SwotItem, swot_table  # noqa: E402
 
-
-@pytest.fixture(autouse=True)
-def themed():
-    with matplotlib.rc_context():
-        plots.set_theme()
-        yield
-    plt.close("all")
+pytestmark = pytest.mark.usefixtures("plot_theme")  # tests/conftest.py
 
 
 def _table() -> pd.DataFrame:
