@@ -85,7 +85,7 @@ PDP_ELEMENTS = (
     "recommendations",
 )
 COUPON_SEGMENTS = ("new", "active", "loyal", "at_risk", "lapsing")
-EXPERIMENTS = ("exp_checkout", "exp_pdp_video", "exp_free_shipping")
+EXPERIMENTS = ("exp_checkout", "exp_pdp_video", "exp_free_shipping", "lift_short_video")
 LIKERT_ITEMS = (
     "q_price_sensitive",
     "q_wait_for_promotions",
@@ -367,7 +367,9 @@ _t(
 _t(
     "experiments",
     "one row per visitor per experiment",
-    "Three randomised online experiments: assignment, pre-period behaviour and outcome.",
+    "Four randomised experiments: three online A/B tests and a conversion-lift test of short-video "
+    "ads (control = holdout whose ads were withheld, treatment = exposed); assignment, pre-period "
+    "behaviour and outcome.",
     ["00", "05-2"],
     [
         _c("experiment_id", "category", "experiment", categories=EXPERIMENTS),

@@ -96,6 +96,10 @@ class WorldConfig:
     price_test_share: float = 0.8     # share of SKUs with weekly exogenous price tests
     price_test_steps: tuple = (0.75, 0.80, 0.85, 0.90, 0.95, 1.0, 1.0, 1.05, 1.10, 1.15)
     promo_depth: float = 0.15          # promotion-day price cut
+    #: demand a promotion pulls forward: ``share`` of its extra demand is taken from the
+    #: ``days_before`` days before it (shoppers wait) and the ``days_after`` days after it
+    #: (they stocked up), spread evenly over those days
+    promo_pull_forward: dict = field(default_factory=lambda: {"share": 0.3, "days_before": 7, "days_after": 7})
     # --- seasonality and promotions ---------------------------------------------
     promo_lift: dict = field(default_factory=lambda: {
         "双11": 6.0, "618": 3.0, "双12": 2.2, "年货节 New-Year goods": 1.6, "99": 1.8, "38节 Women's day": 1.5})
@@ -145,6 +149,17 @@ class WorldConfig:
     fan_group_join_base: float = 0.06  # join propensity scale
     fan_group_selection: float = 1.2   # log-odds per log(orders before 2025): self-selection
     programme_monthly_cost: float = 18_000.0   # content + community staff, CNY/month (bundled scale)
+    #: the programme's storage focus: from ``start`` storage SKUs are ``demand_multiplier``
+    #: times as attractive (extra storage lines on top of unchanged other lines), and
+    #: Nestwell's storage sales in the market panel rise by the same factor
+    storage_push: dict = field(default_factory=lambda: {"start": "2025-07-01", "demand_multiplier": 1.25})
+    #: the programme's short-video content: short-video spend x ``spend_multiplier`` from ``start``
+    short_video_push: dict = field(default_factory=lambda: {"start": "2025-07-01", "spend_multiplier": 1.6})
+    #: a randomised conversion-lift test of one paid channel (the platform withholds its ads
+    #: from a random ``holdout_share`` of the channel's audience), recorded in ``experiments``
+    lift_test: dict = field(default_factory=lambda: {
+        "experiment_id": "lift_short_video", "channel": "short_video", "start": "2025-08-04",
+        "days": 28, "n": 120_000, "holdout_share": 0.5, "base_cr": 0.0025, "order_value_shape": 2.0})
     membership_effect: float = 1.0     # members are NOT caused to buy more (selection only)
     # --- returns --------------------------------------------------------------------
     return_rate: dict = field(default_factory=lambda: {
@@ -187,16 +202,30 @@ def _days() -> pd.DatetimeIndex:
     return pd.date_range(START, END, freq="D")
 
 
-def _demand_shape(cfg: WorldConfig, days: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray]:
-    """Daily demand multiplier (mean 1 per year) and the promotion flag per day."""
+def _demand_shape(cfg: WorldConfig, days: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray, dict]:
+    """Daily demand multiplier (mean 1 per year), the promotion flag per day and the
+    planted pull-forward dip around each promotion."""
     doy = days.day_of_year.to_numpy()
     yearly = 1 + 0.12 * np.cos(2 * np.pi * (doy - 15) / 365.25) - 0.08 * np.cos(4 * np.pi * (doy - 200) / 365.25)
     weekly = np.asarray(cfg.weekday_shape)[days.day_of_week.to_numpy()]
+    shape, on_promo, dips = _promo_shape(cfg, days, yearly * weekly)
+    years = days.year.to_numpy()
+    for y in np.unique(years):
+        shape[years == y] /= shape[years == y].mean()
+    return shape, on_promo, dips
+
+
+def _promo_shape(cfg: WorldConfig, days: pd.DatetimeIndex, base: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict]:
+    """``base`` x promotion multipliers, with the planted pull-forward: a share of each
+    promotion's extra demand (in ``base`` units) is removed evenly from the days around it.
+    Returns the shape, the promotion flag and the dip per promotion (fraction of a day's demand)."""
     promo = np.ones(len(days))
     on_promo = np.zeros(len(days), dtype=bool)
+    pf = cfg.promo_pull_forward
+    dips = {}
     for name, s, e in _PROMOS:
         s, e = pd.Timestamp(s), pd.Timestamp(e)
-        m = (days >= s) & (days <= e)
+        m = np.asarray((days >= s) & (days <= e))
         on_promo |= m
         peak = cfg.promo_lift[name]
         n = int(m.sum())
@@ -207,14 +236,14 @@ def _demand_shape(cfg: WorldConfig, days: pd.DatetimeIndex) -> tuple[np.ndarray,
             ramp[0] = 1 + 0.35 * (peak - 1)
             ramp[-1] = peak
             promo[m] = ramp
-            # the lull just after a big festival
-            after = (days > e) & (days <= e + pd.Timedelta(days=4))
-            promo[after] *= 0.8
-    shape = yearly * weekly * promo
-    years = days.year.to_numpy()
-    for y in np.unique(years):
-        shape[years == y] /= shape[years == y].mean()
-    return shape, on_promo
+        around = np.asarray(((days >= s - pd.Timedelta(days=pf["days_before"])) & (days < s))
+                            | ((days > e) & (days <= e + pd.Timedelta(days=pf["days_after"]))))
+        extra = float((base[m] * (promo[m] - 1)).sum())
+        if around.any() and extra > 0:
+            dip = pf["share"] * extra / float(base[around].sum())
+            promo[around] *= 1 - dip
+            dips[f"{name} {s.year}"] = round(dip, 4)
+    return base * promo, on_promo, dips
 
 
 def _hour_sampler(cfg: WorldConfig, rng: np.random.Generator, n: int) -> np.ndarray:
@@ -307,6 +336,9 @@ def _marketing(cfg: WorldConfig, rng: np.random.Generator, days: pd.DatetimeInde
         p = cfg.channels[c]
         weekly_noise = np.exp(rng.normal(0, 0.35, week.max() + 1))[week]
         spend = scale * p["spend"] * growth * weekly_noise * np.where(shape > 1.5, 1.8, 1.0)
+        if c == "short_video":   # the programme's short-video content from H2 2025
+            sv = cfg.short_video_push
+            spend = spend * np.where(days >= pd.Timestamp(sv["start"]), sv["spend_multiplier"], 1.0)
         spend = np.round(spend * np.exp(rng.normal(0, 0.08, n_day)), 2)
         ad = signal.lfilter([1.0], [1.0, -p["decay"]], spend)
         steady = scale * p["spend"] / (1 - p["decay"])
@@ -426,7 +458,7 @@ def generate(config: WorldConfig | None = None, scale: float = 1.0, seed: int = 
     R = _Rng(seed)
     days = _days()
     n_day = len(days)
-    shape, on_promo = _demand_shape(cfg, days)
+    shape, on_promo, pf_dips = _demand_shape(cfg, days)
     op = _op_time(shape)
     truth: dict = {"seed": int(seed), "scale": float(scale), "window": [str(START.date()), str(END.date())]}
 
@@ -538,7 +570,14 @@ def generate(config: WorldConfig | None = None, scale: float = 1.0, seed: int = 
     l_persona = o_persona[line_order]
     sku = _choose_skus(cfg, rng, products, prices, days, l_day, l_persona)
     qty = 1 + rng.poisson(np.where(promo_day[line_order], 0.55, 0.25))
-    lines = pd.DataFrame({"_order": line_order, "_sku": sku, "quantity": qty, "_day": l_day,
+    # the storage push: extra storage lines from their own stream
+    rng_push = R("storage_push")
+    x_order, x_sku = _storage_push_lines(cfg, rng_push, products, prices, days, o_day, o_persona,
+                                         1 + np.maximum(mean_lines - 1, 0))
+    line_order = np.concatenate([line_order, x_order])
+    sku = np.concatenate([sku, x_sku])
+    qty = np.concatenate([qty, 1 + rng_push.poisson(np.where(promo_day[x_order], 0.55, 0.25))])
+    lines = pd.DataFrame({"_order": line_order, "_sku": sku, "quantity": qty, "_day": o_day[line_order],
                           "_sec": o_sec[line_order]})
     # one line per SKU per order
     lines = lines.groupby(["_order", "_sku"], as_index=False, sort=True).agg(
@@ -625,6 +664,16 @@ def generate(config: WorldConfig | None = None, scale: float = 1.0, seed: int = 
                            "note": "members are selected on a higher purchase rate; joining changes nothing"}
     truth["elasticity"] = dict(cfg.elasticity)
     truth["promo_lift"] = dict(cfg.promo_lift)
+    truth["promo_pull_forward"] = {
+        **cfg.promo_pull_forward, "dip_by_promotion": pf_dips,
+        "note": "share of each promotion's extra demand (over the no-promotion baseline) removed "
+                "evenly from the days_before days before it and the days_after days after it; dip = "
+                "the fraction of those days' demand removed"}
+    truth["storage_push"] = {
+        **cfg.storage_push,
+        "note": "from start each storage SKU's choice weight x demand_multiplier on top of unchanged "
+                "other categories, so expected storage lines (demand) x demand_multiplier; sold units "
+                "are censored by stockouts"}
     truth["seasonality"] = {"weekday_shape_mon_to_sun": list(cfg.weekday_shape),
                             "peak_hour": int(np.argmax(cfg.hour_shape)),
                             "trough_hour": int(np.argmin(cfg.hour_shape)),
@@ -643,6 +692,10 @@ def generate(config: WorldConfig | None = None, scale: float = 1.0, seed: int = 
 
     say("experiments")
     experiments, exp_truth = _experiments(cfg, R("experiments"), scale, n_cust)
+    first_lift_vis = n_cust + 5_000_000 + len(experiments) + 1_000_000
+    lift, exp_truth[cfg.lift_test["experiment_id"]] = _lift_test(cfg, R("lift_test"), days, mkt, incr, scale,
+                                                                 first_lift_vis)
+    experiments = pd.concat([experiments, lift], ignore_index=True)
     truth["experiments"] = exp_truth
 
     say("coupon campaign")
@@ -677,7 +730,7 @@ def generate(config: WorldConfig | None = None, scale: float = 1.0, seed: int = 
     tables = {k: conform(k, v) for k, v in tables.items()}
     truth["bgnbd"]["share_repeat_within_39_weeks"] = _share_repeat_39w(o_cust, ts, status, n_cust)
     truth["blemishes"] = _blemish_counts(tables, ev_truth)
-    truth["programme"] = _programme_truth(cfg, truth)
+    truth["programme"] = _programme_truth(cfg, truth, tables["orders"], tables["customers"])
     tables["truth"] = truth  # type: ignore[assignment]
     return tables
 
@@ -835,10 +888,33 @@ def _attractiveness(cfg, products, prices, days):
     return (w @ aff.T) / (w0 @ aff.T)
 
 
-def _choose_skus(cfg, rng, products, prices, days, l_day, l_persona):
-    """SKU choice ∝ persona category affinity x popularity x (price/list)^elasticity."""
+def _storage_push_lines(cfg, rng, products, prices, days, o_day, o_persona, mean_lines):
+    """Extra storage lines of the storage push, on top of the ordinary basket (own stream).
+
+    An order on day d >= start with expected lines m and storage share s(d, persona) of the
+    choice weights gets Poisson((k - 1) · m · s) extra storage lines, so its expected storage
+    lines are k times the no-push ones and its other lines are unchanged."""
+    sp = cfg.storage_push
+    k = float(sp["demand_multiplier"])
+    if k == 1.0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    storage = products["_cat"].to_numpy() == schema.CATEGORIES.index("storage")
+    w, _, aff = _sku_weights(cfg, products, prices, days)
+    share = ((w * storage) @ aff.T) / (w @ aff.T)                        # days x personas
+    on = np.asarray(days >= pd.Timestamp(sp["start"]))[o_day]
+    lam = np.where(on, (k - 1) * mean_lines * share[o_day, o_persona], 0.0)
+    extra_order = np.repeat(np.arange(len(o_day)), rng.poisson(lam))
+    sku = _choose_skus(cfg, rng, products, prices, days, o_day[extra_order], o_persona[extra_order], mask=storage)
+    return extra_order, sku
+
+
+def _choose_skus(cfg, rng, products, prices, days, l_day, l_persona, mask=None):
+    """SKU choice ∝ persona category affinity x popularity x (price/list)^elasticity
+    (among the SKUs where ``mask`` is true, if given)."""
     n_sku = len(products)
     base, _, aff = _sku_weights(cfg, products, prices, days)
+    if mask is not None:
+        base = base * mask[None, :]
     # unique (day, persona) cells used
     cell = l_day * 4 + l_persona
     ucell, inv = np.unique(cell, return_inverse=True)
@@ -1014,16 +1090,41 @@ def _fan_truth(cfg, joined, lines, orders, products, o_cust, o_cf, status):
     }
 
 
-def _programme_truth(cfg, truth):
+def _programme_truth(cfg, truth, orders, customers):
     fg = truth["fan_group_effect"]
     cost = cfg.programme_monthly_cost * 6 * truth["scale"]
     igp = fg["incremental_gross_profit"]
+    start = pd.Timestamp(cfg.fan_group_start)
+    end = pd.Timestamp(END) + pd.Timedelta(days=1)
+    # the marketer's figures: 复购率 = share of customers acquired before the programme who
+    # ordered (not cancelled) in its six months, members of a fan group vs the rest; "ROI"
+    # = revenue (paid amount, 成交金额) of members' orders after joining / the programme's cost
+    kept = orders[orders["status"] != "cancelled"]
+    h2 = kept[(kept["order_ts"] >= start) & (kept["order_ts"] < end)]
+    old = customers[customers["first_order_date"] < start]
+    member = old["joined_fan_group_date"].notna().to_numpy()
+    bought = old["customer_id"].isin(h2["customer_id"]).to_numpy()
+    rep_m, rep_n = float(bought[member].mean()), float(bought[~member].mean())
+    join = h2["customer_id"].map(customers.set_index("customer_id")["joined_fan_group_date"])
+    rev_members = float(h2.loc[(join.notna() & (h2["order_ts"] >= join)).to_numpy(), "paid_amount"].sum())
     return {
         "period": "2025-07-01..2025-12-31",
         "cost": round(cost, 2),
         "incremental_gross_profit": igp,
         "profit_roi": round((igp - cost) / cost, 4),
         "note": "profit ROI = (incremental gross profit - cost) / cost; not ROAS (投产比)",
+        "claim": {"repurchase_rise": 0.30, "roi": 5.0,
+                  "text": "within six months repurchase rose 30% and ROI reached 1:5"},
+        "naive": {
+            "repurchase_rate_members": round(rep_m, 4), "repurchase_rate_non_members": round(rep_n, 4),
+            "repurchase_gap": round(rep_m / rep_n - 1, 4),
+            "member_revenue_after_joining": round(rev_members, 2), "revenue_roi": round(rev_members / cost, 4),
+            "definition": "repurchase rate: customers first ordering before 2025-07-01 with a kept order in "
+                          "2025-07-01..2025-12-31, fan-group members vs the rest (gap = ratio - 1); "
+                          "ROI (a ROAS): paid amount of members' kept orders on or after their join date / cost",
+        },
+        "storage_push": dict(cfg.storage_push),
+        "short_video_push": dict(cfg.short_video_push),
     }
 
 
@@ -1046,11 +1147,12 @@ def _share_repeat_39w(o_cust, ts, status, n_cust):
 def _events(cfg, rng, orders, order_items, customers, products, scale, day_shape):
     """November 2025 behaviour log built around the month's real orders.
 
-    Traffic (sessions) follows the *expected* demand of each day (``day_shape``) and the
-    planted session conversion rates, independently of how many orders that day actually
-    had; the day's real orders are the buying sessions and the rest do not buy. So daily
-    conversion varies with binomial noise, and on the incident day traffic is normal
-    while orders are missing.
+    Traffic (sessions) follows the demand of each day — the 3-day average of its buyers
+    (the incident's lost orders added back) times the day's own ``day_shape`` over its 3-day
+    average — and the planted session conversion rates, so a day's sessions do not track
+    its own order noise; the day's real orders are the buying sessions and the rest do not
+    buy. So daily conversion varies with binomial noise, and on the incident day traffic is
+    normal while orders are missing.
     """
     inwin = (orders["order_ts"] >= EVENT_START) & (orders["order_ts"] < EVENT_END) & (orders["status"] != "cancelled")
     bo = orders[inwin].reset_index(drop=True)
@@ -1072,7 +1174,12 @@ def _events(cfg, rng, orders, order_items, customers, products, scale, day_shape
     inc_dev = dev_names.index(cfg.incident["device"])
     totals = nb.sum(axis=0)
     totals[inc_dev] += nb[inc_day, inc_dev] * cfg.incident["drop"] / (1 - cfg.incident["drop"])
-    w = np.asarray(day_shape, dtype=float)
+    # traffic follows the day's demand: its buyers (the incident's lost ones added back),
+    # smoothed over three days so that a day's own order noise does not move its traffic
+    w = nb.sum(axis=(1, 2))
+    w[inc_day] += nb[inc_day, inc_dev].sum() * cfg.incident["drop"] / (1 - cfg.incident["drop"])
+    w = pd.Series(w).rolling(3, center=True, min_periods=1).mean().to_numpy() * np.asarray(day_shape) \
+        / pd.Series(np.asarray(day_shape)).rolling(3, center=True, min_periods=1).mean().to_numpy()
     expected_buy = totals[None, :, :] * (w / w.sum())[:, None, None]
     n_sess = rng.poisson(expected_buy / cr[None])
     n_non = np.maximum(n_sess - nb.astype(int), 0)
@@ -1310,6 +1417,53 @@ def _experiments(cfg, rng, scale, n_cust):
     return pd.concat(frames, ignore_index=True), truth
 
 
+def _lift_test(cfg, rng, days, mkt, incr, scale, first_vis):
+    """A randomised conversion-lift test of one paid channel, as rows of ``experiments``.
+
+    The platform withholds the channel's ads from a random holdout of its audience for
+    ``days`` days; the exposed users receive all the channel's spend of those days and its
+    planted incremental revenue (adstock + Hill, as in the media-mix data), drawn as extra
+    converters on top of a baseline conversion rate shared by both groups."""
+    p = cfg.lift_test
+    ch = p["channel"]
+    n = int(p["n"] * scale)
+    start = pd.Timestamp(p["start"])
+    win = np.asarray((days >= start) & (days < start + pd.Timedelta(days=p["days"])))
+    spend = float(mkt.loc[(mkt["channel"] == ch).to_numpy(), "spend"].to_numpy()[win].sum())
+    inc_rev = float(incr[schema.PAID_CHANNELS.index(ch)][win].sum())
+    holdout = rng.random(n) < p["holdout_share"]
+    n_exp = int((~holdout).sum())
+    mean_value = cfg.first_order_value
+    q = inc_rev / mean_value / n_exp            # extra conversion probability of an exposed user
+    base = rng.random(n) < p["base_cr"]
+    extra = (~holdout) & (rng.random(n) < q)
+    converted = base | extra
+    k = p["order_value_shape"]
+    revenue = np.where(converted, np.round(rng.gamma(k, mean_value / k, n), 2), 0.0)
+    pre_sessions = rng.poisson(0.4, n)
+    pre_revenue = np.where(rng.random(n) < p["base_cr"], np.round(rng.gamma(k, mean_value / k, n), 2), 0.0)
+    assigned = np.datetime64(start) + (rng.random(n) * 3 * 86400e6).astype("timedelta64[us]")
+    order = np.argsort(assigned, kind="stable")
+    df = pd.DataFrame({
+        "experiment_id": pd.Categorical.from_codes(np.full(n, schema.EXPERIMENTS.index(p["experiment_id"]), np.int8),
+                                                   categories=list(schema.EXPERIMENTS)),
+        "visitor_id": _ids("V", first_vis + order + 1, 8),
+        "variant": pd.Categorical.from_codes((~holdout[order]).astype(np.int8), categories=["control", "treatment"]),
+        "assigned_at": assigned[order], "pre_sessions": pre_sessions[order].astype("int64"),
+        "pre_revenue": pre_revenue[order], "converted": converted[order], "revenue": revenue[order]})
+    truth = {
+        "channel": ch, "start": str(start.date()), "days": int(p["days"]), "n_assigned": n,
+        "holdout_share": p["holdout_share"], "control": "holdout (ads withheld)", "treatment": "exposed",
+        "base_cr": p["base_cr"], "spend": round(spend, 2), "incremental_revenue": round(inc_rev, 2),
+        "incremental_roas": round(inc_rev / spend, 4),
+        "incremental_conversions_expected": round(q * n_exp, 2),
+        "note": "the exposed group gets the channel's whole spend in the window and its planted "
+                "incremental revenue (the media-mix truth on those days); the orders table is not "
+                "thinned for the holdout",
+    }
+    return df, truth
+
+
 def _calibrate_rate(z, slope, target, days):
     """Intercept of log daily purchase rate so that P(>= 1 purchase in `days`) averages `target`."""
     from scipy.optimize import brentq
@@ -1435,10 +1589,11 @@ def _market(cfg, rng):
     for c in schema.CATEGORIES:
         size = size0[c] * (1 + cfg.market_growth[c]) ** t * season * np.exp(rng.normal(0, 0.03, nm))
         sh = np.asarray(share0[c])[None, :].repeat(nm, 0)
-        if c == "storage":   # Nestwell gains share in storage (its focus from H2-2025)
-            sh[:, 0] = sh[:, 0] * (1 + 0.5 * t)
         sh = sh / sh.sum(1, keepdims=True)
         sales = size[:, None] * sh * np.exp(rng.normal(0, 0.04, sh.shape))
+        if c == "storage":   # Nestwell's storage focus from H2-2025 adds sales on top of the market's
+            sp = cfg.storage_push
+            sales[:, 0] *= np.where(months >= pd.Timestamp(sp["start"]), sp["demand_multiplier"], 1.0)
         price = cat_price[c] * brand_price[None, :] * np.exp(rng.normal(0, 0.03, sh.shape))
         units = np.round(sales / price).astype("int64")
         for b, brand in enumerate(schema.BRANDS):
@@ -1459,6 +1614,9 @@ def _market(cfg, rng):
     norm = st.loc[st["week"].dt.year == 2024, "search_index"].mean()
     st["search_index"] = np.round(st["search_index"] / norm * 100, 1)
     truth = {"annual_growth": dict(cfg.market_growth), "fastest_growing": "storage", "shrinking": "decor",
+             "nestwell_storage_push": {**cfg.storage_push, "note": "Nestwell's storage sales in the panel x "
+                                       "demand_multiplier from start (added to the category); other brands "
+                                       "and categories unchanged"},
              "nestwell_share_2025": {
                  c: round(float(market.query("category == @c and brand == 'Nestwell' and month.dt.year == 2025")["sales_amount"].sum()
                                 / market.query("category == @c and month.dt.year == 2025")["sales_amount"].sum()), 4)

@@ -189,9 +189,60 @@ def test_truth_is_complete():
     tr = datasets.truth()
     assert set(tr["elasticity"]) == {"storage", "kitchen", "bedding", "bath", "decor", "cleaning"}
     assert set(tr["channels"]) == {"search_ads", "feed_ads", "live_stream", "short_video", "social_seeding"}
-    assert set(tr["experiments"]) == {"exp_checkout", "exp_pdp_video", "exp_free_shipping"}
+    assert set(tr["experiments"]) == {"exp_checkout", "exp_pdp_video", "exp_free_shipping", "lift_short_video"}
     assert set(tr["coupon_uplift"]["uplift_purchase_30d"]) == {"new", "active", "loyal", "at_risk", "lapsing"}
     assert tr["promo_lift"]["双11"] == max(tr["promo_lift"].values())
     assert tr["fan_group_effect"]["rate_multiplier"] == 1.3
     assert tr["returns"]["return_rate_by_category"]["bedding"] == max(tr["returns"]["return_rate_by_category"].values())
     assert tr["market"]["fastest_growing"] == "storage" and tr["market"]["shrinking"] == "decor"
+
+
+# --- the programme's planted levers and the promotion pull-forward -------------------------
+def test_pull_forward_removes_the_planted_share_of_each_promotions_extra_demand():
+    cfg = simulate.WorldConfig()
+    days = simulate._days()
+    base = np.ones(len(days))
+    shape, on_promo, dips = simulate._promo_shape(cfg, days, base)
+    no_pf = simulate.WorldConfig(promo_pull_forward={**cfg.promo_pull_forward, "share": 0.0})
+    shape0, _, dips0 = simulate._promo_shape(no_pf, days, base)
+    assert dips0 == {} or all(v == 0 for v in dips0.values())
+    assert len(dips) == len(simulate._PROMOS) and all(0 < d < 1 for d in dips.values())
+    # removed volume = share x the promotions' extra volume (windows do not overlap)
+    removed = float((shape0 - shape)[~on_promo].sum())
+    extra = float((shape0 - 1)[on_promo].sum())
+    assert removed == pytest.approx(cfg.promo_pull_forward["share"] * extra, rel=1e-9)
+    # promotion days themselves are unchanged
+    np.testing.assert_allclose(shape[on_promo], shape0[on_promo])
+
+
+def test_storage_push_adds_storage_lines_only_from_its_start(small):
+    t = small
+    items = t["order_items"].merge(t["orders"][["order_id", "order_ts"]], on="order_id").merge(
+        t["products"][["sku_id", "category"]], on="sku_id")
+    start = pd.Timestamp(simulate.WorldConfig().storage_push["start"])
+    period = np.where(items["order_ts"] >= start, "after", "before")
+    share = (items.assign(period=period, storage=items["category"] == "storage")
+             .groupby("period")["storage"].mean())
+    k = simulate.WorldConfig().storage_push["demand_multiplier"]
+    # odds of a storage line rise by about k (extra storage lines, others unchanged)
+    odds = share / (1 - share)
+    assert 1.1 < odds["after"] / odds["before"] < 1.45, share
+    off = simulate.WorldConfig(storage_push={"start": "2025-07-01", "demand_multiplier": 1.0})
+    o, s = simulate._storage_push_lines(off, np.random.default_rng(0), None, None, None,
+                                        np.arange(3), np.zeros(3, int), np.ones(3))
+    assert len(o) == len(s) == 0
+
+
+def test_lift_test_rows_and_truth(t):
+    tr = datasets.truth()["experiments"]["lift_short_video"]
+    d = t["experiments"][t["experiments"]["experiment_id"] == "lift_short_video"]
+    assert len(d) == tr["n_assigned"] and d["visitor_id"].is_unique
+    assert not d["visitor_id"].isin(t["experiments"].loc[t["experiments"]["experiment_id"] != "lift_short_video",
+                                                         "visitor_id"]).any()
+    share = (d["variant"] == "control").mean()
+    assert abs(share - tr["holdout_share"]) < 0.01
+    conv = d.groupby("variant", observed=True)["converted"].agg(["sum", "size"])
+    extra = conv.loc["treatment", "sum"] - conv.loc["control", "sum"] * conv.loc["treatment", "size"] / conv.loc["control", "size"]
+    se = np.sqrt(conv.loc["treatment", "sum"] + conv.loc["control", "sum"])
+    assert abs(extra - tr["incremental_conversions_expected"]) < 4 * se
+    assert tr["incremental_roas"] == pytest.approx(tr["incremental_revenue"] / tr["spend"], rel=1e-3)
