@@ -1,15 +1,18 @@
 """Product strategy helpers (商品运营): price elasticity from exogenous price tests.
 
-Method (chapter 02): for every SKU, average daily units sold at each shelf price it
-carried on ordinary days (promotion days excluded: price and demand move together
-there for reasons other than price), then a log-log regression with SKU fixed effects,
-per category::
+Method (chapter 02): for every SKU and period (half-year by default), average daily units
+sold at each shelf price it carried on ordinary days (promotion days excluded: price and
+demand move together there for reasons other than price), then a log-log regression with
+SKU and period fixed effects, per category::
 
-    log(units per day)_{s,p} = β · log(price)_{s,p} + α_s + ε
+    log(units per day)_{s,t,p} = β · log(price)_{s,t,p} + α_s + γ_t + ε
 
 β is the price elasticity of demand. Cells are weighted by units sold (the inverse
 variance of a log count), which avoids the attenuation that zero-heavy SKU-day data
-cause in plain log-log OLS.
+cause in plain log-log OLS. The period effects γ_t absorb demand shifts over time (a
+category push, growth): a cell pooled over two years would mix those levels into its
+mean. Promotions: :func:`promotion_lift` (lift against depth) and :func:`promotion_dip`
+(the demand a promotion pulls forward from the days around it).
 """
 
 from __future__ import annotations
@@ -29,9 +32,9 @@ from ecomlab.validation import require_columns
 
 
 class PricePoints(NamedTuple):
-    """SKU x price cells on non-promotion days.
+    """SKU x period x price cells on non-promotion days.
 
-    table : sku_id, category, price, days, units, units_per_day
+    table : sku_id, category, period (first month of the period), price, days, units, units_per_day
     excluded : rows of ``daily_prices`` left out, by reason (counts)
     """
 
@@ -40,13 +43,15 @@ class PricePoints(NamedTuple):
 
 
 def price_points(order_items: pd.DataFrame, orders: pd.DataFrame, daily_prices: pd.DataFrame,
-                 products: pd.DataFrame, *, min_days: int = 14) -> PricePoints:
-    """Average daily units of each SKU at each shelf price (non-promotion days).
+                 products: pd.DataFrame, *, min_days: int = 14, period_months: int | None = 6) -> PricePoints:
+    """Average daily units of each SKU at each shelf price in each period (non-promotion days).
 
-    Demand counts placed orders (:func:`ecomlab.metrics.placed_orders`: cancelled orders
-    never shipped and are left out; later refunds still were demand). SKU-days before
-    launch, promotion days, and price cells seen on fewer than ``min_days`` days or
-    SKUs with a single price are excluded and counted in ``excluded``.
+    Periods are blocks of ``period_months`` calendar months (6: half-years starting in
+    January and July; ``None``: one period, cells pooled over the whole data). Demand counts
+    placed orders (:func:`ecomlab.metrics.placed_orders`: cancelled orders never shipped and
+    are left out; later refunds still were demand). SKU-days before launch, promotion days,
+    and price cells seen on fewer than ``min_days`` days or SKUs with a single price are
+    excluded and counted in ``excluded``.
 
     >>> from ecomlab import datasets as ds
     >>> pp = price_points(ds.load("order_items"), ds.load("orders"), ds.load("daily_prices"), ds.load("products"))
@@ -59,6 +64,9 @@ def price_points(order_items: pd.DataFrame, orders: pd.DataFrame, daily_prices: 
     require_columns(products, ["sku_id", "category", "launch_date"], "products")
     if min_days < 1:
         raise ValueError(f"min_days must be >= 1, got {min_days}")
+    if period_months is not None and (int(period_months) != period_months or not 1 <= period_months <= 12
+                                      or 12 % period_months):
+        raise ValueError(f"period_months must be None or a divisor of 12 (1, 2, 3, 4, 6, 12), got {period_months!r}")
     o = placed_orders(orders)[["order_id", "order_ts"]]
     x = order_items[["order_id", "sku_id", "quantity"]].merge(o, on="order_id")
     x["date"] = x["order_ts"].dt.normalize()
@@ -69,7 +77,12 @@ def price_points(order_items: pd.DataFrame, orders: pd.DataFrame, daily_prices: 
     excluded = {"before_launch": int(before.sum()), "promotion_day": int(promo.sum())}
     dp = dp[~before & ~dp["on_promotion"]]
     dp = dp.join(units, on=["sku_id", "date"]).fillna({"units": 0})
-    cells = dp.groupby(["sku_id", "category", "price"], observed=True).agg(
+    if period_months is None:
+        dp["period"] = dp["date"].min().to_period("M").to_timestamp()
+    else:
+        month = dp["date"].dt.month - 1
+        dp["period"] = pd.to_datetime({"year": dp["date"].dt.year, "month": month - month % period_months + 1, "day": 1})
+    cells = dp.groupby(["sku_id", "category", "period", "price"], observed=True).agg(
         days=("units", "size"), units=("units", "sum")).reset_index()
     short = cells["days"] < min_days
     excluded["price_cell_fewer_than_min_days"] = int(cells.loc[short, "days"].sum())
@@ -100,9 +113,12 @@ class Elasticity(NamedTuple):
 
 def estimate_elasticity(points: pd.DataFrame | PricePoints, *, by: str = "category",
                         alpha: float = 0.05) -> Elasticity:
-    """Log-log elasticity with SKU fixed effects, weighted by units, per ``by`` group.
+    """Log-log elasticity with SKU (and period) fixed effects, weighted by units, per ``by`` group.
 
-    ``log(units_per_day) ~ log(price) + C(sku_id)`` (statsmodels WLS, weights = units).
+    ``log(units_per_day) ~ log(price) + C(sku_id) + C(period)`` (statsmodels WLS, weights =
+    units); the period term only if ``points`` has a ``period`` column with two or more values.
+    Without it, a demand shift over time (a category push) lands in cells that pool periods
+    with different price mixes and biases the slope.
 
     >>> from ecomlab import datasets as ds
     >>> pp = price_points(ds.load("order_items"), ds.load("orders"), ds.load("daily_prices"), ds.load("products"))
@@ -118,18 +134,22 @@ def estimate_elasticity(points: pd.DataFrame | PricePoints, *, by: str = "catego
         raise ValueError("points is empty: no SKU had sales at two or more prices")
     if (df["units_per_day"] <= 0).any() or (df["price"] <= 0).any():
         raise ValueError("points: units_per_day and price must be > 0 (log scale)")
+    with_period = "period" in df.columns and df["period"].nunique() > 1
     rows = []
     for g, d in df.groupby(by, observed=True):
         if d["sku_id"].nunique() < 2 or len(d) < 5:
             raise ValueError(f"{by}={g!r}: too few SKU-price cells ({len(d)}) to estimate an elasticity")
         d = d.assign(log_units=np.log(d["units_per_day"]), log_price=np.log(d["price"]))
-        m = smf.wls("log_units ~ log_price + C(sku_id)", data=d, weights=d["units"]).fit()
+        f = "log_units ~ log_price + C(sku_id)" + (" + C(period)" if with_period else "")
+        with threadpool_limits(1):
+            m = smf.wls(f, data=d, weights=d["units"]).fit()
         b = m.params["log_price"]
         lo, hi = m.conf_int(alpha).loc["log_price"]
         rows.append({by: g, "elasticity": b, "ci_low": lo, "ci_high": hi,
                      "std_error": m.bse["log_price"], "n_cells": len(d), "n_skus": d["sku_id"].nunique()})
     table = pd.DataFrame(rows)
-    return Elasticity(table, "WLS of log(units/day) on log(price) with SKU fixed effects, weights = units; "
+    fe = "SKU and period fixed effects" if with_period else "SKU fixed effects"
+    return Elasticity(table, f"WLS of log(units/day) on log(price) with {fe}, weights = units; "
                              f"{int((1 - alpha) * 100)}% CI")
 
 
@@ -393,40 +413,209 @@ def promotion_lift(panel: pd.DataFrame | PricePoints, *, baseline_days: int = 14
     return g.assign(lift=r * scale, lift_low=lo * scale, lift_high=hi * scale).reset_index()
 
 
-def promotion_dip(panel: pd.DataFrame | PricePoints, *, min_days: int = 2, around: int = 7,
-                  baseline: tuple[int, int] = (35, 8), alpha: float = 0.05) -> pd.DataFrame:
-    """Units per day just before and just after each promotion window of at least ``min_days`` days,
-    against a baseline of ordinary days ``baseline[0]``..``baseline[1]`` days before the window.
+def daily_demand(orders: pd.DataFrame, daily_prices: pd.DataFrame) -> pd.DataFrame:
+    """One row per day of ``daily_prices``: placed orders (all, first, repeat) and the promotion flag.
 
-    Per window: ratio = mean daily units in the ``around`` days before (after) / baseline mean;
-    the pooled ratio is the geometric mean over windows with a t interval across windows (the
-    windows are the independent units). A ratio below 1 after a promotion is a dip: demand
-    pulled forward (or a post-festival lull). Windows whose after-days overlap another
-    promotion are left out of the "after" row and counted.
+    A day is a promotion day if any SKU is ``on_promotion``. Orders are placed orders
+    (:func:`ecomlab.metrics.placed_orders`); a day without an order counts 0. ``first_orders``
+    are each customer's first placed order in the data (a customer who bought before the data
+    starts counts as new once), ``repeat_orders`` all others. Orders are the purchase occasions
+    a promotion can move in time (its bigger baskets are not moved from anywhere), so
+    :func:`promotion_dip` measures the pull-forward on them.
+
+    >>> o = pd.DataFrame({"order_id": ["a", "b", "c", "d"], "customer_id": ["x", "y", "x", "y"],
+    ...                   "status": ["completed", "cancelled", "completed", "completed"],
+    ...                   "order_ts": pd.to_datetime(["2024-01-01 10:00", "2024-01-01 11:00", "2024-01-03 09:00",
+    ...                                               "2024-01-03 10:00"])})
+    >>> dp = pd.DataFrame({"sku_id": "s", "date": pd.date_range("2024-01-01", periods=3), "on_promotion": [False, False, True]})
+    >>> daily_demand(o, dp)[["orders", "first_orders", "repeat_orders"]].values.tolist()
+    [[1, 1, 0], [0, 0, 0], [2, 1, 1]]
     """
-    df = _panel(panel, "category")
-    win = promotion_windows(df)
-    daily = df.groupby("date").agg(units=("units", "sum"), promo=("on_promotion", "any"))
-    rows = []
-    for _, w in win[win["days"] >= min_days].iterrows():
-        s, e = w["start"], w["end"]
-        base = daily[(daily.index >= s - pd.Timedelta(days=baseline[0])) & (daily.index <= s - pd.Timedelta(days=baseline[1]))
-                     & ~daily["promo"]]
-        pre = daily[(daily.index >= s - pd.Timedelta(days=around)) & (daily.index < s)]
-        post = daily[(daily.index > e) & (daily.index <= e + pd.Timedelta(days=around))]
-        inside = daily[(daily.index >= s) & (daily.index <= e)]
-        rows.append({"start": s, "end": e, "base": base["units"].mean(),
-                     "before": pre["units"].mean() if not pre["promo"].any() else np.nan,
-                     "during": inside["units"].mean(),
-                     "after": post["units"].mean() if len(post) == around and not post["promo"].any() else np.nan})
-    t = pd.DataFrame(rows)
+    require_columns(orders, ["order_id", "customer_id", "order_ts", "status"], "orders")
+    require_columns(daily_prices, ["date", "on_promotion"], "daily_prices")
+    if len(daily_prices) == 0:
+        raise ValueError("daily_prices is empty: no days to count orders on")
+    promo = daily_prices.groupby("date")["on_promotion"].any().sort_index()
+    placed = placed_orders(orders)
+    day = placed["order_ts"].dt.normalize()
+    first = placed["order_ts"].eq(placed.groupby("customer_id", observed=True)["order_ts"].transform("min"))
+    first &= ~placed.assign(_f=first)[["customer_id", "order_ts", "_f"]].duplicated(["customer_id", "order_ts"])
+    out = pd.DataFrame({"date": promo.index, "on_promotion": promo.to_numpy()})
+    for col, rows in (("orders", slice(None)), ("first_orders", first), ("repeat_orders", ~first)):
+        counts = day[rows].groupby(day[rows]).size()
+        out[col] = counts.reindex(promo.index, fill_value=0).to_numpy()
+    return out[["date", "orders", "first_orders", "repeat_orders", "on_promotion"]]
+
+
+class PullForward(NamedTuple):
+    """Demand pulled forward into promotions from the days around them.
+
+    share, ci_low, ci_high : pooled pulled-forward share Σ dip / Σ extra over the windows used,
+        with a leave-one-window-out jackknife interval (t with windows − 1 df)
+    std_error : the jackknife standard error of ``share``
+    windows : one row per promotion window: start, end, days, used, reason (why left out, '' if
+        used), reference_days, trend (linear or flat baseline), baseline (its units during the
+        window), extra (volume over baseline during the window), dip_before, dip_after (volume
+        under baseline in the ``around`` days either side), dip, share, dip_fraction_before,
+        dip_fraction_after (dip / baseline volume of those days), net_extra = extra − dip
+    profile : one row per day offset from the window (−around..−1 before the start, 1..around after
+        the end): ratio = Σ actual / Σ baseline over the windows used
+    excluded : windows left out, by reason
+    method : a one-line description
+    """
+
+    share: float
+    ci_low: float
+    ci_high: float
+    std_error: float
+    windows: pd.DataFrame
+    profile: pd.DataFrame
+    excluded: dict[str, int]
+    method: str
+
+    def _repr_html_(self) -> str:  # pragma: no cover - display only
+        return (f"<p><b>Pulled-forward share</b> {self.share:.3f} ({self.ci_low:.3f}–{self.ci_high:.3f}) — "
+                f"{self.method}</p>" + self.windows.to_html(index=False, float_format="%.3f"))
+
+
+def _weekday_factors(day: pd.Series, y: pd.Series) -> pd.Series:
+    """Multiplicative weekday factors (mean 1) from a Poisson GLM y ~ weekday + month on clean days."""
+    X = pd.concat([pd.get_dummies(day.dt.day_of_week, prefix="wd", dtype=float),
+                   pd.get_dummies(day.dt.to_period("M").astype(str), prefix="m", drop_first=True, dtype=float)], axis=1)
+    with threadpool_limits(1):
+        m = sm.GLM(y.astype(float).to_numpy(), X.to_numpy(), family=sm.families.Poisson()).fit()
+    coef = pd.Series(m.params, index=X.columns)
+    wd = np.exp(coef[[f"wd_{k}" for k in range(7)]].to_numpy())
+    return pd.Series(wd / wd.mean(), index=range(7))
+
+
+def promotion_dip(daily: pd.DataFrame, *, value: str = "orders", around: int = 7, reference: int = 28,
+                  min_reference: int = 14, alpha: float = 0.05) -> PullForward:
+    """Share of a promotion's extra demand pulled forward from the ``around`` days either side.
+
+    Per promotion window (a run of ``on_promotion`` days): a baseline for every day from the
+    *clean* ordinary days within ``reference`` days beyond its dip zones — clean means not a
+    promotion day and not within ``around`` days of ANY promotion, so a previous promotion's dip
+    never enters the baseline. Baseline_d = weekday factor_d × (a + b·t_d), the level and
+    trend fitted (OLS) on those days divided by their weekday factors (flat, b = 0, when the
+    reference days lie on one side only, e.g. at the edge of the data); the weekday factors come
+    from a Poisson GLM ``value ~ weekday + month`` on all clean days. Then
+
+    - extra = Σ over the window of (actual − baseline); dip = Σ over the ``around`` days before
+      and after of (baseline − actual);
+    - share = Σ dip / Σ extra pooled over the windows used (a ratio estimator: big promotions
+      weigh by their extra volume), with a leave-one-window-out jackknife standard error
+      (Efron & Tibshirani 1993, *An Introduction to the Bootstrap*, ch. 11) and a t interval with
+      windows − 1 degrees of freedom: the windows are the independent units.
+
+    Windows are left out (and counted in ``excluded``) when a dip zone is cut by the start or end
+    of the data, overlaps another promotion, has fewer than ``min_reference`` clean reference days,
+    or shows no extra demand. A net lift (extra − dip) is what a promotion really adds.
+
+    >>> rng = np.random.default_rng(0)
+    >>> d = pd.DataFrame({"date": pd.date_range("2024-01-01", periods=400), "on_promotion": False})
+    >>> lam = np.full(400, 100.0)
+    >>> for s in range(40, 380, 60):           # 3-day promotions at 3x, 30% of the extra taken from 7 days either side
+    ...     d.loc[s:s + 2, "on_promotion"] = True
+    ...     lam[s:s + 3] = 300.0
+    ...     lam[s - 7:s] -= 0.3 * 600 / 14
+    ...     lam[s + 3:s + 10] -= 0.3 * 600 / 14
+    >>> d["orders"] = rng.poisson(lam)
+    >>> pf = promotion_dip(d)
+    >>> bool(pf.ci_low < 0.3 < pf.ci_high), len(pf.windows)
+    (True, 6)
+    """
+    require_columns(daily, ["date", value, "on_promotion"], "daily")
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must be in (0, 1), got {alpha}")
+    for name, v, lo in (("around", around, 1), ("reference", reference, 1), ("min_reference", min_reference, 2)):
+        if int(v) != v or v < lo:
+            raise ValueError(f"{name} must be an integer >= {lo}, got {v!r}")
+    if len(daily) == 0:
+        raise ValueError("daily is empty: no days")
+    if daily["date"].duplicated().any():
+        raise ValueError(f"daily.date must be unique (one row per day); found {daily.loc[daily['date'].duplicated(), 'date'].iloc[0]} twice")
+    y = pd.to_numeric(daily[value], errors="coerce")
+    if y.isna().any() or (y < 0).any():
+        bad = daily.loc[y.isna() | (y < 0), value].iloc[0]
+        raise ValueError(f"daily.{value} must be counts >= 0 with no missing value; found {bad!r}")
+    d = daily.assign(_y=y).sort_values("date").set_index("date")
+    full = pd.date_range(d.index[0], d.index[-1], freq="D")
+    if len(full) != len(d):
+        missing = full.difference(d.index)
+        raise ValueError(f"daily must have one row for every day from {full[0].date()} to {full[-1].date()}; "
+                         f"{len(missing)} missing, e.g. {missing[0].date()}")
+    promo = d["on_promotion"].astype(bool)
+    near = promo.astype(int).rolling(2 * around + 1, center=True, min_periods=1).max().astype(bool)
+    clean = ~near
+    if clean.sum() < 14 or d.index[clean].day_of_week.nunique() < 7:
+        raise ValueError(f"daily: too few ordinary days away from promotions ({int(clean.sum())}) to estimate a baseline")
+    wf = _weekday_factors(d.index[clean].to_series(), d.loc[clean, "_y"])
+    d["_wf"] = wf.to_numpy()[d.index.day_of_week]
+    t = np.asarray((d.index - d.index[0]).days, dtype=float)
+    pos = pd.Series(np.arange(len(d)), index=d.index)
+    run = (promo != promo.shift()).cumsum()
+    win = promo[promo].index.to_series().groupby(run[promo]).agg(["min", "max", "size"])
+    rows, prof = [], []
+    yv, wfv, promov, cleanv = d["_y"].to_numpy(float), d["_wf"].to_numpy(), promo.to_numpy(), clean.to_numpy()
+    for s, e, n in win.itertuples(index=False):
+        i0, i1 = int(pos[s]), int(pos[e])
+        row = {"start": s, "end": e, "days": int(n), "used": False, "reason": "", "reference_days": 0, "trend": ""}
+        b0, a1 = i0 - around, i1 + around
+        if b0 < 0:
+            row["reason"] = "dip_zone_cut_by_data_start"
+        elif a1 >= len(d):
+            row["reason"] = "dip_zone_cut_by_data_end"
+        elif promov[b0:i0].any() or promov[i1 + 1:a1 + 1].any():
+            row["reason"] = "dip_zone_overlaps_another_promotion"
+        if row["reason"]:
+            rows.append(row)
+            continue
+        idx = np.arange(max(b0 - reference, 0), min(a1 + reference, len(d) - 1) + 1)
+        ref = idx[((idx < b0) | (idx > a1)) & cleanv[idx]]
+        row["reference_days"] = len(ref)
+        if len(ref) < min_reference:
+            rows.append({**row, "reason": "too_few_reference_days"})
+            continue
+        two_sided = (ref < b0).sum() >= 2 and (ref > a1).sum() >= 2
+        z = yv[ref] / wfv[ref]
+        slope, level = np.polyfit(t[ref], z, 1) if two_sided else (0.0, z.mean())
+        zone = np.arange(b0, a1 + 1)
+        base = wfv[zone] * (level + slope * t[zone])
+        act = yv[zone]
+        inside = (zone >= i0) & (zone <= i1)
+        before, after = zone < i0, zone > i1
+        extra = float((act - base)[inside].sum())
+        dip_b, dip_a = float((base - act)[before].sum()), float((base - act)[after].sum())
+        row.update(trend="linear" if two_sided else "flat", baseline=float(base[inside].sum()), extra=extra,
+                   dip_before=dip_b, dip_after=dip_a, dip=dip_b + dip_a,
+                   dip_fraction_before=dip_b / float(base[before].sum()),
+                   dip_fraction_after=dip_a / float(base[after].sum()))
+        if extra <= 0:
+            rows.append({**row, "reason": "no_extra_demand"})
+            continue
+        row.update(used=True, share=row["dip"] / extra, net_extra=extra - row["dip"])
+        rows.append(row)
+        off = np.where(before, zone - i0, zone - i1)
+        prof.append(pd.DataFrame({"offset": off[~inside], "actual": act[~inside], "baseline": base[~inside]}))
+    cols = ["start", "end", "days", "used", "reason", "reference_days", "trend", "baseline", "extra", "dip_before",
+            "dip_after", "dip", "share", "net_extra", "dip_fraction_before", "dip_fraction_after"]
+    w = pd.DataFrame(rows).reindex(columns=cols)
+    used = w[w["used"]]
+    excluded = {k: int(v) for k, v in w.loc[~w["used"], "reason"].value_counts().items()}
+    if len(used) < 2:
+        raise ValueError(f"daily: {len(used)} promotion window(s) usable (left out: {excluded or 'none'}); "
+                         "at least two are needed for an interval")
     from scipy.stats import t as tdist
-    out = []
-    for col in ["before", "during", "after"]:
-        lr = np.log(t[col] / t["base"]).dropna()
-        n = len(lr)
-        m = lr.mean()
-        h = tdist.ppf(1 - alpha / 2, n - 1) * lr.std(ddof=1) / np.sqrt(n) if n > 1 else np.nan
-        out.append({"period": col, "windows": n, "ratio": np.exp(m), "ratio_low": np.exp(m - h),
-                    "ratio_high": np.exp(m + h), "left_out": int(t[col].isna().sum())})
-    return pd.DataFrame(out)
+    dip, ext = used["dip"].to_numpy(), used["extra"].to_numpy()
+    share = float(dip.sum() / ext.sum())
+    loo = (dip.sum() - dip) / (ext.sum() - ext)
+    k = len(used)
+    se = float(np.sqrt((k - 1) / k * ((loo - loo.mean()) ** 2).sum()))
+    h = float(tdist.ppf(1 - alpha / 2, k - 1)) * se
+    p = pd.concat(prof).groupby("offset")[["actual", "baseline"]].sum()
+    profile = p.assign(ratio=p["actual"] / p["baseline"]).reset_index()
+    return PullForward(share, share - h, share + h, se, w, profile, excluded,
+                       f"Σ dip / Σ extra over {k} promotion windows ({around} days either side; baseline = weekday "
+                       f"factor × linear trend on clean days within {reference} days); jackknife "
+                       f"{int((1 - alpha) * 100)}% CI")

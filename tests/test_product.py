@@ -157,13 +157,133 @@ def test_promotion_lift_recovers_a_planted_lift_without_price_change():
         product.promotion_lift(_promo_world(), baseline_days=0)
 
 
-@pytest.mark.parametrize("after", [1.0, 0.7])
-def test_promotion_dip_finds_a_planted_dip_and_not_a_missing_one(after):
-    d = product.promotion_dip(_promo_world(after=after), around=7).set_index("period")
-    assert d.loc["after", "ratio_low"] <= after * 1.03 and d.loc["after", "ratio_high"] >= after * 0.97
-    assert d.loc["after", "ratio"] == pytest.approx(after, abs=0.05)
-    assert d.loc["during", "ratio"] == pytest.approx(3.0, rel=0.05)
-    assert d.loc["before", "ratio"] == pytest.approx(1.0, abs=0.05)
+def _pf_world(share: float = 0.3, n_days: int = 500, gap: int = 60, first: int = 40, days: int = 3,
+              lift: float = 3.0, weekday: bool = True, seed: int = 2) -> pd.DataFrame:
+    """Daily orders with promotions of ``days`` days every ``gap`` days; ``share`` of each one's
+    extra demand taken evenly from the 7 days before and the 7 after (as the world plants it)."""
+    rng = np.random.default_rng(seed)
+    dates = pd.date_range("2024-01-01", periods=n_days)
+    wk = np.array([0.9, 0.9, 0.95, 1.0, 1.05, 1.1, 1.1]) if weekday else np.ones(7)
+    base = 200.0 * wk[dates.day_of_week] * (1 + 0.2 * np.sin(2 * np.pi * np.arange(n_days) / 365))
+    lam, promo = base.copy(), np.zeros(n_days, bool)
+    for s in range(first, n_days, gap):
+        e = min(s + days, n_days)
+        promo[s:e] = True
+        lam[s:e] = base[s:e] * lift
+        extra = (base[s:e] * (lift - 1)).sum()
+        around = np.r_[max(s - 7, 0):s, e:min(e + 7, n_days)]
+        lam[around] *= 1 - share * extra / base[around].sum()
+    return pd.DataFrame({"date": dates, "orders": rng.poisson(lam), "on_promotion": promo})
+
+
+@pytest.mark.parametrize("share", [0.0, 0.3, 0.6])
+def test_promotion_dip_recovers_a_planted_pull_forward_share(share):
+    pf = product.promotion_dip(_pf_world(share=share))
+    assert pf.ci_low <= share <= pf.ci_high
+    assert pf.share == pytest.approx(share, abs=0.06)
+    assert pf.windows["used"].all() and pf.excluded == {}
+    assert len(pf.profile) == 14 and set(pf.profile["offset"]) == set(range(-7, 0)) | set(range(1, 8))
+    if share > 0:   # the dip days sit below their baseline, and net = extra - dip
+        assert (pf.profile["ratio"] < 1).all()
+    np.testing.assert_allclose(pf.windows["net_extra"], pf.windows["extra"] - pf.windows["dip"])
+
+
+def test_promotion_dip_baseline_leaves_out_a_neighbouring_promotions_dip_days():
+    # promotions 24 days apart: each one's 28-day reference reaches the next one's dip zone;
+    # a baseline that took those dipped days would be too low and the dips would shrink
+    w = _pf_world(share=0.5, gap=24, n_days=400, weekday=False)
+    pf = product.promotion_dip(w)
+    assert pf.share == pytest.approx(0.5, abs=0.06)
+    assert pf.windows["reference_days"].max() < 28 * 2
+
+
+def test_promotion_dip_windows_at_the_data_edges_are_left_out_and_counted():
+    w = _pf_world(first=3, gap=60, n_days=250)          # the first starts on day 3; the last ends on day 245 of 249
+    pf = product.promotion_dip(w)
+    assert pf.excluded == {"dip_zone_cut_by_data_start": 1, "dip_zone_cut_by_data_end": 1}
+    assert list(pf.windows.loc[~pf.windows["used"], "reason"]) == ["dip_zone_cut_by_data_start", "dip_zone_cut_by_data_end"]
+    assert pf.windows["used"].sum() == len(pf.windows) - 2
+
+
+def test_promotion_dip_flat_baseline_when_reference_is_on_one_side_only():
+    w = _pf_world(first=8, gap=80, n_days=420)         # first window: one reference day (day 0) before its dip zone
+    pf = product.promotion_dip(w, min_reference=3)
+    assert pf.windows["trend"].iloc[0] == "flat" and (pf.windows["trend"].iloc[1:] == "linear").all()
+    assert pf.windows["used"].all()
+
+
+def test_promotion_dip_overlapping_promotions_are_left_out():
+    w = _pf_world(gap=60)
+    w.loc[w.index[47], "on_promotion"] = True          # a one-day promotion inside the first one's after-dip
+    pf = product.promotion_dip(w)
+    assert pf.excluded.get("dip_zone_overlaps_another_promotion", 0) == 2
+
+
+def test_promotion_dip_hostile_input():
+    w = _pf_world()
+    with pytest.raises(ValueError, match="daily"):
+        product.promotion_dip(w.drop(columns="orders"))
+    with pytest.raises(ValueError, match="unique"):
+        product.promotion_dip(pd.concat([w, w.iloc[[5]]]))
+    with pytest.raises(ValueError, match="missing"):
+        product.promotion_dip(w.drop(index=100))
+    with pytest.raises(ValueError, match="counts >= 0"):
+        product.promotion_dip(w.assign(orders=w["orders"].where(w.index != 9, -1)))
+    with pytest.raises(ValueError, match="counts >= 0"):
+        product.promotion_dip(w.assign(orders=w["orders"].astype(float).where(w.index != 9)))
+    with pytest.raises(ValueError, match="around"):
+        product.promotion_dip(w, around=0)
+    with pytest.raises(ValueError, match="alpha"):
+        product.promotion_dip(w, alpha=1.0)
+    with pytest.raises(ValueError, match="empty"):
+        product.promotion_dip(w.iloc[0:0])
+    with pytest.raises(ValueError, match="at least two"):
+        product.promotion_dip(w.iloc[:100])            # one usable window: no interval
+    with pytest.raises(ValueError, match="ordinary days"):
+        product.promotion_dip(w.assign(on_promotion=True))
+
+
+def test_daily_demand_counts_placed_first_and_repeat_orders():
+    o = pd.DataFrame({"order_id": list("abcde"), "customer_id": ["x", "y", "x", "y", "z"],
+                      "status": ["completed", "cancelled", "refunded", "completed", "cancelled"],
+                      "order_ts": pd.to_datetime(["2024-01-01 10:00", "2024-01-01 11:00", "2024-01-02 09:00",
+                                                  "2024-01-03 10:00", "2024-01-03 12:00"])})
+    dp = pd.DataFrame({"sku_id": np.repeat(["s", "t"], 3), "date": np.tile(pd.date_range("2024-01-01", periods=3), 2),
+                       "on_promotion": [False, True, False, False, False, False]})
+    d = product.daily_demand(o, dp)
+    assert d["orders"].tolist() == [1, 1, 1] and d["first_orders"].tolist() == [1, 0, 1]
+    assert d["repeat_orders"].tolist() == [0, 1, 0] and d["on_promotion"].tolist() == [False, True, False]
+    with pytest.raises(ValueError, match="customer_id"):
+        product.daily_demand(o.drop(columns="customer_id"), dp)
+    with pytest.raises(ValueError, match="empty"):
+        product.daily_demand(o, dp.iloc[0:0])
+
+
+def test_period_effects_remove_the_bias_of_a_demand_shift_over_time():
+    # period 2 tests higher prices AND has 1.6x demand: pooled cells read the shift as a
+    # weaker price response; period fixed effects absorb it
+    rng = np.random.default_rng(4)
+    rows = []
+    for t, (prices, level) in enumerate([((0.8, 1.0), 1.0), ((1.0, 1.2), 1.6)]):
+        for s in range(20):
+            for p in prices:
+                rows.append({"sku_id": f"s{s}", "category": "x", "period": t, "price": p, "days": 90,
+                             "units": rng.poisson(90 * 3.0 * level * p ** -2.0)})
+    c = pd.DataFrame(rows)
+    with_fe = float(product.estimate_elasticity(c.assign(units_per_day=c["units"] / c["days"])).table["elasticity"].iloc[0])
+    pooled = c.groupby(["sku_id", "category", "price"], as_index=False)[["days", "units"]].sum()
+    without = float(product.estimate_elasticity(pooled.assign(units_per_day=pooled["units"] / pooled["days"]))
+                    .table["elasticity"].iloc[0])
+    assert with_fe == pytest.approx(-2.0, abs=0.15)
+    assert without > -2.0 + 0.4
+
+
+def test_price_points_period_months_validated():
+    with pytest.raises(ValueError, match="period_months"):
+        product.price_points(pd.DataFrame(columns=["order_id", "sku_id", "quantity"]),
+                             pd.DataFrame(columns=["order_id", "order_ts", "status"]),
+                             pd.DataFrame(columns=["sku_id", "date", "price", "on_promotion"]),
+                             pd.DataFrame(columns=["sku_id", "category", "launch_date"]), period_months=5)
 
 
 def test_price_cell_wls_agrees_with_poisson_on_the_simulated_world():
