@@ -39,11 +39,16 @@ def test_q1_android_cr_by_hand(tables):
     all_od = orders[(orders["order_ts"].dt.normalize() == day) & (orders["device"] == "android")]
     per_order = len(od) / ev["visitor_id"].nunique()
     with_cancelled = all_od["customer_id"].nunique() / ev["visitor_id"].nunique()
-    assert {per_order, with_cancelled} != {right}
+    # the diagnosed mistake is exactly this one
+    assert ex._android_orders_per_visitor() == pytest.approx(per_order)
     for wrong in {per_order, with_cancelled} - {right}:
         assert ex.q1.check(wrong).status == "incorrect"
     if per_order != right:
         assert "orders per visitor" in ex.q1.check(per_order).message
+    else:  # the world drew no repeat Android buyer that day: the two counts cannot differ
+        assert od["customer_id"].is_unique
+    if with_cancelled == right:  # ... and no cancelled order from a new Android buyer
+        assert not (set(all_od["customer_id"]) - set(od["customer_id"]))
     # the whole store's CR that day, not Android's
     tot = kpi.daily_kpis(events, orders)
     assert ex.q1.check(tot.loc[tot["date"] == day, "cr"].item()).status == "incorrect"

@@ -17,11 +17,15 @@ Tolerances and why:
   the baseline's own error).
 - The LMDI decomposition is exact arithmetic: its three effects must add up to the GMV
   change within 1e-6 CNY (floating point only), the recorded residual must be ~0.
-- The normal-day baseline: the generator damps demand for the 4 days after a multi-day
-  festival (``simulate._demand_shape``: ×0.8), so the lull found on the orders table must be
-  short (1-7 days) and end before the incident; the normal days exclude the promotion
-  window, the lull and the incident day, so at most 30 - 11 - 1 - lull remain and at least
-  10 (enough for a stable average).
+- The normal-day baseline: the world plants a pull-forward (``truth["promo_pull_forward"]``):
+  30% of each promotion's extra demand is removed evenly from the 7 days before and the 7 days
+  after it, a dip of about 22% for 双11 2025. The lesson's lull must be exactly those
+  ``days_after`` days, and its dip measured on placed orders (the lull week against the normal
+  days after it) within 0.08 of the planted dip: Poisson noise on ~800 and ~1,700 orders gives
+  a standard error of about 0.03 on the dip. The dip before the window is measured against the
+  4 weeks before it, across a seasonal drift of a few per cent, so it gets 0.10. The normal days
+  exclude the promotion window, the lull and the incident day, so at most 30 - 11 - 1 - lull
+  remain and at least 10 (enough for a stable average).
 - "双11 is a traffic event" must hold against *every* single normal day, not only the
   average one: the UV share's minimum over single-day baselines > 0.6 and the CR share
   stays within ±0.15 (the planted lift is in visits, not conversion).
@@ -83,7 +87,12 @@ def test_diagnosis_points_at_the_device(got, incident):
 
 
 def test_normal_day_baseline_leaves_out_promotion_lull_and_fault(got):
-    assert 1 <= got["lull_days"] <= 7
+    from ecomlab import datasets
+
+    pf = datasets.truth()["promo_pull_forward"]
+    assert got["lull_days"] == pf["days_after"]
+    assert got["lull_dip"] == pytest.approx(pf["dip_by_promotion"]["双11 2025"], abs=0.08)
+    assert got["pre_promo_dip"] == pytest.approx(pf["dip_by_promotion"]["双11 2025"], abs=0.10)
     assert 10 <= got["n_normal_days"] <= 30 - 11 - 1 - got["lull_days"]
     assert got["pre_promo_orders_per_day"] > 0
 
@@ -95,9 +104,17 @@ def test_double11_conclusion_holds_for_every_single_normal_day(got):
     assert sum(got["double11_share"].values()) == pytest.approx(1.0, abs=1e-9)
 
 
-def test_device_drilldown_signs(got):
-    """Android's CR effect carries the loss; the other devices' do not (they offset it)."""
+def test_device_drilldown_signs(got, incident):
+    """Android's CR effect carries the loss and exceeds the store's (the other devices together
+    offset part of it). Only Android's checkout was planted to fail: the other devices' CR
+    effects week over week are sampling noise of either sign (a device has a few dozen buyers a
+    day, so about ±20% relative CR noise), so none of them may lose even half as much as
+    Android, but no sign is required of any single one. The alert rows of the fault (its day
+    and device) must each show the planted drop within the same ±0.15 as the CR change."""
     eff = got["device_cr_effect"]
     assert eff["android"] == min(eff.values()) < got["incident_week_before_cr_effect"] < 0
-    assert eff["ios"] > 0 and eff["pc"] > 0
-    assert 0.6 <= got["incident_rows_drop"]["min"] <= got["incident_rows_drop"]["max"] < 0.8
+    assert all(v > eff["android"] / 2 for k, v in eff.items() if k != "android")
+    rows = got["incident_rows_drop"]
+    assert rows["min"] <= rows["max"]
+    assert rows["min"] == pytest.approx(incident["drop"], abs=0.15)
+    assert rows["max"] == pytest.approx(incident["drop"], abs=0.15)
