@@ -983,3 +983,28 @@ def test_isin_matches_pandas_with_missing_and_unused_categories(dtype):
         values = values.cat.add_categories(["unused"])
     allowed = ("completed", "unused")
     assert UCM._isin(values, allowed).tolist() == values.isin(list(allowed)).tolist()
+
+
+# --- weighted (grouped) BG/NBD summaries: what the engines bring back ------------------
+@pytest.mark.parametrize("fit", ["fit_bgnbd", "fit_mbgnbd"])
+def test_grouped_summary_with_weights_fits_the_same_optimum(fit, bg_sim):
+    s = bg_sim[["frequency", "recency", "T"]].round(0)   # whole weeks, as an engine summary has
+    n = len(s)
+    g = s.groupby(["frequency", "recency", "T"], as_index=False).size()
+    a, b = getattr(U, fit)(s), getattr(U, fit)(g, weights="size")
+    assert b.n_customers == n
+    for k in ("r", "alpha", "a", "b"):
+        assert getattr(b, k) == pytest.approx(getattr(a, k), rel=1e-4)  # same optimum, optimiser tolerance
+    assert b.log_likelihood == pytest.approx(a.log_likelihood, rel=1e-8)
+    # a zero-count row changes nothing
+    z = pd.concat([g, pd.DataFrame({"frequency": [3.0], "recency": [2.0], "T": [50.0], "size": [0]})])
+    assert getattr(U, fit)(z, weights="size").r == pytest.approx(b.r, rel=1e-4)
+
+
+@pytest.mark.parametrize("bad, msg", [([1, -1], ">= 0"), ([1, np.nan], "missing"), ([0, 0], "sum to 0")])
+def test_weights_must_be_counts(bad, msg):
+    s = pd.DataFrame({"frequency": [1.0, 0.0], "recency": [3.0, 0.0], "T": [10.0, 12.0], "n": bad})
+    with pytest.raises(ValueError, match=msg):
+        U.fit_bgnbd(s, weights="n")
+    with pytest.raises(ValueError, match="n_customers"):
+        U.fit_bgnbd(s.drop(columns="n"), weights="n_customers")

@@ -305,16 +305,34 @@ class BGNBDResult(_Result):
         ).rename_axis("param").reset_index()
 
 
-def _compress(cols: Sequence[np.ndarray]) -> tuple[list[np.ndarray], np.ndarray]:
-    """Distinct rows of the columns with their counts (sufficient for the likelihood)."""
+def _compress(cols: Sequence[np.ndarray], weights: np.ndarray | None = None) -> tuple[list[np.ndarray], np.ndarray]:
+    """Distinct rows of the columns with their counts (sufficient for the likelihood);
+    with ``weights``, each row already stands for that many customers."""
     n = len(cols[0])
+    w = np.ones(n) if weights is None else np.asarray(weights, float)
     probe = cols[-1][: min(n, 20_000)]
     if n > 50_000 and len(np.unique(probe)) > 0.5 * len(probe):  # continuous: nothing to gain
-        return [np.asarray(c, float) for c in cols], np.ones(n)
+        return [np.asarray(c, float) for c in cols], w
     df = pd.DataFrame({i: c for i, c in enumerate(cols)})
-    g = df.groupby(list(range(len(cols))), sort=False).size()
+    g = df.assign(_w=w).groupby(list(range(len(cols))), sort=False)["_w"].sum()
+    g = g[g > 0]
     idx = g.index
     return [idx.get_level_values(i).to_numpy(float) for i in range(len(cols))], g.to_numpy(float)
+
+
+def _weights(summary: pd.DataFrame, weights: str | None) -> np.ndarray | None:
+    """The ``weights`` column as counts of customers per row (finite, >= 0, total > 0)."""
+    if weights is None:
+        return None
+    _require(summary, [weights], "summary")
+    w = _numeric(summary[weights], weights)
+    bad = ~np.isfinite(w) | (w < 0)
+    if bad.any():
+        raise ValueError(f"summary column {weights!r}: expected finite counts >= 0 (customers per row), "
+                         f"found {w[bad][:3].tolist()} in {int(bad.sum())} row(s)")
+    if len(w) and w.sum() <= 0:
+        raise ValueError(f"summary column {weights!r}: the counts sum to 0; nothing to fit")
+    return w
 
 
 def _numerical_hessian(grad_fn, z: np.ndarray, eps: float = 1e-6) -> np.ndarray:
@@ -345,6 +363,7 @@ def fit_bgnbd(
     frequency: str = "frequency",
     recency: str = "recency",
     T: str = "T",
+    weights: str | None = None,
 ) -> BGNBDResult:
     """Fit the BG/NBD model by maximum likelihood (Fader, Hardie & Lee 2005).
 
@@ -356,12 +375,20 @@ def fit_bgnbd(
     Hessian. Published CDNOW optimum for comparison: r=0.243, α=4.414, a=0.793,
     b=2.426, LL=-9582.4 (weeks; Fader, Hardie & Lee 2005).
 
+    ``weights`` names a column of customer counts per row: a summary already grouped to
+    distinct (frequency, recency, T) rows (what :func:`ecomlab.engines.fit_bgnbd` brings
+    back from DuckDB or Spark) fits to the same optimum as the per-customer table.
+
     >>> s = pd.DataFrame({"frequency": [0, 1, 2, 0, 5, 1], "recency": [0, 3, 8, 0, 20, 2],
     ...                   "T": [10, 12, 20, 30, 30, 5]})
     >>> fit_bgnbd(s).converged
     True
+    >>> g = s.groupby(["frequency", "recency", "T"], as_index=False).size()
+    >>> round(fit_bgnbd(g, weights="size").r, 3) == round(fit_bgnbd(s).r, 3)
+    True
     """
-    return _fit_nbd(summary, init=init, frequency=frequency, recency=recency, T=T, modified=False)
+    return _fit_nbd(summary, init=init, frequency=frequency, recency=recency, T=T, weights=weights,
+                    modified=False)
 
 
 def fit_mbgnbd(
@@ -371,6 +398,7 @@ def fit_mbgnbd(
     frequency: str = "frequency",
     recency: str = "recency",
     T: str = "T",
+    weights: str | None = None,
 ) -> BGNBDResult:
     """Fit the MBG/NBD model by maximum likelihood (Batislam, Denizel & Filiztekin 2007).
 
@@ -387,16 +415,17 @@ def fit_mbgnbd(
     >>> fit_mbgnbd(s).model
     'MBG/NBD'
     """
-    return _fit_nbd(summary, init=init, frequency=frequency, recency=recency, T=T, modified=True)
+    return _fit_nbd(summary, init=init, frequency=frequency, recency=recency, T=T, weights=weights,
+                    modified=True)
 
 
-def _fit_nbd(summary, *, init, frequency, recency, T, modified: bool) -> BGNBDResult:
+def _fit_nbd(summary, *, init, frequency, recency, T, weights, modified: bool) -> BGNBDResult:
     from scipy import optimize  # lazy: keeps `import ecomlab` fast
     _require(summary, [frequency, recency, T], "summary")
     x, tx, TT = _check_bgnbd_data(
         _numeric(summary[frequency], frequency), _numeric(summary[recency], recency), _numeric(summary[T], T)
     )
-    (xu, txu, Tu), w = _compress([x, tx, TT])
+    (xu, txu, Tu), w = _compress([x, tx, TT], _weights(summary, weights))
     n = float(w.sum())
     xs, xinv = np.unique(xu, return_inverse=True)
     if init is None:
