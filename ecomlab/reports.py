@@ -185,6 +185,8 @@ CONTRACTS: dict[str, Contract] = {
         required={"orders": ("order_id", "customer_id", "order_ts", "paid_amount", "status")},
         optional={"customers": ("customer_id", "acquisition_channel")},
         sections={"Retention by acquisition channel": ("customers",)},
+        engine_metrics=("orders_overview", "repurchase_rate", "return_purchase_rate", "cohort_matrix",
+                        "second_purchase"),
     ),
     "clv": Contract(
         title="Customer lifetime value (BG/NBD and Gamma-Gamma)",

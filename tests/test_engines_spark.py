@@ -50,9 +50,13 @@ def _same(a: pd.DataFrame, b: pd.DataFrame, label: str) -> list[str]:
 
 
 def test_bundled_world_pandas_equals_spark(spark) -> None:
-    frames = engines._read_pandas(data_path(), ("orders", "events"))
+    from test_engines_cohorts import (
+        COHORT_CASES,  # the cohorts template's metrics (tests/ is on sys.path)
+    )
+
+    frames = engines._read_pandas(data_path(), ("orders", "events", "customers"))
     problems = []
-    for name, params in CASES:  # one test, one session: each case is a few Spark jobs
+    for name, params in CASES + COHORT_CASES:  # one test, one session: each case is a few Spark jobs
         ref = engines.compute(name, None, engine="pandas", frames=frames, **params)
         got = engines.compute(name, data_path(), engine="spark", **params)
         problems += _same(ref, got, f"{name} {params}")
@@ -107,3 +111,26 @@ def test_traps_on_spark(spark, tmp_path) -> None:
     assert spark.conf.get("spark.sql.session.timeZone") == "UTC"
     with pytest.raises(ValueError, match="orders has missing paid_amount or customer_id"):
         engines.compute("daily_kpis", tmp_path, engine="spark")
+
+
+def test_cohort_traps_on_spark(spark, tmp_path) -> None:
+    """Ties at the first purchase (0 days), customers without a channel (a NULL group in
+    SQL) left out and counted, a cohort whose own month 1 is not observed — as pandas."""
+    od = pd.DataFrame({
+        "order_id": list("1234567"), "customer_id": list("aaabcdb"),
+        "order_ts": pd.to_datetime(["2025-01-03 10:00", "2025-01-03 10:00", "2025-02-03", "2025-01-10",
+                                    "2025-02-10", "2025-02-11", "2025-03-02"], format="ISO8601"),
+        "status": ["completed"] * 6 + ["refunded"], "paid_amount": [10.0, 0.1, 0.2, 5.0, 7.0, 8.0, 9.0]})
+    od.to_parquet(tmp_path / "orders.parquet", index=False)
+    pd.DataFrame({"customer_id": ["a", "b", "c"], "acquisition_channel": ["x", "y", None]}).to_parquet(
+        tmp_path / "customers.parquet", index=False)
+    problems = []
+    for name, params in [("second_purchase", {}), ("orders_overview", {}),
+                         ("cohort_matrix", {"by": "acquisition_channel", "metric": "revenue", "end": "2025-03-01"})]:
+        ref = engines.compute(name, tmp_path, engine="pandas", **params)
+        got = engines.compute(name, tmp_path, engine="spark", **params)
+        problems += _same(ref, got, f"{name} {params}")
+    assert not problems, "\n".join(problems)
+    assert got.attrs["excluded"]["customers without acquisition_channel"] == 2  # c (None), d (not listed)
+    sp = engines.compute("second_purchase", tmp_path, engine="spark")
+    assert sp["duration_days"].iloc[0] == 0.0 and sp["observed"].tolist() == [True, False, False, False]

@@ -17,7 +17,9 @@ Sessions run in UTC (``TimeZone`` / ``spark.sql.session.timeZone``), so a day is
 calendar day of the naive, wall-clock timestamps the course's tables hold.
 
 Metrics (:data:`METRICS`): ``rfm`` (RFM table + value segments), ``rfm_thresholds``,
-``cohort_matrix``, ``rfm_summary`` (BG/NBD + Gamma-Gamma inputs), ``funnel`` (strict,
+``cohort_matrix`` (with ``end=`` and ``by=`` a column of the ``customers`` table),
+``second_purchase`` (time to the second purchase, censored), ``orders_overview``,
+``rfm_summary`` (BG/NBD + Gamma-Gamma inputs), ``funnel`` (strict,
 unordered, loose), ``daily_kpis``, ``repurchase_rate``, ``return_purchase_rate``. Model
 fits stay local: :func:`fit_bgnbd` and :func:`fit_gamma_gamma` fit on the engine's summary
 compressed to distinct rows with counts.
@@ -32,8 +34,9 @@ pass ``PATH`` on (after :func:`resolve_source` checks it), and the template's ce
 ``compute(metric, data, engine=engine, **params)`` for the metrics of :data:`METRICS`
 (``fit_bgnbd`` / ``fit_gamma_gamma`` for the CLV fits) instead of the helpers; the frames
 returned are the helpers' outputs (``rfm`` = ``rfm_segments(rfm_table(...))`` columns,
-``cohort_matrix`` = ``CohortResult.matrix``, ``rfm_summary``, ``funnel``, ``daily_kpis``),
-so the rest of a template is unchanged. ``render`` needs an ``engine`` parameter passed to
+``cohort_matrix`` = ``CohortResult.matrix``, ``rfm_summary``, ``funnel``, ``daily_kpis``;
+:func:`cohort_result` and :func:`second_purchase_result` give back the helpers' result
+objects), so the rest of a template is unchanged. ``render`` needs an ``engine`` parameter passed to
 papermill like ``data``.
 
 >>> from ecomlab.datasets import data_path
@@ -48,7 +51,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +63,8 @@ from ecomlab.engines import definitions as d
 
 __all__ = [
     "ENGINES", "METRICS", "compute", "resolve_source", "duckdb_connection", "spark_session",
-    "stop_spark", "fit_bgnbd", "fit_gamma_gamma", "to_spark_sql", "sql_of",
+    "stop_spark", "fit_bgnbd", "fit_gamma_gamma", "to_spark_sql", "sql_of", "cohort_result",
+    "second_purchase_result",
 ]
 
 ENGINES = ("pandas", "duckdb", "spark")
@@ -68,6 +72,7 @@ _DAY_US = 86_400_000_000
 _TABLE_COLUMNS = {
     "orders": ("order_id", "customer_id", "order_ts", "status", "paid_amount"),
     "events": ("visitor_id", "session_id", "ts", "event"),
+    "customers": ("customer_id",),
 }
 _TS = {"orders": "order_ts", "events": "ts"}
 
@@ -271,7 +276,7 @@ def _check_schema(run: _Runner, table: str, needed: tuple[str, ...]) -> None:
     missing = [c for c in needed if c not in cols]
     if missing:
         raise ValueError(f"{table} is missing column(s) {missing}; it has {list(cols)}")
-    ts = _TS[table]
+    ts = _TS.get(table)
     if ts in needed and "timestamp" not in cols[ts]:
         raise ValueError(f"{table}[{ts!r}] must be a timestamp, got {cols[ts]}")
     if "paid_amount" in needed and not any(cols["paid_amount"].startswith(n) for n in _NUMERIC):
@@ -290,12 +295,12 @@ def _profile(run: _Runner, table: str, needed: tuple[str, ...], *, distinct: str
     status, rows on/after ``late`` per status and rows matching each of ``counts``
     (name -> SQL condition, per status); a second scan counts duplicated ``distinct``."""
     _check_schema(run, table, needed)
-    ts = _TS[table]
+    ts = _TS.get(table)
     conds = dict(counts or {})
     if late is not None:
         conds["late"] = f"{ts} >= {late}"
     parts = ["COUNT(*) AS n_rows"] + [f"COUNT(*) - COUNT({c}) AS null_{c}" for c in needed]
-    if ts in needed:
+    if ts is not None and ts in needed:
         parts += [f"MIN({ts}) AS ts_min", f"MAX({ts}) AS ts_max"]
     parts += [f"SUM(CASE WHEN {cond} THEN 1 ELSE 0 END) AS cnt_{name}" for name, cond in conds.items()]
     if by_status:
@@ -304,7 +309,7 @@ def _profile(run: _Runner, table: str, needed: tuple[str, ...], *, distinct: str
         g = run.sql(f"SELECT {', '.join(parts)} FROM {table}")
     out: dict[str, Any] = {"n_rows": int(g["n_rows"].sum())}
     out["nulls"] = {c: int(g[f"null_{c}"].sum()) for c in needed}
-    if ts in needed and out["n_rows"]:
+    if ts is not None and ts in needed and out["n_rows"]:
         out["ts_min"] = min(_naive(x) for x in g["ts_min"] if pd.notna(x))
         out["ts_max"] = max(_naive(x) for x in g["ts_max"] if pd.notna(x))
     out["count"] = {name: int(g[f"cnt_{name}"].fillna(0).sum()) for name in conds}
@@ -379,6 +384,13 @@ class Metric:
     run_sql: Callable[..., pd.DataFrame]
     run_pandas: Callable[..., pd.DataFrame]
     doc: str
+    #: parameter -> table it needs besides ``tables`` when given (``by`` -> ``customers``)
+    param_tables: Mapping[str, str] = field(default_factory=dict)
+
+    def tables_for(self, params: Mapping[str, Any]) -> tuple[str, ...]:
+        """The tables a call with ``params`` reads."""
+        extra = tuple(t for k, t in self.param_tables.items() if params.get(k) is not None)
+        return self.tables + extra
 
 
 def _as_of(prof: dict, as_of) -> pd.Timestamp:
@@ -452,17 +464,10 @@ def _rfm_pandas(frames, *, as_of=None, statuses=metrics.VALID_STATUSES, check_id
     return out
 
 
-def _cohort_sql(run: _Runner, *, freq: str = "M", metric: str = "retention",
-                statuses=metrics.VALID_STATUSES, check_ids: bool = True) -> pd.DataFrame:
-    if metric not in ("retention", "customers", "revenue"):
-        raise ValueError(f"metric must be 'retention', 'customers' or 'revenue', got {metric!r}")
-    needed = _TABLE_COLUMNS["orders"] if metric == "revenue" else _TABLE_COLUMNS["orders"][:4]
-    prof = _checked_orders(run, needed, check_ids=check_ids)
-    cells = run.sql(d.cohort_sql(statuses, freq))
-    excluded = _status_excluded(prof, statuses)
-    if len(cells) == 0:
-        raise ValueError(f"orders has no purchases left after keeping status in {tuple(statuses)}; "
-                         f"excluded: {excluded}")
+def _cohort_matrix_frame(cells: pd.DataFrame, freq: str, metric: str) -> tuple[pd.DataFrame, list[int], int]:
+    """The helper's matrix from the engine's cells of one matrix: (matrix, cohort sizes, last period)."""
+    from ecomlab.users.cohorts import _period_start  # the helper's own period labels
+
     coh = cells["cohort_p"].to_numpy(np.int64)
     k = cells["k"].to_numpy(np.int64)
     pmin, pmax = int(coh.min()), int(cells["last_p"].iloc[0])
@@ -478,22 +483,235 @@ def _cohort_sql(run: _Runner, *, freq: str = "M", metric: str = "retention",
     mat = np.where(ci + kk <= n - 1, mat, np.nan)
     present = sizes > 0
     label = "months_since_first" if freq == "M" else "weeks_since_first"
-    from ecomlab.users.cohorts import _period_start  # the helper's own period labels
-
     idx = _period_start(np.arange(pmin, pmax + 1), freq)[present]
     out = pd.DataFrame(mat[present], index=pd.Index(idx, name="cohort"), columns=pd.RangeIndex(n, name=label))
-    out.attrs.update(excluded=excluded, cohort_sizes=sizes[present].tolist())
+    return out, sizes[present].tolist(), pmax
+
+
+def _cohort_by_frame(mats: Mapping[str, pd.DataFrame], by: str) -> pd.DataFrame:
+    """One matrix per ``by`` value stacked (index ``(by, cohort)``; columns the union)."""
+    if not mats:
+        raise ValueError(f"no customer with a purchase has a {by!r} value in the customers table")
+    return pd.concat(dict(mats), names=[by])
+
+
+def _cohort_sql(run: _Runner, *, freq: str = "M", metric: str = "retention",
+                statuses=metrics.VALID_STATUSES, check_ids: bool = True, end=None,
+                by: str | None = None) -> pd.DataFrame:
+    from ecomlab.users.cohorts import _period_start
+
+    if metric not in ("retention", "customers", "revenue"):
+        raise ValueError(f"metric must be 'retention', 'customers' or 'revenue', got {metric!r}")
+    needed = _TABLE_COLUMNS["orders"] if metric == "revenue" else _TABLE_COLUMNS["orders"][:4]
+    end_t = None if end is None else _naive(end)
+    lit = None if end_t is None else d.timestamp_literal(end_t, "end")
+    prof = _checked_orders(run, needed, check_ids=check_ids, late=lit)
+    excluded = _status_excluded(prof, statuses) | ({} if end_t is None else _late_excluded(prof, statuses, end_t))
+    if by is not None:
+        _checked_customers(run, d.by_column(by))
+    cells = run.sql(d.cohort_sql(statuses, freq, lit, by))
+    if by is not None:
+        none = cells[cells["g"].isna()]
+        n_none = int(none["customers"].sum()) if len(none) else 0
+        cells = cells[cells["g"].notna()]
+        if n_none:
+            excluded[f"customers without {by}"] = n_none
+    if len(cells) == 0 and by is None:
+        raise ValueError(f"orders has no purchases left after keeping status in {tuple(statuses)}"
+                         + ("" if end_t is None else f" and order_ts < {end_t}") + f"; excluded: {excluded}")
+    if by is None:
+        out, sizes, pmax = _cohort_matrix_frame(cells, freq, metric)
+        out.attrs["last_period"] = str(_period_start(np.array([pmax]), freq)[0])
+    else:
+        mats, sizes = {}, []
+        for g, part in cells.groupby("g", sort=True):
+            mats[str(g)], s_g, _ = _cohort_matrix_frame(part, freq, metric)
+            sizes += s_g
+        out = _cohort_by_frame(mats, by)
+    out.attrs.update(excluded=excluded, cohort_sizes=sizes, cohort_metric=metric, freq=freq)
+    if end_t is not None:
+        out.attrs["rows_on_after_end"] = int(sum(prof["late"].values()))
     return out
 
 
 def _cohort_pandas(frames, *, freq: str = "M", metric: str = "retention",
-                   statuses=metrics.VALID_STATUSES, check_ids: bool = True) -> pd.DataFrame:
+                   statuses=metrics.VALID_STATUSES, check_ids: bool = True, end=None,
+                   by: str | None = None) -> pd.DataFrame:
     from ecomlab import users
+    from ecomlab.users._common import _prepare_orders
 
-    res = users.cohort_matrix(frames["orders"], freq=freq, metric=metric, statuses=statuses, check_ids=check_ids)
-    out = res.matrix.copy()
-    out.attrs.update(excluded=dict(res.excluded), cohort_sizes=res.cohort_sizes.tolist())
+    o = frames["orders"]
+    end_t = None if end is None else _naive(end)
+    full = o if end_t is None else o[o["order_ts"] < end_t]
+    # the helper's own refusals and counts of what is left out, on the whole table
+    excluded = dict(_prepare_orders(o, statuses=statuses, amount=None, before=end_t, check_ids=False).excluded)
+    if by is None:
+        res = users.cohort_matrix(full, freq=freq, metric=metric, statuses=statuses, check_ids=check_ids)
+        out, sizes = res.matrix.copy(), res.cohort_sizes.tolist()
+        out.attrs["last_period"] = str(res.last_period)
+    else:
+        cust = frames["customers"]
+        _refuse_duplicated_customers(int(cust["customer_id"].duplicated().sum()))
+        group = full["customer_id"].map(cust.set_index("customer_id")[by])
+        kept = full["status"].isin(list((statuses,) if isinstance(statuses, str) else statuses))
+        mats, sizes = {}, []
+        for g in sorted(group[kept].dropna().astype(str).unique()):  # values of customers with a purchase
+            res = users.cohort_matrix(full[group.notna() & (group.astype(str) == g)], freq=freq, metric=metric,
+                                      statuses=statuses, check_ids=check_ids)
+            mats[g] = res.matrix
+            sizes += res.cohort_sizes.tolist()
+        out = _cohort_by_frame(mats, by)
+    if by is not None:
+        n_none = int(full.loc[kept & group.isna(), "customer_id"].nunique())
+        if n_none:
+            excluded[f"customers without {by}"] = n_none
+    out.attrs.update(excluded=excluded, cohort_sizes=sizes, cohort_metric=metric, freq=freq)
+    if end_t is not None:
+        out.attrs["rows_on_after_end"] = int((o["order_ts"] >= end_t).sum())
     return out
+
+
+def _refuse_duplicated_customers(n: int) -> None:
+    if n:
+        raise ValueError(f"customers['customer_id'] has {n} duplicated id(s); expected one row per customer "
+                         "(a customer with two values would be counted in two groups): deduplicate first")
+
+
+def _checked_customers(run: _Runner, by: str) -> None:
+    """The ``customers`` table for ``by``: the column present, one row per ``customer_id``."""
+    _check_schema(run, "customers", ("customer_id", by))
+    dup = run.sql("SELECT COUNT(*) - COUNT(DISTINCT customer_id) AS dup FROM customers")["dup"].iloc[0]
+    _refuse_duplicated_customers(int(dup))
+
+
+def cohort_result(frame: pd.DataFrame):
+    """The engine's ``cohort_matrix`` frame (without ``by``) as the helper's
+    :class:`ecomlab.users.CohortResult` (for :func:`ecomlab.users.calendar_effects`).
+
+    >>> from ecomlab.datasets import data_path
+    >>> res = cohort_result(compute("cohort_matrix", data_path(), end="2025-12-01"))
+    >>> res.last_period, res.metric
+    (Timestamp('2025-11-01 00:00:00'), 'retention')
+    """
+    from ecomlab.users.cohorts import CohortResult
+
+    if "last_period" not in frame.attrs or "cohort_sizes" not in frame.attrs:
+        raise ValueError("frame must be a cohort_matrix result of compute() without by= "
+                         f"(attrs last_period and cohort_sizes); got attrs {sorted(frame.attrs)}")
+    return CohortResult(
+        matrix=frame, cohort_sizes=pd.Series(frame.attrs["cohort_sizes"], index=frame.index, name="cohort_size"),
+        metric=frame.attrs["cohort_metric"], freq=frame.attrs["freq"], last_period=pd.Timestamp(frame.attrs["last_period"]),
+        excluded=dict(frame.attrs["excluded"]))
+
+
+def _second_frame(customer_id, first_us: np.ndarray, second_us: np.ndarray, has2: np.ndarray,
+                  as_of: pd.Timestamp) -> pd.DataFrame:
+    """The helper's per-customer table from first/second purchase times in microseconds."""
+    end = _us(as_of)
+    dur = np.where(has2, second_us - first_us, end - first_us) / _DAY_US
+    nat = np.iinfo(np.int64).min
+    return pd.DataFrame({
+        "customer_id": customer_id,
+        "first_order_ts": pd.to_datetime(first_us, unit="us"),
+        "second_order_ts": pd.to_datetime(np.where(has2, second_us, nat).view("datetime64[us]")),
+        "duration_days": dur,
+        "observed": has2,
+    })
+
+
+def _to_us(col: pd.Series) -> np.ndarray:
+    v = pd.to_datetime(col)
+    if getattr(v.dt, "tz", None) is not None:
+        v = v.dt.tz_convert("UTC").dt.tz_localize(None)
+    return v.astype("datetime64[us]").to_numpy().view("int64")
+
+
+def _second_sql(run: _Runner, *, as_of=None, statuses=metrics.VALID_STATUSES, check_ids: bool = True):
+    as_of_t = None if as_of is None else _naive(as_of)
+    prof = _checked_orders(run, _TABLE_COLUMNS["orders"][:4], check_ids=check_ids,
+                           late=None if as_of_t is None else d.timestamp_literal(as_of_t, "as_of"))
+    if as_of_t is None:
+        as_of_t = prof["ts_max"].normalize() + pd.Timedelta(days=1)
+    else:
+        _check_in_data(as_of_t, prof, "as_of")
+    excluded = _status_excluded(prof, statuses) | _late_excluded(prof, statuses, as_of_t)
+    raw = run.sql(d.second_purchase_sql(statuses, d.timestamp_literal(as_of_t, "as_of")))
+    if len(raw) == 0:
+        raise ValueError(f"orders has no purchases left after keeping status in {tuple(statuses)} "
+                         f"and order_ts < {as_of_t}; excluded: {excluded}")
+    has2 = raw["second_order_ts"].notna().to_numpy()
+    first = _to_us(raw["first_order_ts"])
+    second = np.where(has2, _to_us(raw["second_order_ts"].fillna(raw["first_order_ts"])), 0)
+    out = _second_frame(raw["customer_id"].astype(str).to_numpy(), first, second, has2, as_of_t)
+    out.attrs.update(excluded=excluded, as_of=str(as_of_t))
+    return out
+
+
+def _second_pandas(frames, *, as_of=None, statuses=metrics.VALID_STATUSES, check_ids: bool = True):
+    from ecomlab import users
+    from ecomlab.users._common import _check_unique_ids
+
+    if check_ids:
+        _check_unique_ids(frames["orders"], "order_id")
+    res = users.time_to_second_purchase(frames["orders"], as_of, statuses=statuses)
+    out = res.table.copy()
+    out["customer_id"] = out["customer_id"].astype(str)
+    out = out.sort_values("customer_id", kind="stable").reset_index(drop=True)
+    out.attrs.update(excluded=dict(res.excluded), as_of=str(res.as_of))
+    return out
+
+
+def second_purchase_result(frame: pd.DataFrame):
+    """The engine's ``second_purchase`` frame as the helper's
+    :class:`ecomlab.users.SecondPurchaseResult` (``.km()`` and the counts).
+
+    >>> from ecomlab.datasets import data_path
+    >>> res = second_purchase_result(compute("second_purchase", data_path()))
+    >>> res.n_customers > res.n_censored > 0
+    True
+    """
+    from ecomlab.users.cohorts import SecondPurchaseResult
+
+    need = ["customer_id", "first_order_ts", "second_order_ts", "duration_days", "observed"]
+    if list(frame.columns) != need or "as_of" not in frame.attrs:
+        raise ValueError(f"frame must be a second_purchase result of compute() (columns {need}, attrs as_of); "
+                         f"got columns {list(frame.columns)}")
+    obs = frame["observed"].to_numpy(bool)
+    seen = frame["duration_days"].to_numpy(np.float64)[obs]
+    return SecondPurchaseResult(
+        table=frame, as_of=pd.Timestamp(frame.attrs["as_of"]), n_customers=len(frame),
+        n_censored=int((~obs).sum()), median_days_observed=float(np.median(seen)) if seen.size else float("nan"),
+        excluded=dict(frame.attrs["excluded"]))
+
+
+def _overview_frame(n_orders: int, purchases: int, customers: int, first, last, excluded: dict) -> pd.DataFrame:
+    out = pd.DataFrame({"orders": [int(n_orders)], "purchases": [int(purchases)], "customers": [int(customers)],
+                        "first_order_ts": [_naive(first)], "last_order_ts": [_naive(last)]})
+    out["first_order_ts"] = out["first_order_ts"].astype("datetime64[us]")
+    out["last_order_ts"] = out["last_order_ts"].astype("datetime64[us]")
+    # left out by status, the largest first (ties by name), as value_counts lists them
+    out.attrs["excluded"] = dict(sorted(excluded.items(), key=lambda kv: (-kv[1], kv[0])))
+    return out
+
+
+def _overview_sql(run: _Runner, *, statuses=metrics.VALID_STATUSES) -> pd.DataFrame:
+    prof = _profile(run, "orders", _TABLE_COLUMNS["orders"][:4], by_status=True)
+    _refuse_empty(prof, "orders")
+    _refuse_nulls(prof, "orders", ("order_ts", "status"))
+    row = run.sql(d.orders_overview_sql(statuses)).iloc[0]
+    return _overview_frame(prof["n_rows"], row["purchases"], row["customers"], prof["ts_min"], prof["ts_max"],
+                           _status_excluded(prof, statuses))
+
+
+def _overview_pandas(frames, *, statuses=metrics.VALID_STATUSES) -> pd.DataFrame:
+    o = frames["orders"]
+    if len(o) == 0:
+        raise ValueError("orders is empty; expected at least one row")
+    keep = o["status"].isin(list((statuses,) if isinstance(statuses, str) else statuses))
+    vc = o.loc[~keep, "status"].astype(str).value_counts()
+    return _overview_frame(len(o), int(keep.sum()), int(o.loc[keep, "customer_id"].nunique()),
+                           o["order_ts"].min(), o["order_ts"].max(),
+                           {f"status={k}": int(v) for k, v in vc.items() if v > 0})
 
 
 def _p_cal_end(cal: pd.Timestamp, freq: str) -> int:
@@ -715,7 +933,12 @@ METRICS: dict[str, Metric] = {
                lambda fr, **kw: _rfm_pandas(fr, _thresholds=True, **kw),
                "the value-segment thresholds: mean recency, frequency and monetary amount"),
         Metric("cohort_matrix", ("orders",), _cohort_sql, _cohort_pandas,
-               "first-purchase cohorts x periods since (users.cohort_matrix)"),
+               "first-purchase cohorts x periods since (users.cohort_matrix; end=, by= a customers column)",
+               {"by": "customers"}),
+        Metric("second_purchase", ("orders",), _second_sql, _second_pandas,
+               "days from each customer's first to second purchase, censored (users.time_to_second_purchase)"),
+        Metric("orders_overview", ("orders",), _overview_sql, _overview_pandas,
+               "orders, purchases, their distinct customers, first/last order time, rows left out by status"),
         Metric("rfm_summary", ("orders",), _summary_sql, _summary_pandas,
                "BG/NBD + Gamma-Gamma summary per customer (users.rfm_summary, no holdout)"),
         Metric("funnel", ("events",), _funnel_sql, _funnel_pandas,
@@ -737,7 +960,7 @@ def _read_pandas(source, tables: tuple[str, ...]) -> dict[str, pd.DataFrame]:
         if tp.fmt == "parquet":
             df = pd.read_parquet(tp.path)
         elif not tp.is_dir:
-            df = pd.read_csv(tp.path, parse_dates=[_TS[t]])
+            df = pd.read_csv(tp.path, parse_dates=[_TS[t]] if t in _TS else None)
         else:
             raise ValueError(f"engine='pandas' reads one CSV file per table; {str(tp.path)!r} is a folder "
                              "(use engine='duckdb')")
@@ -770,10 +993,10 @@ def compute(name: str, source, *, engine: str = "duckdb", con=None, master: str 
         raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
     m = METRICS[name]
     if engine == "pandas":
-        fr = dict(frames) if frames is not None else _read_pandas(source, m.tables)
+        fr = dict(frames) if frames is not None else _read_pandas(source, m.tables_for(params))
         out = m.run_pandas(fr, **params)
     else:
-        out = m.run_sql(_Runner(engine, source, m.tables, con=con, master=master), **params)
+        out = m.run_sql(_Runner(engine, source, m.tables_for(params), con=con, master=master), **params)
     out.attrs["engine"] = engine
     out.attrs["metric"] = name
     return out
@@ -787,7 +1010,11 @@ def sql_of(metric: str, *, spark: bool = False, **params: Any) -> str:
     """
     st = params.get("statuses", metrics.VALID_STATUSES)
     builders = {
-        "cohort_matrix": lambda: d.cohort_sql(st, params.get("freq", "M")),
+        "cohort_matrix": lambda: d.cohort_sql(
+            st, params.get("freq", "M"),
+            None if params.get("end") is None else d.timestamp_literal(params["end"], "end"), params.get("by")),
+        "second_purchase": lambda: d.second_purchase_sql(st, d.timestamp_literal(params["as_of"], "as_of")),
+        "orders_overview": lambda: d.orders_overview_sql(st),
         "funnel": lambda: d.funnel_sql(params.get("steps", ("pv", "cart", "buy")),
                                        params.get("mode", "loose"), params.get("unit", "session")),
         "daily_kpis": lambda: d.daily_kpis_sql(),
@@ -944,7 +1171,8 @@ def differences(a: pd.DataFrame, b: pd.DataFrame, *, rtol: float = 1e-9) -> list
             xs, ys = x.astype(str).to_numpy(), y.astype(str).to_numpy()
             if pd.api.types.is_bool_dtype(x) or pd.api.types.is_integer_dtype(x):
                 xs, ys = x.to_numpy(np.int64).astype(str), y.to_numpy(np.int64).astype(str)
-            bad = np.flatnonzero(xs != ys)
+            both_na = x.isna().to_numpy() & y.isna().to_numpy()  # NaT/None: equal when both missing
+            bad = np.flatnonzero((xs != ys) & ~both_na)
         if len(bad):
             i = int(bad[0])
             xi, yi = (getattr(v, "item", lambda v=v: v)() for v in (x.iloc[i], y.iloc[i]))

@@ -35,7 +35,8 @@ from ecomlab.users._common import _ts
 
 __all__ = [
     "sql_literal", "timestamp_literal", "rfm_sql", "cohort_sql", "rfm_summary_sql", "funnel_sql",
-    "daily_kpis_sql", "repurchase_sql", "return_purchase_sql", "period_expr", "SEGMENT_CASE",
+    "daily_kpis_sql", "repurchase_sql", "return_purchase_sql", "second_purchase_sql", "orders_overview_sql", "by_column",
+    "period_expr", "SEGMENT_CASE",
 ]
 
 _EPOCH_DAYS = "DATE_DIFF('day', DATE '1970-01-01', CAST({col} AS DATE))"
@@ -135,32 +136,117 @@ def rfm_sql(statuses: Sequence[str], as_of_literal: str, as_of_day: str, *, thre
 FROM f ORDER BY customer_id""")
 
 
-def cohort_sql(statuses: Sequence[str], freq: str) -> str:
+def cohort_sql(statuses: Sequence[str], freq: str, end_literal: str | None = None, by: str | None = None) -> str:
     """Cohort cells (:func:`ecomlab.users.cohort_matrix`): customers and revenue of each
     (first-purchase period, periods since) pair, the cohort sizes and the last period.
 
+    ``end_literal``: purchases before this timestamp only (the helper on
+    ``orders[orders.order_ts < end]``). ``by``: a column of the ``customers`` table (one
+    row per ``customer_id``); one matrix per value, each with its own last period (the
+    helper on each value's orders); customers without a value are left out (the
+    ``no_group`` row counts them, ``g`` NULL).
+
     >>> "COUNT(DISTINCT o.customer_id)" in cohort_sql(("completed",), "M")
+    True
+    >>> "JOIN (SELECT customer_id, acquisition_channel AS g FROM customers" in cohort_sql(
+    ...     ("completed",), "M", by="acquisition_channel")
     True
     """
     if freq not in ("M", "W"):
         raise ValueError(f"freq must be 'M' (months) or 'W' (weeks), got {freq!r}")
-    return f"""WITH o AS (
+    before = "" if end_literal is None else f" AND order_ts < {end_literal}"
+    head = f"""WITH o0 AS (
   SELECT customer_id, {period_expr('order_ts', freq)} AS p, paid_amount FROM orders
-  WHERE status IN {_in_list(statuses, 'statuses')}
-), f AS (
-  SELECT customer_id, MIN(p) AS first_p FROM o GROUP BY customer_id
-), cells AS (
-  SELECT f.first_p AS cohort_p, o.p - f.first_p AS k,
+  WHERE status IN {_in_list(statuses, 'statuses')}{before}
+), f0 AS (
+  SELECT customer_id, MIN(p) AS first_p FROM o0 GROUP BY customer_id
+)"""
+    if by is None:
+        return head + """, cells AS (
+  SELECT f0.first_p AS cohort_p, o.p - f0.first_p AS k,
          COUNT(DISTINCT o.customer_id) AS customers, SUM(o.paid_amount) AS revenue
-  FROM o JOIN f ON o.customer_id = f.customer_id
-  GROUP BY f.first_p, o.p - f.first_p
+  FROM o0 o JOIN f0 ON o.customer_id = f0.customer_id
+  GROUP BY f0.first_p, o.p - f0.first_p
 ), sizes AS (
-  SELECT first_p AS cohort_p, COUNT(*) AS cohort_size FROM f GROUP BY first_p
+  SELECT first_p AS cohort_p, COUNT(*) AS cohort_size FROM f0 GROUP BY first_p
 )
 SELECT cells.cohort_p, cells.k, cells.customers, cells.revenue, sizes.cohort_size,
-       (SELECT MAX(p) FROM o) AS last_p
+       (SELECT MAX(p) FROM o0) AS last_p
 FROM cells JOIN sizes ON cells.cohort_p = sizes.cohort_p
 ORDER BY cells.cohort_p, cells.k"""
+    by = by_column(by)
+    return head + f""", f AS (
+  SELECT f0.customer_id, f0.first_p, k.g
+  FROM f0 JOIN (SELECT customer_id, {by} AS g FROM customers WHERE {by} IS NOT NULL) k
+    ON f0.customer_id = k.customer_id
+), cells AS (
+  SELECT f.g, f.first_p AS cohort_p, o.p - f.first_p AS k,
+         COUNT(DISTINCT o.customer_id) AS customers, SUM(o.paid_amount) AS revenue, MAX(o.p) AS cell_last
+  FROM o0 o JOIN f ON o.customer_id = f.customer_id
+  GROUP BY f.g, f.first_p, o.p - f.first_p
+), sizes AS (
+  SELECT g, first_p AS cohort_p, COUNT(*) AS cohort_size FROM f GROUP BY g, first_p
+), lasts AS (
+  SELECT g, MAX(cell_last) AS last_p FROM cells GROUP BY g
+)
+SELECT CAST(cells.g AS VARCHAR) AS g, cells.cohort_p, cells.k, cells.customers, cells.revenue,
+       sizes.cohort_size, lasts.last_p
+FROM cells JOIN sizes ON cells.g = sizes.g AND cells.cohort_p = sizes.cohort_p
+JOIN lasts ON cells.g = lasts.g
+UNION ALL
+SELECT NULL AS g, NULL AS cohort_p, NULL AS k, COUNT(*) AS customers, NULL AS revenue, NULL AS cohort_size,
+       NULL AS last_p
+FROM f0 LEFT JOIN f ON f0.customer_id = f.customer_id WHERE f.customer_id IS NULL
+ORDER BY g, cohort_p, k"""
+
+
+def by_column(by: str) -> str:
+    """A grouping column's name, checked to be a plain identifier (it is written into the SQL).
+
+    >>> by_column("acquisition_channel")
+    'acquisition_channel'
+    """
+    if not isinstance(by, str) or not by.isidentifier():
+        raise ValueError(f"by must be a column name (letters, digits, _), got {by!r}")
+    return by
+
+
+def second_purchase_sql(statuses: Sequence[str], as_of_literal: str) -> str:
+    """Each customer's first and second purchase times (:func:`ecomlab.users.time_to_second_purchase`):
+    purchases = status in ``statuses`` and ``order_ts < as_of``; the second is the first
+    order after the first one, or the first one again when two orders share its moment
+    (0 days, as the helper's sort gives). NULL when there is none (censored). Aggregates
+    and one join, no window over ``ORDER BY ts`` (ties would not matter, but an aggregate
+    is one pass less).
+
+    >>> "n_first >= 2" in second_purchase_sql(("completed",), "TIMESTAMP '2025-01-01'")
+    True
+    """
+    return f"""WITH o AS (
+  SELECT customer_id, order_ts FROM orders
+  WHERE status IN {_in_list(statuses, 'statuses')} AND order_ts < {as_of_literal}
+), c AS (
+  SELECT customer_id, MIN(order_ts) AS first_ts FROM o GROUP BY customer_id
+), s AS (
+  SELECT o.customer_id, MIN(c.first_ts) AS first_ts,
+         SUM(CASE WHEN o.order_ts = c.first_ts THEN 1 ELSE 0 END) AS n_first,
+         MIN(CASE WHEN o.order_ts > c.first_ts THEN o.order_ts END) AS next_ts
+  FROM o JOIN c ON o.customer_id = c.customer_id GROUP BY o.customer_id
+)
+SELECT customer_id, first_ts AS first_order_ts,
+       CASE WHEN n_first >= 2 THEN first_ts ELSE next_ts END AS second_order_ts
+FROM s ORDER BY customer_id"""
+
+
+def orders_overview_sql(statuses: Sequence[str]) -> str:
+    """Purchases (status in ``statuses``) and their distinct customers (missing ids not
+    counted, as ``nunique``); the rows per status and the time range come from the profile.
+
+    >>> "COUNT(DISTINCT customer_id) AS customers" in orders_overview_sql(("completed",))
+    True
+    """
+    return (f"SELECT COUNT(*) AS purchases, COUNT(DISTINCT customer_id) AS customers FROM orders\n"
+            f"WHERE status IN {_in_list(statuses, 'statuses')}")
 
 
 def rfm_summary_sql(statuses: Sequence[str], freq: str, cal_literal: str, p_cal_end: int) -> str:
