@@ -28,6 +28,8 @@ retention 留存率                active customers in period k / cohort size
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
@@ -204,6 +206,18 @@ def _order_counts(orders: pd.DataFrame, customer: str) -> pd.Series:
     return orders.groupby(customer, observed=True).size()
 
 
+def _known_customers(orders: pd.DataFrame, customer: str, metric: str) -> pd.DataFrame:
+    """The rows with a customer; rows without one are left out and counted in a warning
+    (an order nobody can be matched to is neither a buyer nor a repeat buyer)."""
+    missing = orders[customer].isna()
+    n = int(missing.sum())
+    if n:
+        warnings.warn(f"{metric}: left out {n:,} order(s) with a missing {customer!r} "
+                      f"(e.g. row {orders.index[missing.to_numpy()][0]!r})", UserWarning, stacklevel=3)
+        return orders[~missing.to_numpy()]
+    return orders
+
+
 def repurchase_rate(
     orders: pd.DataFrame,
     start: str | pd.Timestamp | None = None,
@@ -215,7 +229,8 @@ def repurchase_rate(
     """Repurchase rate 复购率 = buyers with >= 2 orders in [start, end) / buyers in it.
 
     Counts *orders* (not days): two orders on one day count as a repurchase. Pass
-    valid orders (see :func:`valid_orders`).
+    valid orders (see :func:`valid_orders`). Orders without a customer are left out with a
+    warning that counts them (as :func:`return_purchase_rate` and the engines do).
 
     >>> df = pd.DataFrame({"customer_id": ["a", "a", "b"],
     ...                    "order_ts": pd.to_datetime(["2025-01-02", "2025-02-01", "2025-01-05"])})
@@ -223,7 +238,7 @@ def repurchase_rate(
     0.5
     """
     require_columns(orders, [customer, ts], "orders")
-    o = _window(orders, ts, start, end)
+    o = _known_customers(_window(orders, ts, start, end), customer, "repurchase_rate")
     counts = _order_counts(o, customer)
     if len(counts) == 0:
         return float("nan")
@@ -240,7 +255,8 @@ def return_purchase_rate(
 ) -> float:
     """Return-purchase rate 回购率 = period-1 buyers who also buy in period 2 / period-1 buyers.
 
-    Periods are half-open ``[start, end)``.
+    Periods are half-open ``[start, end)``. Orders without a customer are left out with a
+    warning that counts them.
 
     >>> df = pd.DataFrame({"customer_id": ["a", "a", "b"],
     ...                    "order_ts": pd.to_datetime(["2025-01-02", "2025-02-01", "2025-01-05"])})
@@ -248,8 +264,9 @@ def return_purchase_rate(
     0.5
     """
     require_columns(orders, [customer, ts], "orders")
-    b1 = pd.Index(_window(orders, ts, *period1)[customer].unique())
-    b2 = pd.Index(_window(orders, ts, *period2)[customer].unique())
+    o = _known_customers(orders, customer, "return_purchase_rate")
+    b1 = pd.Index(_window(o, ts, *period1)[customer].unique())
+    b2 = pd.Index(_window(o, ts, *period2)[customer].unique())
     if len(b1) == 0:
         return float("nan")
     # hash lookup (Index.isin on Arrow strings loops in Python in pandas 3)

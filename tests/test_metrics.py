@@ -138,3 +138,14 @@ def test_repurchase_rate_in_unit_interval(customers):
     r = m.repurchase_rate(o)
     counts = pd.Series(customers).value_counts()
     assert 0.0 <= r <= 1.0 and r == pytest.approx((counts >= 2).mean())
+
+
+def test_repurchase_and_return_purchase_leave_out_orders_without_customer_and_say_so():
+    o = pd.DataFrame({"customer_id": pd.array(["a", "a", None, None, "b"], dtype="string"),
+                      "order_ts": pd.to_datetime(["2025-01-02", "2025-01-03", "2025-01-04", "2025-01-05",
+                                                  "2025-01-06"])})
+    with pytest.warns(UserWarning, match="left out 2 order"):
+        assert m.repurchase_rate(o) == 0.5
+    with pytest.warns(UserWarning, match="left out 2 order"):
+        # period-1 buyers: a (the missing customer is not a buyer); a does not return
+        assert m.return_purchase_rate(o, ("2025-01-01", "2025-01-04"), ("2025-01-04", "2025-02-01")) == 0.0
