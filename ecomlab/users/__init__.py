@@ -30,6 +30,17 @@ fields, a notebook display (``_repr_html_``) and ``to_frame()``.
 
 from __future__ import annotations
 
+from ecomlab.users.cohorts import (
+    CalendarEffectsResult,
+    CohortResult,
+    LTVResult,
+    SecondPurchaseResult,
+    calendar_effects,
+    cohort_matrix,
+    historical_ltv,
+    ltv_cac,
+    time_to_second_purchase,
+)
 from ecomlab.users.lifetime import (
     BGNBDResult,
     CorrelationResult,
@@ -47,17 +58,6 @@ from ecomlab.users.lifetime import (
     p_alive,
     rfm_summary,
     spend_frequency_correlation,
-)
-from ecomlab.users.cohorts import (
-    CohortResult,
-    LTVResult,
-    CalendarEffectsResult,
-    SecondPurchaseResult,
-    calendar_effects,
-    cohort_matrix,
-    historical_ltv,
-    ltv_cac,
-    time_to_second_purchase,
 )
 from ecomlab.users.rfm import (
     SEGMENT_ACTIONS,
