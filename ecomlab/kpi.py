@@ -116,7 +116,11 @@ _PER_DAY = {"s": 86_400, "ms": 86_400_000, "us": 86_400_000_000, "ns": 86_400_00
 
 
 def _days(ts: pd.Series) -> np.ndarray:
-    """Calendar day of each timestamp as int64 days since 1970-01-01 (integer floor division)."""
+    """Calendar day of each timestamp as int64 days since 1970-01-01 (integer floor division).
+    Zone-aware timestamps count in their own zone's local calendar (a Shanghai order at
+    00:30 belongs to that Shanghai day, not to the previous UTC day)."""
+    if isinstance(ts.dtype, pd.DatetimeTZDtype):
+        ts = ts.dt.tz_localize(None)
     v = ts.to_numpy()
     unit = np.datetime_data(v.dtype)[0]
     if unit in _PER_DAY:

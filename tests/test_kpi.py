@@ -396,3 +396,15 @@ def test_rate_denominators_validation():
     s = df[df["device"] == "ios"].set_index("date")["cr"]
     with pytest.raises(ValueError, match="DataFrame"):
         kpi.anomaly_alerts(s, calendar=PROMO, rate_denominators={"cr": "uv"})
+
+
+def test_daily_kpis_on_zone_aware_timestamps_use_the_local_day():
+    """A shop export in its own zone (Asia/Shanghai) gives the same table as the same
+    wall-clock times stored naive: days are local days, not UTC days."""
+    ev, od = _toy()
+    tz = "Asia/Shanghai"
+    aware = kpi.daily_kpis(ev.assign(ts=ev["ts"].dt.tz_localize(tz)),
+                           od.assign(order_ts=od["order_ts"].dt.tz_localize(tz)))
+    naive = kpi.daily_kpis(ev, od)
+    cols = ["uv", "buyers", "orders", "gmv"]
+    pd.testing.assert_frame_equal(aware[cols].reset_index(drop=True), naive[cols].reset_index(drop=True))
