@@ -39,7 +39,8 @@ def sku_cost(pp, tables):
 
 
 def test_q1_arc_elasticity_by_hand(pp, sku_cost):
-    c = pp.table[pp.table["sku_id"] == sku_cost[0]].sort_values("price")
+    c = pp.table[(pp.table["sku_id"] == sku_cost[0]) & (pp.table["period"] == ex.PERIOD)].sort_values("price")
+    assert len(c) >= 2
     p1, q1 = c["price"].iloc[0], c["units_per_day"].iloc[0]
     p2, q2 = c["price"].iloc[-1], c["units_per_day"].iloc[-1]
     right = ((q2 - q1) / ((q1 + q2) / 2)) / ((p2 - p1) / ((p1 + p2) / 2))
@@ -91,3 +92,25 @@ def test_q5_categories_without_a_finite_optimum(pois):
     assert "decor" in right
     assert ex.q5.check(right).status == "correct"
     assert ex.q5.check(right | {"storage"}).status == "incorrect"
+
+
+def test_q6_pulled_forward_share_by_hand(tables):
+    o = tables["orders"][tables["orders"]["status"] != "cancelled"]
+    daily = o.groupby(o["order_ts"].dt.normalize()).size()
+    promo_day = tables["daily_prices"].groupby("date")["on_promotion"].any()
+    s, e = pd.Timestamp(ex.WINDOW[0]), pd.Timestamp(ex.WINDOW[1])
+    d = pd.Timedelta(days=1)
+    ref = daily.loc[s - 35 * d:s - 8 * d]
+    base = ref[~promo_day.reindex(ref.index)].mean()
+    extra = (daily.loc[s:e] - base).sum()
+    before = (base - daily.loc[s - 7 * d:s - d]).sum()
+    after = (base - daily.loc[e + d:e + 7 * d]).sum()
+    right = (before + after) / extra
+    assert 0.1 < right < 0.5           # a real dip: the world pulls 30% forward
+    assert ex.q6.check(right).status == "correct"
+    for wrong, word in [((before + after) / (extra + before + after), "extra plus dip"),
+                        (after / extra, "before"), (before / extra, "after"),
+                        (extra / (before + after), "upside down"), (100 * right, "fraction")]:
+        res = ex.q6.check(wrong)
+        assert res.status == "incorrect" and word in res.message, (wrong, res.message)
+    assert ex.q6.check(____).status == "not_attempted"

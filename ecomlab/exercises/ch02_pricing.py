@@ -3,8 +3,9 @@
 Every expected answer is computed from the data chosen by
 :func:`ecomlab.exercises.use_data`, never typed in. Four of the five questions make the
 student compute: an arc elasticity by hand from two price cells (q1), the margin-optimal
-price p* = c·e/(1+e) (q2), its upper limit from the elasticity's CI (q3) and a promotion
-lift from the raw tables (q4); q5 reads which categories have no finite p*.
+price p* = c·e/(1+e) (q2), its upper limit from the elasticity's CI (q3), a promotion
+lift from the raw tables (q4) and the share of a promotion's extra orders pulled forward
+from the weeks around it (q6); q5 reads which categories have no finite p*.
 """
 
 from __future__ import annotations
@@ -17,9 +18,15 @@ from ecomlab.exercises import NumberAnswer, Question, SetAnswer, data, derived
 
 #: q1-q3: the category studied.
 CATEGORY = "storage"
+#: q1: the half-year (first day) whose price cells the arc elasticity uses.
+PERIOD = "2025-01-01"
 #: q4: the promotion window (first and last day) and the baseline days before it.
 WINDOW = ("2025-10-31", "2025-11-11")
 BASELINE_DAYS = 14
+#: q6: days either side of WINDOW checked for a dip, and the reference days for the baseline
+#: (``REFERENCE`` = days before the start, counted back from the day before the dip zone).
+AROUND = 7
+REFERENCE = (35, 8)
 
 
 def panel() -> pd.DataFrame:
@@ -50,7 +57,7 @@ def top_sku() -> str:
 
 # -- q1 ---------------------------------------------------------------------------------
 def _two_cells() -> tuple[float, float, float, float]:
-    c = points().query("sku_id == @top_sku()").sort_values("price")
+    c = points().query("sku_id == @top_sku() and period == @pd.Timestamp(@PERIOD)").sort_values("price")
     lo, hi = c.iloc[0], c.iloc[-1]
     return float(lo["price"]), float(lo["units_per_day"]), float(hi["price"]), float(hi["units_per_day"])
 
@@ -63,7 +70,7 @@ def arc_elasticity() -> float:
 
 q1 = Question(
     prompt=f"Take the {CATEGORY} SKU with the most units in `pp.table` (the price cells). From its "
-    "**lowest** and **highest** price cells, compute the **arc (midpoint) elasticity**: "
+    f"**lowest** and **highest** price cells in the half-year starting {PERIOD} (column `period`), compute the **arc (midpoint) elasticity**: "
     "(Δq / mean q) / (Δp / mean p), with q = units_per_day. Within 0.01.",
     kind=NumberAnswer(expected=arc_elasticity, abs_tol=0.01, mistakes=[
         ("the log-log slope, not the midpoint formula",
@@ -73,13 +80,14 @@ q1 = Question(
          / ((_two_cells()[2] - _two_cells()[0]) / _two_cells()[0])),
     ]),
     hints=[
-        "`c = pp.table[pp.table['sku_id'] == sku].sort_values('price')`; take `c.iloc[0]` and `c.iloc[-1]`.",
+        "`c = pp.table[(pp.table['sku_id'] == sku) & (pp.table['period'] == ex.PERIOD)].sort_values('price')`; "
+        "take `c.iloc[0]` and `c.iloc[-1]`.",
         "Last hint: `((q2 - q1) / ((q1 + q2) / 2)) / ((p2 - p1) / ((p1 + p2) / 2))` with q = units_per_day.",
     ],
     solution=(
         "t = pp.table[pp.table['category'] == ex.CATEGORY]\n"
         "sku = t.groupby('sku_id')['units'].sum().idxmax()\n"
-        "c = t[t['sku_id'] == sku].sort_values('price')\n"
+        "c = t[(t['sku_id'] == sku) & (t['period'] == ex.PERIOD)].sort_values('price')\n"
         "p1, q1 = c['price'].iloc[0], c['units_per_day'].iloc[0]\n"
         "p2, q2 = c['price'].iloc[-1], c['units_per_day'].iloc[-1]\n"
         "answer = ((q2 - q1) / ((q1 + q2) / 2)) / ((p2 - p1) / ((p1 + p2) / 2))"
@@ -187,3 +195,67 @@ q5 = Question(
     solution="answer = set(pois.table.loc[pois.table['ci_high'] >= -1, 'category'])",
 )
 
+
+
+# -- q6 ---------------------------------------------------------------------------------
+def _orders_around() -> tuple[pd.Series, float]:
+    """Daily placed orders and the flat baseline: mean orders on the ordinary days
+    REFERENCE[0]..REFERENCE[1] days before WINDOW's start."""
+    d = derived(("ch02_pricing", "daily_demand"), lambda: product.daily_demand(data("orders"), data("daily_prices")))
+    daily = d.set_index("date")
+    s = pd.Timestamp(WINDOW[0])
+    ref = daily.loc[s - pd.Timedelta(days=REFERENCE[0]):s - pd.Timedelta(days=REFERENCE[1])]
+    return daily["orders"], float(ref.loc[~ref["on_promotion"], "orders"].mean())
+
+
+def _extra_and_dip() -> tuple[float, float, float, float]:
+    orders, base = _orders_around()
+    s, e = pd.Timestamp(WINDOW[0]), pd.Timestamp(WINDOW[1])
+    a = pd.Timedelta(days=AROUND)
+    extra = float((orders.loc[s:e] - base).sum())
+    before = float((base - orders.loc[s - a:s - pd.Timedelta(days=1)]).sum())
+    after = float((base - orders.loc[e + pd.Timedelta(days=1):e + a]).sum())
+    return extra, before, after, base
+
+
+def pulled_forward_share() -> float:
+    """(dip before + dip after) / extra orders during WINDOW, against the flat baseline."""
+    extra, before, after, _ = _extra_and_dip()
+    return (before + after) / extra
+
+
+q6 = Question(
+    prompt=f"Pull-forward by hand for the {WINDOW[0]} – {WINDOW[1]} promotion, on daily **placed orders** "
+    f"(leave out cancelled). Baseline: mean orders per day on the ordinary days {REFERENCE[0]} to "
+    f"{REFERENCE[1]} days before its start. Extra = Σ (orders − baseline) over the promotion's days; "
+    f"dip = Σ (baseline − orders) over the {AROUND} days before it and the {AROUND} days after it. "
+    "What share of the extra orders was pulled forward, dip / extra? (A fraction, within 0.01.)",
+    kind=NumberAnswer(expected=pulled_forward_share, abs_tol=0.01, mistakes=[
+        ("dip / (extra + dip): the share is of the promotion's extra orders, not of extra plus dip",
+         lambda: (lambda x: (x[1] + x[2]) / (x[0] + x[1] + x[2]))(_extra_and_dip())),
+        ("only the dip after the promotion: customers also wait for it (a dip before)",
+         lambda: (lambda x: x[2] / x[0])(_extra_and_dip())),
+        ("only the dip before the promotion: customers also stock up (a dip after)",
+         lambda: (lambda x: x[1] / x[0])(_extra_and_dip())),
+        ("extra / dip: the ratio upside down", lambda: 1 / pulled_forward_share()),
+        ("a percentage: give the fraction (0.25, not 25)", lambda: 100 * pulled_forward_share()),
+    ]),
+    hints=["Daily orders: `o = orders[orders['status'] != 'cancelled']`, then count by `o['order_ts'].dt.normalize()`; "
+           "a day is ordinary if no SKU in `prices` is `on_promotion`.",
+           "Baseline: `daily.loc[s - 35 days : s - 8 days]` on ordinary days, `.mean()`. Extra: "
+           "`(daily.loc[s:e] - base).sum()`.",
+           "Last hint: `dip = (base - daily.loc[s - 7 days : s - 1 day]).sum() + (base - daily.loc[e + 1 day : e + 7 days]).sum()`; "
+           "`answer = dip / extra`."],
+    solution=(
+        "o = orders[orders['status'] != 'cancelled']\n"
+        "daily = o.groupby(o['order_ts'].dt.normalize()).size()\n"
+        "promo_day = prices.groupby('date')['on_promotion'].any()\n"
+        "s, e = pd.Timestamp(ex.WINDOW[0]), pd.Timestamp(ex.WINDOW[1])\n"
+        "D = pd.Timedelta(days=1)\n"
+        "ref = daily.loc[s - 35 * D:s - 8 * D]\n"
+        "base = ref[~promo_day.reindex(ref.index)].mean()\n"
+        "extra = (daily.loc[s:e] - base).sum()\n"
+        "dip = (base - daily.loc[s - 7 * D:s - D]).sum() + (base - daily.loc[e + D:e + 7 * D]).sum()\n"
+        "answer = dip / extra"
+    ),
+)
