@@ -15,7 +15,10 @@ Tolerances and why:
   before > 0.3.
 - The raw (unmatched) comparison fails the same diagnostics — the lesson's argument: its
   leads' joint test is rejected (p < 0.01) and its 2024 H2 → 2025 H1 placebo excludes 0;
-  the raw DiD with 2024 H2 as the before period differs from the 2025 H1 one by > 0.2.
+  the raw DiD with 2024 H2 as the before period falls outside the 95% CI of the 2025 H1 one
+  (the answer moves by more than its own stated uncertainty when the pre-period moves).
+  This replaced a fixed "differ by > 0.2" margin read off one seed (0.42 there; 0.15 after
+  the world was regenerated at 340bb2c, where the placebo still excludes 0).
 - The naive member gap overstates: it exceeds the recommended estimate's CI upper bound
   (in fact it is several times the effect).
 - Membership: the planted effect is 1.0 (none), so members' spend ratio over non-members
@@ -74,7 +77,8 @@ def test_matching_balances_the_crm_view(got):
 def test_raw_comparison_fails_its_diagnostics(got):
     assert got["raw_leads_p_value"] < 0.01
     assert got["raw_placebo_ci_high"]["second_to_first_half"] < 0
-    assert abs(got["raw_did"]["effect"] - got["raw_did_prev_half"]) > 0.2
+    raw = got["raw_did"]
+    assert not raw["ci_low"] <= got["raw_did_prev_half"] <= raw["ci_high"]
 
 
 def test_naive_gap_overstates(got):
