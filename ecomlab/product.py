@@ -419,7 +419,8 @@ def daily_demand(orders: pd.DataFrame, daily_prices: pd.DataFrame) -> pd.DataFra
     A day is a promotion day if any SKU is ``on_promotion``. Orders are placed orders
     (:func:`ecomlab.metrics.placed_orders`); a day without an order counts 0. ``first_orders``
     are each customer's first placed order in the data (a customer who bought before the data
-    starts counts as new once), ``repeat_orders`` all others. Orders are the purchase occasions
+    starts counts as new once), ``repeat_orders`` all others; both only when ``orders`` has a
+    ``customer_id`` column. Orders are the purchase occasions
     a promotion can move in time (its bigger baskets are not moved from anywhere), so
     :func:`promotion_dip` measures the pull-forward on them.
 
@@ -431,20 +432,23 @@ def daily_demand(orders: pd.DataFrame, daily_prices: pd.DataFrame) -> pd.DataFra
     >>> daily_demand(o, dp)[["orders", "first_orders", "repeat_orders"]].values.tolist()
     [[1, 1, 0], [0, 0, 0], [2, 1, 1]]
     """
-    require_columns(orders, ["order_id", "customer_id", "order_ts", "status"], "orders")
+    require_columns(orders, ["order_id", "order_ts", "status"], "orders")
     require_columns(daily_prices, ["date", "on_promotion"], "daily_prices")
     if len(daily_prices) == 0:
         raise ValueError("daily_prices is empty: no days to count orders on")
     promo = daily_prices.groupby("date")["on_promotion"].any().sort_index()
     placed = placed_orders(orders)
     day = placed["order_ts"].dt.normalize()
-    first = placed["order_ts"].eq(placed.groupby("customer_id", observed=True)["order_ts"].transform("min"))
-    first &= ~placed.assign(_f=first)[["customer_id", "order_ts", "_f"]].duplicated(["customer_id", "order_ts"])
     out = pd.DataFrame({"date": promo.index, "on_promotion": promo.to_numpy()})
-    for col, rows in (("orders", slice(None)), ("first_orders", first), ("repeat_orders", ~first)):
+    parts = [("orders", pd.Series(True, index=placed.index))]
+    if "customer_id" in placed.columns:
+        first = placed["order_ts"].eq(placed.groupby("customer_id", observed=True)["order_ts"].transform("min"))
+        first &= ~placed[["customer_id", "order_ts"]].duplicated()
+        parts += [("first_orders", first), ("repeat_orders", ~first)]
+    for col, rows in parts:
         counts = day[rows].groupby(day[rows]).size()
         out[col] = counts.reindex(promo.index, fill_value=0).to_numpy()
-    return out[["date", "orders", "first_orders", "repeat_orders", "on_promotion"]]
+    return out[["date", *[c for c, _ in parts], "on_promotion"]]
 
 
 class PullForward(NamedTuple):

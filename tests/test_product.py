@@ -253,8 +253,9 @@ def test_daily_demand_counts_placed_first_and_repeat_orders():
     d = product.daily_demand(o, dp)
     assert d["orders"].tolist() == [1, 1, 1] and d["first_orders"].tolist() == [1, 0, 1]
     assert d["repeat_orders"].tolist() == [0, 1, 0] and d["on_promotion"].tolist() == [False, True, False]
-    with pytest.raises(ValueError, match="customer_id"):
-        product.daily_demand(o.drop(columns="customer_id"), dp)
+    assert list(product.daily_demand(o.drop(columns="customer_id"), dp).columns) == ["date", "orders", "on_promotion"]
+    with pytest.raises(ValueError, match="order_ts"):
+        product.daily_demand(o.drop(columns="order_ts"), dp)
     with pytest.raises(ValueError, match="empty"):
         product.daily_demand(o, dp.iloc[0:0])
 

@@ -60,7 +60,13 @@ def test_report_on_bundled_data(tmp_path):
     rel = rel[~dp["on_promotion"]]
     assert f"ranged from {rel.quantile(0.01):.2f} to {rel.quantile(0.99):.2f} × list" in text
     assert "decor: demand is inelastic" in text
-    assert "units per day are" in text and "Skipped" not in text
+    assert "Skipped" not in text
+    from ecomlab import product
+
+    pf = product.promotion_dip(product.daily_demand(datasets.load("orders"), dp), around=7, alpha=0.05)
+    assert f"Promotions pulled forward {pf.share:.0%} of their extra orders (95% CI {pf.ci_low:.0%}–{pf.ci_high:.0%}" in text
+    assert pf.ci_low <= datasets.truth()["promo_pull_forward"]["share"] + 0.1 and pf.ci_low > 0
+    assert f"about {1 - pf.share:.0%} of its extra orders are new demand" in text
 
 
 @pytest.mark.notebooks
