@@ -286,3 +286,27 @@ def test_tiny_test_with_no_conversion_in_control(tmp_path):
     assert f"changes conversion by {lift:+.2f} pp (95% CI {lo:+.2f} to {hi:+.2f} pp), undefined relative" in text
     assert "Caveat: a zero count in one arm: relative CI undefined." in text
     assert text.count("Skipped: it needs") == 3 and not re.search(r"\bnan\b", text, re.I)
+
+
+@pytest.mark.notebooks
+def test_report_reads_only_the_chosen_one_of_several_experiments(tmp_path):
+    """The bundled table holds four experiments, one of them lift_short_video (a conversion-lift
+    holdout of short-video ads, analysed in lesson 03-1: under 1% converts). Asked for it, the
+    report reads its units only and says so, and a share of non-spenders just under 100% is not
+    rounded up to 100%."""
+    e = datasets.load("experiments")
+    assert "lift_short_video" in set(e["experiment_id"].astype(str))
+    exp = e[e["experiment_id"] == "lift_short_video"]
+    page = reports.render("ab_test", tmp_path / "lift.html", params={"experiment_id": "lift_short_video"},
+                          stream=open("/dev/null", "w")).read_text(encoding="utf-8")
+    assert 'data-mime-type="application/vnd.jupyter.stderr"' not in page
+    text = _text(page)
+    n_exp = e["experiment_id"].astype(str).nunique()
+    assert f"The table holds {n_exp} experiment(s); this report reads out lift_short_video." in text
+    assert f"It has {len(exp):,} units" in text
+    is_t = (exp["variant"] == "treatment").to_numpy()
+    lift, lo, hi = _by_hand(exp["converted"].to_numpy(float), is_t)
+    assert f"changes conversion by {lift:+.2f} pp (95% CI {lo:+.2f} to {hi:+.2f} pp)" in text
+    zero = float((exp["revenue"] == 0).mean())
+    assert 0.995 <= zero < 1
+    assert f"{zero:.1%} of units spent nothing" in text and "100% of units spent nothing" not in text
