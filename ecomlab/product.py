@@ -364,7 +364,11 @@ def promotion_windows(panel: pd.DataFrame | PricePoints) -> pd.DataFrame:
     [{'start': '2024-01-02', 'days': '2'}, {'start': '2024-01-05', 'days': '1'}]
     """
     df = _panel(panel, "category")
-    day = df.groupby("date")["on_promotion"].any().sort_index()
+    return _runs(df.groupby("date")["on_promotion"].any().sort_index())
+
+
+def _runs(day: pd.Series) -> pd.DataFrame:
+    """Runs of consecutive True values of a boolean series indexed by sorted dates: start, end, days."""
     run = (day != day.shift()).cumsum()
     w = day[day].index.to_series().groupby(run[day]).agg(["min", "max", "size"])
     return w.set_axis(["start", "end", "days"], axis=1).reset_index(drop=True)
@@ -558,8 +562,7 @@ def promotion_dip(daily: pd.DataFrame, *, value: str = "orders", around: int = 7
     d["_wf"] = wf.to_numpy()[d.index.day_of_week]
     t = np.asarray((d.index - d.index[0]).days, dtype=float)
     pos = pd.Series(np.arange(len(d)), index=d.index)
-    run = (promo != promo.shift()).cumsum()
-    win = promo[promo].index.to_series().groupby(run[promo]).agg(["min", "max", "size"])
+    win = _runs(promo)
     rows, prof = [], []
     yv, wfv, promov, cleanv = d["_y"].to_numpy(float), d["_wf"].to_numpy(), promo.to_numpy(), clean.to_numpy()
     for s, e, n in win.itertuples(index=False):

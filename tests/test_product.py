@@ -219,6 +219,16 @@ def test_promotion_dip_overlapping_promotions_are_left_out():
     assert pf.excluded.get("dip_zone_overlaps_another_promotion", 0) == 2
 
 
+@settings(max_examples=15, deadline=None)
+@given(k=st.integers(2, 50), seed=st.integers(0, 10_000))
+def test_promotion_dip_share_is_scale_free_and_inside_its_interval(k, seed):
+    w = _pf_world(seed=seed, n_days=300)
+    a = product.promotion_dip(w)
+    b = product.promotion_dip(w.assign(orders=w["orders"] * k))
+    assert b.share == pytest.approx(a.share, rel=1e-6, abs=1e-9)
+    assert a.ci_low <= a.share <= a.ci_high and a.std_error >= 0
+
+
 def test_promotion_dip_hostile_input():
     w = _pf_world()
     with pytest.raises(ValueError, match="daily"):
