@@ -61,18 +61,19 @@ def test_q2_wald_lower_bound_by_hand(campaign):
     assert ex.q2.check(u - stats.norm.ppf(0.995) * se_wrong).status == "incorrect"
 
 
-def test_q3_holm_segments(campaign):
+def test_q3_holm_by_hand(campaign):
     t = users.uplift_by_segment(campaign, segment="segment_at_send", outcome="purchased_30d")
-    t = t[t["segment"] != "all"]
-    reject = multipletests(t["p_value"], alpha=0.05, method="holm")[0]
-    right = set(t.loc[reject, "segment"])
-    assert right == {"at_risk", "lapsing"}
-    assert ex.q3.check(right) and ex.q3.check(sorted(right))
-    unadjusted = set(t.loc[t["p_value"] < 0.05, "segment"])  # 'new' sneaks in at p = 0.045
-    assert unadjusted == right | {"new"}
-    r = ex.q3.check(unadjusted)
-    assert r.status == "incorrect" and "new" in r.message
-    assert ex.q3.check({"lapsing"}).status == "incorrect"
+    p = t[t["segment"] != "all"].set_index("segment")["p_value"]
+    right = pd.Series(multipletests(p, method="holm")[1], index=p.index)
+    assert ex.q3.check(right)
+    assert ex.q3.check(right.sort_values())  # any row order, ids as the index
+    assert not np.isnan(ex.q3.kind.expected).any()
+    for wrong in (p, (p * len(p)).clip(upper=1)):  # unadjusted; Bonferroni instead of Holm
+        r = ex.q3.check(wrong)
+        assert r.status == "incorrect" and "expected" in r.message
+    r = ex.q3.check(right.reset_index(drop=True))  # lost the segment labels
+    assert r.status == "incorrect" and "index" in r.message
+    assert ex.q3.check(____).status == "not_attempted"
 
 
 def test_q4_break_even_uplift(campaign):

@@ -9,7 +9,7 @@ the student compute the method by hand:
 - q1 — the coupon's uplift in the ``lapsing`` segment (treated minus control purchase
   rate), not its response rate.
 - q2 — the lower bound of the 99% Wald interval of the ``at_risk`` uplift, by hand.
-- q3 — the segments whose uplift stays significant after Holm's adjustment for five tests.
+- q3 — Holm's step-down adjustment of the five segments' p-values, by hand (a Series).
 - q4 — the break-even uplift of the ``active`` segment: redemption rate × coupon / gross
   profit per purchase.
 - q5 — a Qini point by hand: incremental buyers when targeting ``recency_days >= 91``.
@@ -24,10 +24,10 @@ import pandas as pd
 from ecomlab import metrics, users
 from ecomlab.exercises import (
     Case,
+    FrameAnswer,
     FunctionAnswer,
     NumberAnswer,
     Question,
-    SetAnswer,
     data,
     derived,
 )
@@ -71,9 +71,15 @@ def wald_interval(frame: pd.DataFrame, alpha: float) -> tuple[float, float]:
     return float(u - z * se), float(u + z * se)
 
 
-def _holm_segments() -> set[str]:
-    t = _uplift_table(p_adjust="holm").drop(index="all")
-    return {str(s) for s in t.index[t["p_adjusted"] < FAMILY_ALPHA]}
+def _segment_p_values() -> pd.Series:
+    return _uplift_table().drop(index="all")["p_value"].rename(None).rename_axis("segment")
+
+
+def _holm_p_values() -> pd.Series:
+    from statsmodels.stats.multitest import multipletests  # imported here: costly at lesson start
+
+    p = _segment_p_values()
+    return pd.Series(multipletests(p.to_numpy(), method="holm")[1], index=p.index)
 
 
 def _margin_rate() -> float:
@@ -175,21 +181,21 @@ q2 = Question(
 )
 
 q3 = Question(
-    prompt="Adjust the five segments' purchase-uplift p-values with **Holm**'s method. Which "
-    "segments have an adjusted p-value below 0.05? A set of segment names.",
-    kind=SetAnswer(expected=_holm_segments),
+    prompt="Adjust the five segments' purchase-uplift p-values with **Holm**'s method, by "
+    "hand: sort them from smallest to largest, multiply the i-th smallest by 5 − i + 1, take "
+    "the running maximum and cap at 1. A Series of adjusted p-values indexed by segment.",
+    kind=FrameAnswer(expected=_holm_p_values, check_index=True, ignore_row_order=True),
     hints=["`users.uplift_by_segment(campaign, segment='segment_at_send', "
-           "outcome='purchased_30d')` has a `p_value` per segment; leave out the `all` row.",
-           "`statsmodels.stats.multitest.multipletests(pvalues, method='holm')` returns "
-           "(reject, adjusted p-values, ...).",
-           "Last hint: Holm sorts the p-values and multiplies the smallest by 5, the next by 4, "
-           "...; a raw p-value just under 0.05 does not survive."],
+           "outcome='purchased_30d')` has a `p_value` per segment; leave out the `all` row "
+           "(the family is the five segments) and index by `segment`.",
+           "`p.sort_values()`, then multiply by `np.arange(5, 0, -1)`; the running maximum "
+           "(`.cummax()`) keeps the adjusted values in the order of the sorted raw ones.",
+           "Last hint: multiplying every p-value by 5 is Bonferroni, not Holm; check yourself "
+           "with `statsmodels.stats.multitest.multipletests(p, method='holm')[1]`."],
     solution=(
-        "from statsmodels.stats.multitest import multipletests\n"
         "t = users.uplift_by_segment(campaign, segment='segment_at_send', outcome='purchased_30d')\n"
-        "t = t[t['segment'] != 'all']\n"
-        "reject = multipletests(t['p_value'], alpha=0.05, method='holm')[0]\n"
-        "answer = set(t.loc[reject, 'segment'])"
+        "p = t[t['segment'] != 'all'].set_index('segment')['p_value'].sort_values()\n"
+        "answer = (p * np.arange(len(p), 0, -1)).cummax().clip(upper=1)"
     ),
 )
 
