@@ -40,6 +40,7 @@ LESSONS: tuple[str, ...] = (
     "05_data_iteration/01_kpi_tree",
     "05_data_iteration/02_ab_testing",
     "05_data_iteration/03_behaviour",
+    "06_case_study/01_measuring_the_programme",
 )
 
 
@@ -96,6 +97,7 @@ _BEHAVIOUR = "05_data_iteration/03_behaviour"
 _CHANNELS = "03_traffic/01_channels"
 _KEYWORDS = "03_traffic/02_keywords"
 _QUALITY = "03_traffic/03_quality"
+_CASE = "06_case_study/01_measuring_the_programme"
 
 TERMS: tuple[Term, ...] = (
     # --- pricing (02-2) -----------------------------------------------------------------
@@ -514,6 +516,27 @@ TERMS: tuple[Term, ...] = (
          "A covariate's gap in means between treated and control in pooled-SD units, before "
          "and after matching; |SMD| < 0.1 is the usual bar for balance.",
          "SMD = (mean_T − mean_C) / √((var_T + var_C) / 2)", _FAN),
+    # --- the case study (06-1) --------------------------------------------------------
+    Term("review", "复盘",
+         "A structured look back at a campaign or programme: what was planned, what each lever "
+         "caused (its increment, with an interval), whether it paid, and what to change.", None, _CASE),
+    Term("increment", "增量",
+         "What a lever caused: the outcome with it minus the outcome without it (a counterfactual "
+         "estimated by a comparison group, an experiment or a model), not the outcome itself.",
+         "increment = Y(with the lever) − Y(without it)", _CASE),
+    Term("attribution", "归因",
+         "Crediting an outcome (an order, revenue) to a cause (a channel, a programme). A "
+         "platform's or a dashboard's attribution counts outcomes that would have happened "
+         "anyway, so it is not an increment.", None, _CASE),
+    Term("synthetic control", "合成控制",
+         "A weighted combination of untreated units (competitors, regions) fitted to track the "
+         "treated unit before a change; after it, the gap between the two estimates the effect "
+         "(Abadie, Diamond & Hainmueller 2010).",
+         "effect = Y_treated − (a + Σ_j w_j·Y_j), w ≥ 0, Σ w = 1, fitted before the change", _CASE),
+    Term("placebo in space", "空间安慰剂检验",
+         "A synthetic control refitted with each untreated unit playing the treated one: the "
+         "treated unit's gap should stand out from theirs; its rank gives the p-value.",
+         "p = rank of the treated unit's post/pre RMSE ratio / number of units", _CASE),
     # --- KPI tree and monitoring ------------------------------------------------------
     Term("KPI tree", "指标树",
          "A top metric broken into the drivers that multiply or add up to it, so a change "

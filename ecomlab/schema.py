@@ -156,7 +156,7 @@ _t(
     "customers",
     "one row per customer (a visitor who has ordered at least once)",
     "Every Nestwell buyer, with how and when they were acquired.",
-    ["00", "03-1", "03-3", "04-1", "04-3", "04-5", "05-1", "06"],
+    ["00", "03-1", "03-3", "04-1", "04-3", "04-5", "05-1", "06-1"],
     [
         _c("customer_id", "string", "customer id (C + 7 digits)"),
         _c("visitor_id", "string", "the customer's visitor id in the behaviour log and experiments"),
@@ -173,7 +173,7 @@ _t(
     "products",
     "one row per SKU",
     "The catalogue: six home-goods categories with list price, unit cost and supply.",
-    ["00", "01-2", "01-3", "02-1", "02-2", "02-3", "03-2", "04-3", "04-4", "04-5", "05-1", "05-2", "06"],
+    ["00", "01-2", "01-3", "02-1", "02-2", "02-3", "03-2", "04-3", "04-4", "04-5", "05-1", "05-2", "06-1"],
     [
         _c("sku_id", "string", "SKU id (SKU + 4 digits)"),
         _c("name", "string", "product name (English)"),
@@ -190,7 +190,7 @@ _t(
     "orders",
     "one row per order",
     "Every order placed in the marketplace store, the mini-program and the live room, 2024-2025.",
-    ["00", "01-2", "01-3", "02-1", "02-2", "02-3", "03", "03-2", "03-3", "04-1", "04-2", "04-3", "04-4", "04-5", "05-1", "05-2", "06"],
+    ["00", "01-2", "01-3", "02-1", "02-2", "02-3", "03", "03-2", "03-3", "04-1", "04-2", "04-3", "04-4", "04-5", "05-1", "05-2", "06-1"],
     [
         _c("order_id", "string", "order id (O + 8 digits)"),
         _c("customer_id", "string", "buyer"),
@@ -211,7 +211,7 @@ _t(
     "order_items",
     "one row per order line",
     "What each order contained, at the price paid.",
-    ["00", "01-2", "01-3", "02-1", "02-2", "02-3", "03-2", "04-3", "04-4", "04-5", "05-1", "05-2", "06"],
+    ["00", "01-2", "01-3", "02-1", "02-2", "02-3", "03-2", "04-3", "04-4", "04-5", "05-1", "05-2", "06-1"],
     [
         _c("order_id", "string", "order"),
         _c("sku_id", "string", "SKU"),
@@ -224,7 +224,7 @@ _t(
     "returns",
     "one row per returned order line",
     "Returned lines with reason and refund.",
-    ["00", "01-3", "02-1", "04-1", "06"],
+    ["00", "01-3", "02-1", "04-1", "06-1"],
     [
         _c("order_id", "string", "order"),
         _c("sku_id", "string", "SKU returned"),
@@ -249,7 +249,7 @@ _t(
     "inventory",
     "one row per top SKU per day",
     "Stock position of the 20 best-selling SKUs under a reorder-point policy.",
-    ["00", "02", "02-3"],
+    ["00", "02", "02-3", "06-1"],
     [
         _c("sku_id", "string", "SKU"),
         _c("date", "date", "day", "date"),
@@ -294,7 +294,7 @@ _t(
     "marketing_daily",
     "one row per channel per day",
     "Spend and platform-reported results of each marketing channel.",
-    ["00", "03", "03-1", "03-3", "04-3", "05-2", "06"],
+    ["00", "03", "03-1", "03-3", "04-3", "05-2", "06-1"],
     [
         _c("channel", "category", "marketing channel", categories=CHANNELS),
         _c("date", "date", "day", "date"),
@@ -327,7 +327,7 @@ _t(
     "market",
     "one row per category x brand x month",
     "Third-party marketplace panel estimates (like 生意参谋 market data) of category sales by brand.",
-    ["00", "01-1", "01-3", "02-1"],
+    ["00", "01-1", "01-3", "02-1", "06-1"],
     [
         _c("category", "category", "category", categories=CATEGORIES),
         _c("brand", "category", "brand (Nestwell and five fictional competitors)", categories=BRANDS),
@@ -370,7 +370,7 @@ _t(
     "Four randomised experiments: three online A/B tests and a conversion-lift test of short-video "
     "ads (control = holdout whose ads were withheld, treatment = exposed); assignment, pre-period "
     "behaviour and outcome.",
-    ["00", "05-2"],
+    ["00", "05-2", "06-1"],
     [
         _c("experiment_id", "category", "experiment", categories=EXPERIMENTS),
         _c("visitor_id", "string", "visitor (randomisation unit)"),
@@ -386,7 +386,7 @@ _t(
     "coupon_campaign",
     "one row per customer in the campaign",
     "A randomised coupon campaign (sent 2025-09-01): half of eligible customers got a coupon.",
-    ["00", "04-4", "06"],
+    ["00", "04-4"],
     [
         _c("customer_id", "string", "customer"),
         _c("campaign_id", "string", "campaign"),
