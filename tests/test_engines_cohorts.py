@@ -204,3 +204,37 @@ def test_random_orders_agree(tmp_path_factory, rows, channels) -> None:
                                                                          ["acquisition_channel"])
     if kept_channel.notna().any():
         _both("cohort_matrix", src, metric="customers", by="acquisition_channel")
+
+
+# -------------------------------------------------------------------------------------
+# Speed without a change of result: rows and missing values from the Parquet footers
+# -------------------------------------------------------------------------------------
+def test_footer_profile_equals_a_scan_and_falls_back_when_it_cannot_answer(tmp_path) -> None:
+    """The funnel's check for missing values reads the Parquet footers (no scan of the
+    event log); the counts equal a scan's, and a source the footers cannot answer for
+    exactly (CSV, a file without the column, no statistics) is scanned instead."""
+    ev = pd.DataFrame({"session_id": ["s1", None, "s2", "s3"], "visitor_id": ["v1", "v1", None, "v3"],
+                       "ts": pd.to_datetime(["2025-11-01 10:00", "2025-11-01 10:01", None, "2025-11-02 00:00"]),
+                       "event": ["pv", "cart", "buy", "pv"]})
+    needed = ("session_id", "visitor_id", "ts", "event")
+    (tmp_path / "events").mkdir()
+    ev.iloc[:2].to_parquet(tmp_path / "events" / "a.parquet", index=False, row_group_size=1)
+    ev.iloc[2:].to_parquet(tmp_path / "events" / "b.parquet", index=False)
+    run = engines._Runner("duckdb", tmp_path, ("events",))
+    fast = engines._parquet_footer_profile(run, "events", needed)
+    scan = engines._profile(run, "events", needed, ts_range=True)
+    assert fast == {"n_rows": 4, "nulls": {"session_id": 1, "visitor_id": 1, "ts": 1, "event": 0}, "count": {}}
+    assert (fast["n_rows"], fast["nulls"]) == (scan["n_rows"], scan["nulls"])
+    assert engines._profile(run, "events", needed, ts_range=False) == fast
+    ev.iloc[2:].drop(columns="visitor_id").to_parquet(tmp_path / "events" / "b.parquet", index=False)
+    run = engines._Runner("duckdb", tmp_path, ("events",))
+    assert engines._parquet_footer_profile(run, "events", needed) is None  # b lacks the column: scan
+    assert engines._profile(run, "events", needed, ts_range=False)["nulls"]["visitor_id"] == 2  # b: all NULL
+    ev.iloc[2:].to_parquet(tmp_path / "events" / "b.parquet", index=False, write_statistics=False)
+    run = engines._Runner("duckdb", tmp_path, ("events",))
+    assert engines._parquet_footer_profile(run, "events", needed) is None  # no statistics: scan
+    ev.to_csv(tmp_path / "ev.csv", index=False)
+    run = engines._Runner("duckdb", {"events": tmp_path / "ev.csv"}, ("events",))
+    assert engines._parquet_footer_profile(run, "events", needed) is None
+    with pytest.raises(ValueError, match=r"events\['session_id'\] has 1 missing value"):
+        engines.compute("funnel", tmp_path, mode="strict")  # refused from the footers, as pandas refuses

@@ -288,19 +288,48 @@ def _naive(x) -> pd.Timestamp:
     return t.tz_convert("UTC").tz_localize(None) if t.tzinfo is not None else t
 
 
+def _parquet_footer_profile(run: _Runner, table: str, needed: tuple[str, ...]) -> dict[str, Any] | None:
+    """Rows and missing values per column from the Parquet footers (DuckDB's
+    ``parquet_metadata``: every row group's ``stats_null_count``), without a scan; None
+    when a footer cannot answer exactly (a CSV source, a row group without statistics, a
+    file lacking a column, a column from the folder names) — then the caller scans."""
+    tp = run.tables.get(table)
+    if run.engine != "duckdb" or tp is None or tp.fmt != "parquet":
+        return None
+    p = str(tp.path).replace("'", "''")
+    pattern = f"{p}/**/*.parquet" if tp.is_dir else p
+    total = run.sql(f"SELECT COALESCE(SUM(num_rows), 0) AS n, COALESCE(SUM(num_row_groups), 0) AS g "
+                    f"FROM parquet_file_metadata('{pattern}')").iloc[0]
+    cols = run.sql(f"SELECT path_in_schema AS c, COUNT(*) AS groups, COUNT(stats_null_count) AS with_stats, "
+                   f"SUM(stats_null_count) AS nulls, SUM(row_group_num_rows) AS n "
+                   f"FROM parquet_metadata('{pattern}') GROUP BY path_in_schema").set_index("c")
+    n, groups = int(total["n"]), int(total["g"])
+    for c in needed:
+        if c not in cols.index or int(cols.loc[c, "groups"]) != groups or int(cols.loc[c, "with_stats"]) != groups \
+                or int(cols.loc[c, "n"]) != n:
+            return None
+    return {"n_rows": n, "nulls": {c: int(cols.loc[c, "nulls"]) for c in needed}, "count": {}}
+
+
 def _profile(run: _Runner, table: str, needed: tuple[str, ...], *, distinct: str | None = None,
              by_status: bool = False, late: str | None = None,
-             counts: Mapping[str, str] | None = None) -> dict[str, Any]:
+             counts: Mapping[str, str] | None = None, ts_range: bool = True) -> dict[str, Any]:
     """One scan: rows, missing values per needed column, first/last timestamp, rows per
     status, rows on/after ``late`` per status and rows matching each of ``counts``
-    (name -> SQL condition, per status); a second scan counts duplicated ``distinct``."""
+    (name -> SQL condition, per status); a second scan counts duplicated ``distinct``.
+    Only rows and missing values asked for (``ts_range=False``, nothing else) on Parquet
+    with DuckDB: read from the files' footers, no scan (:func:`_parquet_footer_profile`)."""
     _check_schema(run, table, needed)
+    if not (ts_range or distinct or by_status or late or counts):
+        fast = _parquet_footer_profile(run, table, needed)
+        if fast is not None:
+            return fast
     ts = _TS.get(table)
     conds = dict(counts or {})
     if late is not None:
         conds["late"] = f"{ts} >= {late}"
     parts = ["COUNT(*) AS n_rows"] + [f"COUNT(*) - COUNT({c}) AS null_{c}" for c in needed]
-    if ts is not None and ts in needed:
+    if ts_range and ts is not None and ts in needed:
         parts += [f"MIN({ts}) AS ts_min", f"MAX({ts}) AS ts_max"]
     parts += [f"SUM(CASE WHEN {cond} THEN 1 ELSE 0 END) AS cnt_{name}" for name, cond in conds.items()]
     if by_status:
@@ -309,7 +338,7 @@ def _profile(run: _Runner, table: str, needed: tuple[str, ...], *, distinct: str
         g = run.sql(f"SELECT {', '.join(parts)} FROM {table}")
     out: dict[str, Any] = {"n_rows": int(g["n_rows"].sum())}
     out["nulls"] = {c: int(g[f"null_{c}"].sum()) for c in needed}
-    if ts is not None and ts in needed and out["n_rows"]:
+    if ts_range and ts is not None and ts in needed and out["n_rows"]:
         out["ts_min"] = min(_naive(x) for x in g["ts_min"] if pd.notna(x))
         out["ts_max"] = max(_naive(x) for x in g["ts_max"] if pd.notna(x))
     out["count"] = {name: int(g[f"cnt_{name}"].fillna(0).sum()) for name in conds}
@@ -785,7 +814,7 @@ def _funnel_sql(run: _Runner, *, steps=("pv", "cart", "buy"), mode: str = "loose
     steps, mode = _funnel_args(steps, mode)
     ucol = d._unit_col(unit)
     needed = (ucol, "ts", "event")
-    prof = _profile(run, "events", needed)
+    prof = _profile(run, "events", needed, ts_range=False)  # footers only on Parquet: no scan of the log
     _refuse_empty(prof, "events")
     _refuse_nulls(prof, "events", needed)
     row = run.sql(d.funnel_sql(steps, mode, unit)).iloc[0]

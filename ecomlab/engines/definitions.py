@@ -254,7 +254,9 @@ def rfm_summary_sql(statuses: Sequence[str], freq: str, cal_literal: str, p_cal_
 
     Purchases collapse to distinct periods of ``freq``; ``frequency`` = periods - 1,
     ``recency`` = last - first period, ``T`` = ``p_cal_end`` - first period,
-    ``monetary_value`` = spend of the repeat periods / ``frequency`` (0 if none).
+    ``monetary_value`` = spend of the repeat periods / ``frequency`` (0 if none). The
+    first period's spend is ``MIN_BY(amount, p)`` in the customer's aggregate (one row per
+    period, so no ties), not a join back to the periods: one hash table less.
 
     >>> "COUNT(*) AS n_periods" in rfm_summary_sql(("completed",), "W", "TIMESTAMP '2025-01-01'", 2800)
     True
@@ -268,19 +270,16 @@ def rfm_summary_sql(statuses: Sequence[str], freq: str, cal_literal: str, p_cal_
   SELECT customer_id, p, SUM(paid_amount) AS amount FROM o GROUP BY customer_id, p
 ), c AS (
   SELECT customer_id, COUNT(*) AS n_periods, MIN(p) AS first_p, MAX(p) AS last_p,
-         SUM(amount) AS total FROM pc GROUP BY customer_id
-), fv AS (
-  SELECT pc.customer_id, pc.amount AS first_amount
-  FROM pc JOIN c ON pc.customer_id = c.customer_id AND pc.p = c.first_p
+         SUM(amount) AS total, MIN_BY(amount, p) AS first_amount FROM pc GROUP BY customer_id
 )
-SELECT c.customer_id,
-       CAST(c.n_periods - 1 AS DOUBLE) AS frequency,
-       CAST(c.last_p - c.first_p AS DOUBLE) AS recency,
-       CAST({int(p_cal_end)} - c.first_p AS DOUBLE) AS T,
-       CASE WHEN c.n_periods > 1 THEN (c.total - fv.first_amount) / CAST(c.n_periods - 1 AS DOUBLE)
+SELECT customer_id,
+       CAST(n_periods - 1 AS DOUBLE) AS frequency,
+       CAST(last_p - first_p AS DOUBLE) AS recency,
+       CAST({int(p_cal_end)} - first_p AS DOUBLE) AS T,
+       CASE WHEN n_periods > 1 THEN (total - first_amount) / CAST(n_periods - 1 AS DOUBLE)
             ELSE 0.0 END AS monetary_value
-FROM c JOIN fv ON c.customer_id = fv.customer_id
-ORDER BY c.customer_id"""
+FROM c
+ORDER BY customer_id"""
 
 
 def _unit_col(unit: str) -> str:
