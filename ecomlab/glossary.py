@@ -41,6 +41,7 @@ LESSONS: tuple[str, ...] = (
     "05_data_iteration/02_ab_testing",
     "05_data_iteration/03_behaviour",
     "06_case_study/01_measuring_the_programme",
+    "06_case_study/02_ops_review_report",
 )
 
 
@@ -98,6 +99,7 @@ _CHANNELS = "03_traffic/01_channels"
 _KEYWORDS = "03_traffic/02_keywords"
 _QUALITY = "03_traffic/03_quality"
 _CASE = "06_case_study/01_measuring_the_programme"
+_REPORT = "06_case_study/02_ops_review_report"
 
 TERMS: tuple[Term, ...] = (
     # --- pricing (02-2) -----------------------------------------------------------------
@@ -224,6 +226,11 @@ TERMS: tuple[Term, ...] = (
     Term("media mix model", "营销组合模型",
          "A regression of sales on adstocked, saturated spend per channel plus baseline, trend "
          "and seasonality (MMM), used to estimate incremental effects and split budgets.", None, _CHANNELS),
+    Term("conversion-lift test", "转化提升实验",
+         "A randomised incrementality experiment of one ad channel: the platform withholds the "
+         "ads from a random holdout; exposed minus holdout revenue per user, times the exposed "
+         "users, is the channel's incremental revenue. Used to validate and calibrate an MMM.",
+         "incremental revenue = n_exposed · (ȳ_exposed − ȳ_holdout)", _CHANNELS),
     # --- search keywords (03-2) ------------------------------------------------------
     Term("CTR", "点击率",
          "Click-through rate: the share of impressions that are clicked. In search it falls "
@@ -537,6 +544,10 @@ TERMS: tuple[Term, ...] = (
          "A synthetic control refitted with each untreated unit playing the treated one: the "
          "treated unit's gap should stand out from theirs; its rank gives the p-value.",
          "p = rank of the treated unit's post/pre RMSE ratio / number of units", _CASE),
+    Term("ops review report", "运营复盘报告",
+         "The written review for decision makers: a one-page summary (claim vs measured, each "
+         "lever's increment with its interval, the decision and the uncertainty), then the "
+         "evidence; every figure computed from the analysis.", None, _REPORT),
     # --- KPI tree and monitoring ------------------------------------------------------
     Term("KPI tree", "指标树",
          "A top metric broken into the drivers that multiply or add up to it, so a change "

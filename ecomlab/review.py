@@ -17,9 +17,9 @@ The pieces the case study (lessons 06-1 and 06-2) shares with any shop's own rev
 * :func:`spend_push_increment` — what a spend increase added, from a media-mix fit
   (:mod:`ecomlab.channels`): the channel's modelled sales with the observed spend vs the
   spend without the increase;
-* :func:`report_html` — a standalone HTML page from a notebook of report cells
-  (:func:`ecomlab.site.standalone_html`), and :func:`report_pdf` when a headless Chromium is
-  installed.
+* :func:`report_notebook` and :func:`report_html` — a standalone HTML page from markdown
+  sections and matplotlib figures (:func:`ecomlab.site.standalone_html`), and
+  :func:`report_pdf` when a headless Chromium is installed.
 
 Nothing here knows Nestwell's dates or categories: the lessons pass them.
 
@@ -37,7 +37,7 @@ import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -58,6 +58,7 @@ __all__ = [
     "SyntheticControl",
     "synthetic_control",
     "spend_push_increment",
+    "report_notebook",
     "report_html",
     "report_pdf",
 ]
@@ -520,6 +521,46 @@ def spend_push_increment(fit: Any, channel: str, start: Any, multiplier: float, 
 
 
 # ---------------------------------------------------------------------------------------
+def report_notebook(parts: Sequence[Any]) -> Any:
+    """A report as a notebook: each string a markdown cell, each matplotlib figure a figure output.
+
+    A figure becomes a code cell without source whose output is the PNG (150 dpi) with the
+    figure's title as its alt text (:func:`ecomlab.site.standalone_html` keeps outputs only).
+    Figures are closed once rendered. Anything else raises ValueError naming its position.
+
+    >>> nb = report_notebook(["# Review", "One **finding**."])
+    >>> [c.cell_type for c in nb.cells]
+    ['markdown', 'markdown']
+    """
+    import base64
+    import io
+
+    import nbformat
+    from matplotlib.figure import Figure
+
+    cells = []
+    for i, part in enumerate(parts):
+        if isinstance(part, str):
+            cells.append(nbformat.v4.new_markdown_cell(part))
+        elif isinstance(part, Figure):
+            import matplotlib.pyplot as plt
+
+            buf = io.BytesIO()
+            part.savefig(buf, format="png", dpi=150, bbox_inches="tight")
+            titles = [ax.get_title() for ax in part.axes if ax.get_title()]
+            alt = part._suptitle.get_text() if part._suptitle is not None else "; ".join(titles) or "Figure"
+            plt.close(part)
+            out = nbformat.v4.new_output("display_data", data={
+                "image/png": base64.b64encode(buf.getvalue()).decode(), "text/plain": f"<Figure: {alt}>"},
+                metadata={"image/png": {"alt": alt}})
+            cells.append(nbformat.v4.new_code_cell("", outputs=[out]))
+        else:
+            raise ValueError(f"parts[{i}] must be a markdown string or a matplotlib Figure, got {type(part).__name__}")
+    if not cells:
+        raise ValueError("parts is empty: a report needs at least one section")
+    return nbformat.v4.new_notebook(cells=cells)
+
+
 def report_html(nb: Any, title: str, out: str | os.PathLike[str] | None = None) -> str:
     """A standalone HTML page of a report notebook's outputs (:func:`ecomlab.site.standalone_html`).
 

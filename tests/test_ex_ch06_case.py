@@ -83,3 +83,27 @@ def test_q3_which_figure_decides():
 def test_expected_answers_are_finite():
     for q in (ex.q1, ex.q2, ex.q4):
         assert np.isfinite(q.kind.expected)
+
+
+def test_q5_break_even_effect(tables):
+    v = review.programme_value(tables["orders"], tables["order_items"], tables["products"], tables["returns"],
+                               tables["customers"], (0.2, 0.1, 0.3), start=ex.PROGRAMME_START, end=ex.DATA_END,
+                               cost=ex.PROGRAMME_COST)
+    n, g, c = v.attrs["member_orders"], v.attrs["gross_profit_per_order"], ex.PROGRAMME_COST
+    right = c / (n * g - c)
+    assert ex.q5.check(right)
+    back = review.programme_value(tables["orders"], tables["order_items"], tables["products"], tables["returns"],
+                                  tables["customers"], (right, right, right), start=ex.PROGRAMME_START,
+                                  end=ex.DATA_END, cost=c)
+    assert back.loc["estimate", "profit_roi"] == pytest.approx(0.0, abs=1e-9)  # it is the break-even
+    assert right > 0.5  # far above the measured +30%: the groups do not pay
+    assert "N·e/(1 + e)" in ex.q5.check(c / (n * g)).message
+    assert "gross profit" in ex.q5.check(c / (n * v.attrs["revenue_per_order"] - c)).message
+    assert "1 + e" in ex.q5.check(1 + right).message
+    assert ex.q5.check(____).status == "not_attempted"
+
+
+def test_q6_decision_rule():
+    assert ex.q6.check("change") and ex.q6.check(" Change ")
+    assert ex.q6.check("continue").status == "incorrect" and ex.q6.check("stop").status == "incorrect"
+    assert ex.q6.check("pause").status == "incorrect"

@@ -236,3 +236,24 @@ def test_report_pdf_is_optional(tmp_path, monkeypatch):
     monkeypatch.setattr(review, "_chromium", lambda: "/bin/true")
     with pytest.raises(ValueError, match="html_path"):
         review.report_pdf(tmp_path / "missing.html", tmp_path / "r.pdf")
+
+
+def test_report_notebook_embeds_figures_with_alt_text():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0, 1])
+    ax.set_title("Sales doubled")
+    nb = review.report_notebook(["# Review", fig])
+    out = nb.cells[1].outputs[0]
+    assert nb.cells[1].cell_type == "code" and out["metadata"]["image/png"]["alt"] == "Sales doubled"
+    assert out["data"]["image/png"] and not plt.fignum_exists(fig.number)  # closed once rendered
+    page = review.report_html(nb, "Review")
+    assert 'alt="Sales doubled"' in page and "data:image/png;base64," in page
+    with pytest.raises(ValueError, match=r"parts\[1\]"):
+        review.report_notebook(["ok", 42])
+    with pytest.raises(ValueError, match="empty"):
+        review.report_notebook([])

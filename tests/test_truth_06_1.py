@@ -114,8 +114,11 @@ def _planted_added_revenue(truth) -> float:
     sv = mk[mk["channel"] == "short_video"].sort_values("date")
     x = sv["spend"].to_numpy()
     on = (sv["date"] >= pd.Timestamp(push["start"])).to_numpy()
-    hill = lambda s: p["max_daily_revenue"] * (a := signal.lfilter([1.0], [1.0, -p["adstock_decay"]], s)) / (
-        a + p["half_saturation"])
+
+    def hill(spend):
+        a = signal.lfilter([1.0], [1.0, -p["adstock_decay"]], spend)
+        return p["max_daily_revenue"] * a / (a + p["half_saturation"])
+
     return float((hill(x) - hill(np.where(on, x / push["spend_multiplier"], x)))[on].sum())
 
 

@@ -11,6 +11,8 @@ lessons' parameters, passed explicitly.
 - q2 (06-1) — the fan groups' profit ROI if the effect on the purchase rate were +20%.
 - q3 (06-1) — which figure answers "should we continue the fan groups?".
 - q4 (06-2) — the marketer's repurchase gap by hand (members vs non-members, ratio − 1).
+- q5 (06-2) — the break-even effect: the rate effect at which the fan groups' profit ROI is 0.
+- q6 (06-2) — the report's decision rule applied to a lever that works but does not pay.
 """
 
 from __future__ import annotations
@@ -27,6 +29,9 @@ DATA_END = "2026-01-01"
 PROGRAMME_COST = 18_000.0 * 6
 #: The effect q2 assumes.
 Q2_EFFECT = 0.20
+
+#: Options of q6: the report's decisions.
+DECISIONS = ["continue", "change", "stop"]
 
 #: Options of q3.
 FIGURES = [
@@ -162,4 +167,43 @@ q3 = Question(
            "even an effect.",
            "Last hint: the one that nets the cost out of the incremental gross profit."],
     solution="answer = 'profit ROI'",
+)
+
+
+
+
+def _break_even(gp_key: str = "gross_profit_per_order") -> float:
+    a = _value_attrs()
+    n, g = a["member_orders"], a[gp_key]
+    return PROGRAMME_COST / (n * g - PROGRAMME_COST)
+
+
+q5 = Question(
+    prompt="Break-even effect. With N = `value['member_orders']` orders after joining, g = "
+    "`value['gross_profit_per_order']` CNY of gross profit per order and the cost C = `r['programme_cost']`, "
+    "what rate effect e makes the profit ROI exactly 0? Solve N·e/(1 + e)·g = C.",
+    kind=NumberAnswer(expected=_break_even, rel_tol=1e-4, mistakes=[
+        ("solved N·e·g = C: the increment is N·e/(1 + e), not N·e",
+         lambda: PROGRAMME_COST / (_value_attrs()["member_orders"] * _value_attrs()["gross_profit_per_order"])),
+        ("used revenue per order (a ROAS break-even): use the gross profit per order",
+         lambda: _break_even("revenue_per_order")),
+        ("the multiplier 1 + e: answer the effect e", lambda: 1 + _break_even())]),
+    hints=["N·e/(1 + e)·g = C gives e/(1 + e) = C/(N·g).",
+           "Let x = C/(N·g); then e = x/(1 − x).",
+           "Last hint: e = C / (N·g − C); compare it with the measured effect and its interval."],
+    solution=(
+        "N, g, C = value['member_orders'], value['gross_profit_per_order'], r['programme_cost']\n"
+        "answer = C / (N * g - C)"
+    ),
+)
+
+q6 = Question(
+    prompt="The report's rule: *continue* if the lever works (its effect interval excludes no effect) and pays, "
+    "*change* if it works but does not pay, *stop* if its effect is not shown. A lever's effect interval is "
+    "entirely above zero and its profit ROI interval entirely below zero: which decision? One of `ex.DECISIONS`.",
+    kind=LabelAnswer("change", choices=DECISIONS),
+    hints=["Does it work? Its effect interval excludes zero.",
+           "Does it pay? Its profit ROI is below zero across the interval.",
+           "Last hint: it works but does not pay."],
+    solution="answer = 'change'",
 )
