@@ -139,6 +139,11 @@ def test_duplicated_customers_are_refused_naming_the_table(tmp_path) -> None:
     for e in ("pandas", "duckdb"):
         with pytest.raises(ValueError, match=r"customers\['customer_id'\] has 1 duplicated id"):
             engines.compute("cohort_matrix", src, engine=e, by="acquisition_channel")
+    # a customer listed twice who never bought is not counted anywhere: not refused (the
+    # check runs on the buyers' rows of the table only, not a second pass over all of it)
+    cust = pd.DataFrame({"customer_id": ["a", "z", "z"], "acquisition_channel": ["x", "x", "y"]})
+    got = _both("cohort_matrix", _source(tmp_path / "z", o, cust), by="acquisition_channel")
+    assert got.index.get_level_values(0).unique().tolist() == ["x"]
 
 
 def test_bad_arguments_and_empty_results_are_refused(tmp_path) -> None:

@@ -537,11 +537,12 @@ def _cohort_sql(run: _Runner, *, freq: str = "M", metric: str = "retention",
     prof = _checked_orders(run, needed, check_ids=check_ids, late=lit)
     excluded = _status_excluded(prof, statuses) | ({} if end_t is None else _late_excluded(prof, statuses, end_t))
     if by is not None:
-        _checked_customers(run, d.by_column(by))
+        _check_schema(run, "customers", ("customer_id", d.by_column(by)))
     cells = run.sql(d.cohort_sql(statuses, freq, lit, by))
     if by is not None:
-        none = cells[cells["g"].isna()]
-        n_none = int(none["customers"].sum()) if len(none) else 0
+        counts = cells[cells["g"].isna()].set_index("k")["customers"]
+        _refuse_duplicated_customers(int(counts.get(1, 0)))
+        n_none = int(counts.get(0, 0))
         cells = cells[cells["g"].notna()]
         if n_none:
             excluded[f"customers without {by}"] = n_none
@@ -580,9 +581,11 @@ def _cohort_pandas(frames, *, freq: str = "M", metric: str = "retention",
         out.attrs["last_period"] = str(res.last_period)
     else:
         cust = frames["customers"]
-        _refuse_duplicated_customers(int(cust["customer_id"].duplicated().sum()))
-        group = full["customer_id"].map(cust.set_index("customer_id")[by])
         kept = full["status"].isin(list((statuses,) if isinstance(statuses, str) else statuses))
+        buyers = cust[cust["customer_id"].isin(full.loc[kept, "customer_id"])]  # only the buyers' rows matter
+        _refuse_duplicated_customers(int(buyers["customer_id"].duplicated().sum()))
+        cust = cust.drop_duplicates("customer_id")
+        group = full["customer_id"].map(cust.set_index("customer_id")[by])
         mats, sizes = {}, []
         for g in sorted(group[kept].dropna().astype(str).unique()):  # values of customers with a purchase
             res = users.cohort_matrix(full[group.notna() & (group.astype(str) == g)], freq=freq, metric=metric,
@@ -602,15 +605,9 @@ def _cohort_pandas(frames, *, freq: str = "M", metric: str = "retention",
 
 def _refuse_duplicated_customers(n: int) -> None:
     if n:
-        raise ValueError(f"customers['customer_id'] has {n} duplicated id(s); expected one row per customer "
-                         "(a customer with two values would be counted in two groups): deduplicate first")
-
-
-def _checked_customers(run: _Runner, by: str) -> None:
-    """The ``customers`` table for ``by``: the column present, one row per ``customer_id``."""
-    _check_schema(run, "customers", ("customer_id", by))
-    dup = run.sql("SELECT COUNT(*) - COUNT(DISTINCT customer_id) AS dup FROM customers")["dup"].iloc[0]
-    _refuse_duplicated_customers(int(dup))
+        raise ValueError(f"customers['customer_id'] has {n} duplicated id(s) among the customers with a purchase; "
+                         "expected one row per customer (a customer with two values would be counted in two "
+                         "groups): deduplicate first")
 
 
 def cohort_result(frame: pd.DataFrame):

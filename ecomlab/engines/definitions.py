@@ -143,12 +143,13 @@ def cohort_sql(statuses: Sequence[str], freq: str, end_literal: str | None = Non
     ``end_literal``: purchases before this timestamp only (the helper on
     ``orders[orders.order_ts < end]``). ``by``: a column of the ``customers`` table (one
     row per ``customer_id``); one matrix per value, each with its own last period (the
-    helper on each value's orders); customers without a value are left out (the
-    ``no_group`` row counts them, ``g`` NULL).
+    helper on each value's orders); customers without a value are left out (counted in
+    the row with ``g`` NULL and ``k`` 0) and customers listed twice are counted (``g``
+    NULL, ``k`` 1): only the buyers' rows of ``customers`` are checked, not the table.
 
     >>> "COUNT(DISTINCT o.customer_id)" in cohort_sql(("completed",), "M")
     True
-    >>> "JOIN (SELECT customer_id, acquisition_channel AS g FROM customers" in cohort_sql(
+    >>> "c.acquisition_channel AS g FROM f0 JOIN customers c" in cohort_sql(
     ...     ("completed",), "M", by="acquisition_channel")
     True
     """
@@ -175,10 +176,10 @@ SELECT cells.cohort_p, cells.k, cells.customers, cells.revenue, sizes.cohort_siz
 FROM cells JOIN sizes ON cells.cohort_p = sizes.cohort_p
 ORDER BY cells.cohort_p, cells.k"""
     by = by_column(by)
-    return head + f""", f AS (
-  SELECT f0.customer_id, f0.first_p, k.g
-  FROM f0 JOIN (SELECT customer_id, {by} AS g FROM customers WHERE {by} IS NOT NULL) k
-    ON f0.customer_id = k.customer_id
+    return head + f""", j AS (
+  SELECT f0.customer_id, f0.first_p, c.{by} AS g FROM f0 JOIN customers c ON f0.customer_id = c.customer_id
+), f AS (
+  SELECT customer_id, first_p, g FROM j WHERE g IS NOT NULL
 ), cells AS (
   SELECT f.g, f.first_p AS cohort_p, o.p - f.first_p AS k,
          COUNT(DISTINCT o.customer_id) AS customers, SUM(o.paid_amount) AS revenue, MAX(o.p) AS cell_last
@@ -194,9 +195,13 @@ SELECT CAST(cells.g AS VARCHAR) AS g, cells.cohort_p, cells.k, cells.customers, 
 FROM cells JOIN sizes ON cells.g = sizes.g AND cells.cohort_p = sizes.cohort_p
 JOIN lasts ON cells.g = lasts.g
 UNION ALL
-SELECT NULL AS g, NULL AS cohort_p, NULL AS k, COUNT(*) AS customers, NULL AS revenue, NULL AS cohort_size,
+SELECT NULL AS g, NULL AS cohort_p, 0 AS k, COUNT(*) AS customers, NULL AS revenue, NULL AS cohort_size,
        NULL AS last_p
 FROM f0 LEFT JOIN f ON f0.customer_id = f.customer_id WHERE f.customer_id IS NULL
+UNION ALL
+SELECT NULL AS g, NULL AS cohort_p, 1 AS k, COUNT(*) - COUNT(DISTINCT customer_id) AS customers, NULL AS revenue,
+       NULL AS cohort_size, NULL AS last_p
+FROM j
 ORDER BY g, cohort_p, k"""
 
 
