@@ -156,7 +156,7 @@ _t(
     "customers",
     "one row per customer (a visitor who has ordered at least once)",
     "Every Nestwell buyer, with how and when they were acquired.",
-    ["00", "03-1", "03-3", "04-1", "04-3", "04-5", "05-1", "06-1"],
+    ["00", "03-1", "03-3", "04-1", "04-3", "04-5", "05-1", "06-1", "06-2"],
     [
         _c("customer_id", "string", "customer id (C + 7 digits)"),
         _c("visitor_id", "string", "the customer's visitor id in the behaviour log and experiments"),
@@ -190,7 +190,7 @@ _t(
     "orders",
     "one row per order",
     "Every order placed in the marketplace store, the mini-program and the live room, 2024-2025.",
-    ["00", "01-2", "01-3", "02-1", "02-2", "02-3", "03", "03-2", "03-3", "04-1", "04-2", "04-3", "04-4", "04-5", "05-1", "05-2", "06-1"],
+    ["00", "01-2", "01-3", "02-1", "02-2", "02-3", "03", "03-2", "03-3", "04-1", "04-2", "04-3", "04-4", "04-5", "05-1", "05-2", "06-1", "06-2"],
     [
         _c("order_id", "string", "order id (O + 8 digits)"),
         _c("customer_id", "string", "buyer"),
