@@ -10,6 +10,7 @@ link the respondents who are customers to what they bought.
 
 * :func:`standardise` — z-scores of the items, checked (no missing, no constant item).
 * :func:`persona_clusters` — k-means or Gaussian-mixture personas with profiles.
+* :func:`rounding_variance` — the variance floor of a mixture on whole-number answers.
 * :func:`bootstrap_stability` and :func:`choose_k` — the stability-and-silhouette rule.
 * :func:`name_personas` — one-to-one names from signature items (Hungarian assignment).
 * :func:`persona_profiles` — items, demographics, spend and channel per persona.
@@ -34,7 +35,7 @@ from ecomlab.schema import LIKERT_ITEMS
 from ecomlab.validation import require_columns
 
 __all__ = ["KChoice", "Personas", "behaviour_by_persona", "bootstrap_stability", "choose_k", "name_personas",
-           "persona_clusters", "persona_profiles", "standardise"]
+           "persona_clusters", "persona_profiles", "rounding_variance", "standardise"]
 
 _METHODS = ("kmeans", "gmm")
 
@@ -115,10 +116,36 @@ class Personas(NamedTuple):
     method: str
 
 
+def rounding_variance(z: np.ndarray | pd.DataFrame) -> float:
+    """The smallest rounding variance among the item columns of ``z``: min_j h_j² / 12.
+
+    h_j is item j's answer step (the smallest gap between two distinct answers: 1 on a
+    Likert 1-5 scale, 1 / sd_j once standardised). An answer recorded on that grid hides
+    a uniform rounding error of variance h² / 12 (Sheppard's correction; Kendall &
+    Stuart, *The Advanced Theory of Statistics*, vol. 1, §3.18). A Gaussian mixture
+    with free variances can otherwise put a component on respondents who all gave the
+    same answer to one item: its variance there goes to 0 and the likelihood grows
+    without bound (the degeneracy of mixtures, McLachlan & Peel 2000, §3.8), which beats
+    the real groups. Flooring every variance at this value removes that spurious optimum.
+
+    >>> rounding_variance(np.array([[1.0, 0.0], [2.0, 0.5], [4.0, 1.0]]))  # steps 1 and 0.5
+    0.020833333333333332
+    """
+    z = np.asarray(z, dtype=float)
+    if z.ndim != 2 or z.shape[0] < 2:
+        raise ValueError(f"z must be a 2-d array of respondents × items with at least 2 rows, got shape {z.shape}")
+    steps = [np.diff(np.unique(col)) for col in z.T]   # one array per item (columns, not rows)
+    if any(s.size == 0 for s in steps):
+        raise ValueError("z has an item with a single answer; its rounding step is undefined")
+    return float(min(s.min() for s in steps) ** 2 / 12)
+
+
 def _fit(z: np.ndarray, k: int, method: str, seed: int, n_init: int):
     if method == "kmeans":
         return KMeans(n_clusters=k, n_init=n_init, random_state=seed).fit(z)
-    return GaussianMixture(n_components=k, covariance_type="diag", n_init=n_init, random_state=seed).fit(z)
+    # floor at the rounding variance (never below scikit-learn's default 1e-6): see rounding_variance
+    return GaussianMixture(n_components=k, covariance_type="diag", n_init=n_init, random_state=seed,
+                           reg_covar=max(rounding_variance(z), 1e-6)).fit(z)
 
 
 def persona_clusters(survey: pd.DataFrame, k: int = 4, *, items: Sequence[str] = LIKERT_ITEMS,
@@ -127,7 +154,10 @@ def persona_clusters(survey: pd.DataFrame, k: int = 4, *, items: Sequence[str] =
 
     ``method="kmeans"`` minimises Σ ‖z_i − centre_c(i)‖² (Lloyd's algorithm, best of
     ``n_init`` starts); ``"gmm"`` fits a Gaussian mixture with diagonal covariances by
-    EM and assigns each respondent to its most probable component. Respondents with a
+    EM (best of ``n_init`` starts), each variance floored at the items' rounding variance
+    (:func:`rounding_variance`: Likert answers are whole numbers, and without the floor a
+    component can collapse onto one answer), and assigns each respondent to its most
+    probable component. Respondents with a
     missing item raise ``ValueError`` (impute or drop them explicitly first).
 
     >>> from ecomlab import datasets as ds
