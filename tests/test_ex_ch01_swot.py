@@ -20,15 +20,22 @@ def t():
 
 
 def test_q1_value_share(t):
-    m25 = t["market"][t["market"]["month"].dt.year == 2025]
-    st = m25[m25["category"] == "storage"]
+    h2 = t["market"][t["market"]["month"] >= "2025-07-01"]
+    st = h2[h2["category"] == "storage"]
     right = st.loc[st["brand"] == "Nestwell", "sales_amount"].sum() / st["sales_amount"].sum()
     assert ex.q1.check(right).status == "correct"
     res = ex.q1.check(st.loc[st["brand"] == "Nestwell", "units"].sum() / st["units"].sum())
     assert res.status == "incorrect" and "unit share" in res.message
-    res = ex.q1.check(st.loc[st["brand"] == "Nestwell", "sales_amount"].sum() / m25["sales_amount"].sum())
+    res = ex.q1.check(st.loc[st["brand"] == "Nestwell", "sales_amount"].sum() / h2["sales_amount"].sum())
     assert res.status == "incorrect" and "whole market" in res.message
-    # both years instead of 2025
+    # the whole of 2025 instead of the months since the storage focus began (the share rose in July)
+    m25 = t["market"][t["market"]["month"].dt.year == 2025]
+    st25 = m25[m25["category"] == "storage"]
+    year = st25.loc[st25["brand"] == "Nestwell", "sales_amount"].sum() / st25["sales_amount"].sum()
+    assert right - year > 0.003
+    res = ex.q1.check(year)
+    assert res.status == "incorrect" and "whole year" in res.message
+    # both years
     st2 = t["market"][t["market"]["category"] == "storage"]
     both = st2.loc[st2["brand"] == "Nestwell", "sales_amount"].sum() / st2["sales_amount"].sum()
     assert abs(both - right) > 1e-4 and ex.q1.check(both).status == "incorrect"

@@ -7,6 +7,10 @@ Tolerances and why:
   month with seasonal noise; the planted figure is the trend).
 - Nestwell's 2025 value share per category within 0.002 of ``nestwell_share_2025`` (the
   same definition on the same table; rounding of the truth only).
+- the storage push (``truth["market"]["nestwell_storage_push"]``, ×1.25 on Nestwell's
+  storage sales from July 2025): S1's share from July is m·s / (1 + (m − 1)·s) of the
+  share before within 0.004 (a 6-month share has an sd of ~0.001), and T1 calls decor
+  Nestwell's largest share exactly when the planted 2025 shares say so.
 - return rate per category within 0.01 of the planted rate (lines of shipped orders; a
   category has ~11k-44k lines, a binomial sd below 0.003), bedding the highest.
 - every SWOT item carries evidence (a finite value: the recorded count equals the item
@@ -59,3 +63,14 @@ def test_every_item_has_evidence_and_tows_is_complete(got):
         assert topic in chapters, topic
     # the storage leader prices below the market, Nestwell above it
     assert got["leader_price_index"] < 1 < got["price_index_fastest"]
+
+
+def test_storage_push_and_share_ranks(got, truth):
+    m = truth["market"]
+    push = m["nestwell_storage_push"]
+    mult, before = push["demand_multiplier"], got["share_fastest_before"]
+    assert got["share_fastest_from"] == pytest.approx(mult * before / (1 + (mult - 1) * before), abs=0.004)
+    planted = m["nestwell_share_2025"]
+    rank = sorted(planted, key=planted.get, reverse=True).index(m["shrinking"]) + 1
+    assert got["shrinking_share_rank"] == rank
+    assert got["largest_share"] == max(planted, key=planted.get)

@@ -3,7 +3,8 @@
 Every expected answer is computed from the data chosen by
 :func:`ecomlab.exercises.use_data` (market, search_trends, orders, order_items,
 products, returns as loaded), never typed in. Four of the five questions make the
-student compute the metric behind a SWOT item with pandas: a value share (q1), a
+student compute the metric behind a SWOT item with pandas: a value share since the
+storage focus began (q1), a
 return rate (q2), a search-interest change (q3) and a rival's price index (q4); q5
 places a strategy in the TOWS matrix.
 """
@@ -19,6 +20,8 @@ from ecomlab.exercises import LabelAnswer, NumberAnswer, Question, data
 FOCAL, YEAR = "Nestwell", 2025
 Q1_CATEGORY, Q2_CATEGORY, Q3_CATEGORY = "storage", "decor", "cleaning"
 Q4_BRAND, Q4_CATEGORY = "HomeMax", "kitchen"
+#: The month FOCAL's storage focus (its H2-2025 programme) began: S1 and q1 count the months from it.
+PUSH_START = "2025-07-01"
 
 
 def _year(m: pd.DataFrame, year: int = YEAR) -> pd.DataFrame:
@@ -26,39 +29,50 @@ def _year(m: pd.DataFrame, year: int = YEAR) -> pd.DataFrame:
 
 
 # -- q1 ---------------------------------------------------------------------------------
+def _from_push(m: pd.DataFrame) -> pd.DataFrame:
+    return m[m["month"] >= pd.Timestamp(PUSH_START)]
+
+
 def value_share() -> float:
-    """FOCAL's value share of Q1_CATEGORY sales in YEAR (via ``ecomlab.market.brand_shares``)."""
-    s = market.brand_shares(_year(data("market")), within="category", units="units")
+    """FOCAL's value share of Q1_CATEGORY sales from PUSH_START on (via ``ecomlab.market.brand_shares``)."""
+    s = market.brand_shares(_from_push(data("market")), within="category", units="units")
     row = s[(s["category"] == Q1_CATEGORY) & (s["brand"] == FOCAL)]
     return float(row["value_share"].iloc[0])
 
 
 def _unit_share() -> float:
-    s = market.brand_shares(_year(data("market")), within="category", units="units")
+    s = market.brand_shares(_from_push(data("market")), within="category", units="units")
     return float(s.loc[(s["category"] == Q1_CATEGORY) & (s["brand"] == FOCAL), "unit_share"].iloc[0])
 
 
 def _share_of_all_categories() -> float:
-    m = _year(data("market"))
+    m = _from_push(data("market"))
     return float(m.loc[(m["brand"] == FOCAL) & (m["category"] == Q1_CATEGORY), "sales_amount"].sum()
                  / m["sales_amount"].sum())
 
 
+def _share_whole_year() -> float:
+    s = market.brand_shares(_year(data("market")), within="category")
+    return float(s.loc[(s["category"] == Q1_CATEGORY) & (s["brand"] == FOCAL), "value_share"].iloc[0])
+
+
 q1 = Question(
     prompt=f"Compute the metric behind S1 with pandas: {FOCAL}'s **value share of {Q1_CATEGORY} sales "
-    f"in {YEAR}** ({FOCAL}'s {Q1_CATEGORY} `sales_amount` ÷ all brands' {Q1_CATEGORY} `sales_amount`, "
-    f"months of {YEAR}). A fraction in [0, 1].",
+    f"from {PUSH_START[:7]}** (the months from `{PUSH_START}` on, when its {Q1_CATEGORY} focus began: "
+    f"{FOCAL}'s {Q1_CATEGORY} `sales_amount` ÷ all brands' {Q1_CATEGORY} `sales_amount`). A fraction in [0, 1].",
     kind=NumberAnswer(expected=value_share, abs_tol=1e-4,
                       mistakes=[("the unit share, not the value share", _unit_share),
-                                ("a share of the whole market, not of the category", _share_of_all_categories)]),
+                                ("a share of the whole market, not of the category", _share_of_all_categories),
+                                (f"the share of the whole year {YEAR}; S1 counts the months from {PUSH_START[:7]}",
+                                 _share_whole_year)]),
     hints=[
-        f"Keep the rows of {YEAR} (`market['month'].dt.year == {YEAR}`) and of the category.",
-        "Last hint: `st = m25[m25['category'] == 'storage']; "
-        "st.loc[st['brand'] == 'Nestwell', 'sales_amount'].sum() / st['sales_amount'].sum()`.",
+        f"Keep the rows from {PUSH_START[:7]} on (`market['month'] >= '{PUSH_START}'`) and of the category.",
+        f"Last hint: `h2 = market[market['month'] >= '{PUSH_START}']; st = h2[h2['category'] == '{Q1_CATEGORY}']; "
+        f"st.loc[st['brand'] == '{FOCAL}', 'sales_amount'].sum() / st['sales_amount'].sum()`.",
     ],
     solution=(
-        f"m25 = market[market['month'].dt.year == {YEAR}]\n"
-        f"st = m25[m25['category'] == '{Q1_CATEGORY}']\n"
+        f"h2 = market[market['month'] >= '{PUSH_START}']\n"
+        f"st = h2[h2['category'] == '{Q1_CATEGORY}']\n"
         f"answer = st.loc[st['brand'] == '{FOCAL}', 'sales_amount'].sum() / st['sales_amount'].sum()"
     ),
 )
