@@ -133,6 +133,17 @@ q2 = Question(
     ),
 )
 
+q3 = Question(
+    prompt="Which figure answers the director's question *should we continue the fan groups?* One of "
+    "`ex.FIGURES`.",
+    kind=LabelAnswer("profit ROI", choices=FIGURES),
+    hints=["Continuing is worth it only if the programme leaves more money than it costs.",
+           "Revenue ratios (ROAS, the marketer's ROI) ignore the cost of the goods; the repurchase gap is not "
+           "even an effect.",
+           "Last hint: the one that nets the cost out of the incremental gross profit."],
+    solution="answer = 'profit ROI'",
+)
+
 q4 = Question(
     prompt="The marketer's repurchase gap by hand. Of the customers whose `first_order_date` is before "
     "`programme_start`, take the share with at least one order that is **not cancelled** between "
@@ -157,19 +168,6 @@ q4 = Question(
         "answer = rate[True] / rate[False] - 1"
     ),
 )
-
-q3 = Question(
-    prompt="Which figure answers the director's question *should we continue the fan groups?* One of "
-    "`ex.FIGURES`.",
-    kind=LabelAnswer("profit ROI", choices=FIGURES),
-    hints=["Continuing is worth it only if the programme leaves more money than it costs.",
-           "Revenue ratios (ROAS, the marketer's ROI) ignore the cost of the goods; the repurchase gap is not "
-           "even an effect.",
-           "Last hint: the one that nets the cost out of the incremental gross profit."],
-    solution="answer = 'profit ROI'",
-)
-
-
 
 
 def _break_even(gp_key: str = "gross_profit_per_order") -> float:
