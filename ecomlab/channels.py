@@ -33,7 +33,8 @@ modeling with carryover and shape effects", Google; Robyn documentation (Meta,
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -50,6 +51,9 @@ __all__ = [
     "season_design",
     "MediaMixFit",
     "fit_mmm",
+    "window_roas",
+    "LiftTestResult",
+    "lift_test_roas",
     "bootstrap_mmm",
     "response_curve",
     "marginal_roas",
@@ -224,6 +228,10 @@ class MediaMixFit:
     residuals: np.ndarray = field(repr=False)
     cost: float = 0.0
     bounds: tuple = field(default=(), repr=False)
+    #: experiments the fit is calibrated to: (channel index, day masks, incremental sales,
+    #: √φ/se, se) per experiment, or None (see :func:`fit_mmm`, ``lift=``)
+    lift: tuple | None = field(default=None, repr=False)
+    dispersion: float = 1.0      # Pearson χ²/(n − p) of the fit without experiments
 
     # parameter layout: [log b, g, season..., per channel (logit decay, log K, log beta)]
     def _unpack(self, th=None):
@@ -270,32 +278,59 @@ def _unpack(th, n_season: int, n_ch: int):
     return lb, g, sea, dec, ch[:, 1], ch[:, 2]
 
 
-def _resid(th, m: MediaMixFit, y, w):
-    return (y - m.predict(th=th)) / np.sqrt(w)
+def _lift_rows(th, m: MediaMixFit, jac: bool = False):
+    """The experiments' penalty rows ``√φ·(Σ_W contribution_c − incremental)/se`` (and their Jacobian)."""
+    spec = m.lift
+    if spec is None:
+        return np.zeros((0, len(th))) if jac else np.zeros(0)
+    ch_idx, masks, target, scale, _ = spec
+    if not jac:
+        contrib = m.contributions(th=th)
+        return scale * ((contrib[ch_idx] * masks).sum(axis=1) - target)
+    grads = _channel_grads(th, m)
+    rows = np.vstack([(grads[i] * masks[k][:, None]).sum(axis=0) for k, i in enumerate(ch_idx)])
+    return scale[:, None] * rows
 
 
-def _jac(th, m: MediaMixFit, y, w):
-    """Analytic Jacobian of the weighted residuals (chain rule through the adstock recursion)."""
+def _channel_grads(th, m: MediaMixFit) -> list[np.ndarray]:
+    """∂(contribution of channel i per day)/∂θ for every channel: a days × parameters matrix each."""
     lb, g, sea, dec, logk, logb = m._unpack(th)
     s = np.exp(m.X @ sea)
-    base = np.exp(lb + g * m.t)
     n = m.shape
-    cols = [s * base, s * base * m.t]
-    ch_cols = []
-    mu = s * base
+    n_s = m.X.shape[1]
+    out = []
     for i in range(len(dec)):
         x = m.spend[i]
         a = geometric_adstock(x, dec[i])
         k = np.exp(logk[i])
         h = a**n / (a**n + k**n)
         beta = np.exp(logb[i])
-        mu = mu + s * beta * h
         a_prev = np.concatenate([[0.0], a[:-1]])
         da = signal.lfilter([1.0], [1.0, -dec[i]], a_prev - x) * dec[i] * (1 - dec[i])   # d a / d logit θ
         dh_da = np.divide(n * h * (1 - h), a, out=np.zeros_like(a), where=a > 0)
-        ch_cols += [s * beta * dh_da * da, -s * beta * n * h * (1 - h), s * beta * h]
-    dmu = np.column_stack(cols + [mu[:, None] * m.X] + ch_cols)
-    return -dmu / np.sqrt(w)[:, None]
+        gr = np.zeros((len(x), len(th)))
+        gr[:, 2:2 + n_s] = (s * beta * h)[:, None] * m.X
+        j = 2 + n_s + 3 * i
+        gr[:, j], gr[:, j + 1], gr[:, j + 2] = s * beta * dh_da * da, -s * beta * n * h * (1 - h), s * beta * h
+        out.append(gr)
+    return out
+
+
+def _resid(th, m: MediaMixFit, y, w):
+    return np.concatenate([(y - m.predict(th=th)) / np.sqrt(w), _lift_rows(th, m)])
+
+
+def _jac(th, m: MediaMixFit, y, w):
+    """Analytic Jacobian of the weighted residuals (chain rule through the adstock recursion)."""
+    lb, g, sea, *_ = m._unpack(th)
+    s = np.exp(m.X @ sea)
+    base = s * np.exp(lb + g * m.t)
+    dmu = np.zeros((len(y), len(th)))
+    dmu[:, 0], dmu[:, 1] = base, base * m.t
+    dmu[:, 2:2 + m.X.shape[1]] = base[:, None] * m.X
+    for gr in _channel_grads(th, m):
+        dmu += gr
+    return np.vstack([-dmu / np.sqrt(w)[:, None], _lift_rows(th, m, jac=True)])
 
 
 def _irls(m: MediaMixFit, y: np.ndarray, th0: np.ndarray, lo, hi, n_iter: int = 4, w0: np.ndarray | None = None):
@@ -323,7 +358,8 @@ def _irls(m: MediaMixFit, y: np.ndarray, th0: np.ndarray, lo, hi, n_iter: int = 
 
 def fit_mmm(spend: pd.DataFrame, sales: pd.Series, promo_days: pd.DataFrame | None = None,
             shape: float = 1.0, n_fourier: int = 3, after_days: int = 4, growth: float | None = None,
-            baseline: bool = True, start: Mapping[str, float] | None = None) -> MediaMixFit:
+            baseline: bool = True, start: Mapping[str, float] | None = None,
+            lift: pd.DataFrame | None = None) -> MediaMixFit:
     """Fit the media-mix model to daily ``sales`` (indexed by date) and wide daily ``spend``.
 
     ``spend``: one column per paid channel, indexed by the same dates (no gaps, no NaN).
@@ -331,6 +367,20 @@ def fit_mmm(spend: pd.DataFrame, sales: pd.Series, promo_days: pd.DataFrame | No
     :func:`ecomlab.calendar.promotion_calendar`. ``shape``: the Hill shape, fixed (1 keeps
     the curve concave and the fit identifiable on two years of daily data).
     ``start``: initial decays by channel (default 0.4).
+
+    ``lift``: incrementality experiments to **calibrate** the fit to, one row each with
+    ``channel, start, end`` (the window, inclusive), ``incremental`` (the channel's incremental
+    sales in the window, in the units of ``sales``) and ``se`` (its standard error), e.g. from
+    :func:`lift_test_roas`. Each adds a Gaussian likelihood term for the experiment to the
+    quasi-Poisson objective (a penalised likelihood)::
+
+        Σ_t (y_t − μ_t)²/(φ μ_t) + Σ_e (Σ_{t∈W_e} contribution_{c_e,t} − incremental_e)² / se_e²
+
+    with the dispersion ``φ`` from the fit without experiments (Pearson χ²/(n − p)), so the
+    experiment weighs as its standard error says against the data's own noise: equivalent to a
+    normal prior on the window's modelled incremental sales centred at the experiment's
+    estimate. Not a hard constraint: the experiment is itself an estimate. pymc-marketing's
+    ``add_lift_test_measurements`` adds the same kind of term to its likelihood.
 
     >>> d = pd.date_range("2024-01-01", periods=400)
     >>> rng = np.random.default_rng(0)
@@ -370,11 +420,138 @@ def fit_mmm(spend: pd.DataFrame, sales: pd.Series, promo_days: pd.DataFrame | No
         th0[:2], lo[:2], hi[:2] = (-30.0, 0.0), (-30.0 - 1e-9, -1e-9), (-30.0 + 1e-9, 1e-9)
     m.theta, m.residuals, m.cost = _irls(m, y, th0, lo, hi)
     m.bounds = (lo, hi)
+    m.dispersion = float((m.residuals**2).sum() / max(len(y) - len(th0), 1))
+    if lift is not None:
+        m.lift = _lift_spec(m, lift)
+        m.theta, m.residuals, m.cost = _irls(m, y, m.theta, lo, hi)
     return m
+
+
+def _lift_spec(m: MediaMixFit, lift: pd.DataFrame) -> tuple:
+    """Validate ``lift`` rows against the fit and turn them into penalty-row arrays."""
+    if not isinstance(lift, pd.DataFrame) or lift.empty:
+        raise ValueError("lift must be a DataFrame with at least one row of channel, start, end, incremental, se")
+    require_columns(lift, ["channel", "start", "end", "incremental", "se"], "lift")
+    bad = sorted(set(lift["channel"].astype(str)) - set(m.channels))
+    if bad:
+        raise ValueError(f"lift.channel must be one of the fitted channels {m.channels}; found {bad}")
+    inc = pd.to_numeric(lift["incremental"], errors="coerce").to_numpy(dtype=float)
+    se = pd.to_numeric(lift["se"], errors="coerce").to_numpy(dtype=float)
+    if not np.isfinite(inc).all():
+        raise ValueError(f"lift.incremental must be finite numbers; found {lift['incremental'].tolist()}")
+    if not (np.isfinite(se) & (se > 0)).all():
+        raise ValueError(f"lift.se must be finite and > 0; found {lift['se'].tolist()}")
+    a, b = pd.to_datetime(lift["start"]).to_numpy(), pd.to_datetime(lift["end"]).to_numpy()
+    d = m.dates.to_numpy()
+    masks = ((d[None, :] >= a[:, None]) & (d[None, :] <= b[:, None])).astype(float)
+    empty = masks.sum(axis=1) == 0
+    if empty.any():
+        k = int(np.argmax(empty))
+        raise ValueError(f"lift row {k}: its window {lift['start'].iloc[k]} to {lift['end'].iloc[k]} holds none of "
+                         f"the fitted days ({m.dates[0]:%Y-%m-%d} to {m.dates[-1]:%Y-%m-%d})")
+    ch_idx = np.array([m.channels.index(str(c)) for c in lift["channel"]])
+    return ch_idx, masks, inc, np.sqrt(m.dispersion) / se, se
+
+
+def window_roas(fit: MediaMixFit, start, end, channel: str | None = None, th=None) -> float:
+    """Modelled incremental ROAS of ``channel`` in the window ``start..end`` (inclusive).
+
+    ``Σ_{t∈W} contribution_t / Σ_{t∈W} spend_t`` in sales units per unit of spend: the
+    window's sales due to the channel (including carry-over of earlier spend into it) over
+    the window's spend, as a lift test that withholds the ads during the window measures it.
+
+    >>> d = pd.date_range("2024-01-01", periods=200)
+    >>> x = pd.DataFrame({"tv": np.full(200, 100.0)}, index=d)
+    >>> f = fit_mmm(x, pd.Series(10 + 30 * hill(geometric_adstock(x["tv"], .5), 100.0), index=d))
+    >>> round(window_roas(f, "2024-06-01", "2024-06-28"), 3)   # 30·½ per 100 spent per day
+    0.15
+    """
+    channel = fit.channels[0] if channel is None and len(fit.channels) == 1 else channel
+    if channel not in fit.channels:
+        raise ValueError(f"channel must be one of {fit.channels}; got {channel!r}")
+    i = fit.channels.index(channel)
+    d = fit.dates
+    w = np.asarray((d >= pd.Timestamp(start)) & (d <= pd.Timestamp(end)))
+    if not w.any() or fit.spend[i, w].sum() <= 0:
+        raise ValueError(f"the window {start} to {end} has no fitted day with {channel} spend "
+                         f"(fitted days {d[0]:%Y-%m-%d} to {d[-1]:%Y-%m-%d})")
+    return float(fit.contributions(th=th)[i, w].sum() / fit.spend[i, w].sum())
+
+
+class LiftTestResult(NamedTuple):
+    """A conversion-lift test's incremental revenue and incremental ROAS (see :func:`lift_test_roas`)."""
+
+    n_exposed: int
+    n_holdout: int
+    revenue_per_user_exposed: float
+    revenue_per_user_holdout: float
+    incremental_revenue: float
+    se: float
+    ci_low: float
+    ci_high: float
+    spend: float
+    incremental_roas: float
+    roas_ci_low: float
+    roas_ci_high: float
+    incremental_conversions: float | None
+    pvalue: float
+    level: float
+
+
+def lift_test_roas(rows: pd.DataFrame, spend: float, *, level: float = 0.95, variant: str = "variant",
+                   metric: str = "revenue", control: str = "control", treatment: str = "treatment",
+                   converted: str | None = "converted") -> LiftTestResult:
+    """Incremental revenue and incremental ROAS of a channel from a randomised conversion-lift test.
+
+    ``rows``: one row per user of ONE experiment, ``variant`` = ``control`` (the holdout whose
+    ads were withheld) or ``treatment`` (exposed), ``metric`` = the user's revenue in the test
+    window. ``spend``: the channel's spend in the window (all of it reached the exposed users).
+
+    Incremental revenue ``I = n_T·(ȳ_T − ȳ_C)`` (what the exposed users bought beyond what they
+    would have without the ads, estimated by the holdout), incremental ROAS ``I / spend``.
+    Standard error by the delta method for a linear function of two independent means:
+    ``se(I) = n_T·√(s_T²/n_T + s_C²/n_C)``; ``n_T`` and the spend are fixed, so the interval of
+    the ROAS is the interval of ``I`` divided by the spend. The difference and its interval are
+    Welch's (:func:`ecomlab.experiments.mean_test`). Incremental conversions likewise from
+    ``converted`` when that column exists (:func:`ecomlab.experiments.proportion_test`).
+    Reference: Gordon, Zettelmeyer, Bhargava & Chapsky (2019), "A comparison of approaches to
+    advertising measurement: evidence from big field experiments at Facebook", *Marketing Science*.
+
+    >>> r = pd.DataFrame({"variant": ["control"] * 4 + ["treatment"] * 4,
+    ...                   "revenue": [0, 0, 0, 100.0, 0, 0, 100.0, 200.0]})
+    >>> res = lift_test_roas(r, spend=100.0, converted=None)
+    >>> res.incremental_revenue, res.incremental_roas     # 4 × (75 − 25), / 100
+    (200.0, 2.0)
+    """
+    from ecomlab import experiments
+
+    if "experiment_id" in rows.columns and rows["experiment_id"].nunique() > 1:
+        raise ValueError(f"rows must hold one experiment; experiment_id has "
+                         f"{sorted(map(str, rows['experiment_id'].unique()))} (filter it first)")
+    if not isinstance(spend, (int, float, np.integer, np.floating)) or not np.isfinite(spend) or spend <= 0:
+        raise ValueError(f"spend must be the channel's spend in the window, a number > 0; got {spend!r}")
+    alpha = 1 - level
+    mt = experiments.mean_test(rows, variant=variant, metric=metric, control=control, treatment=treatment,
+                               alpha=alpha)
+    arms = rows.groupby(rows[variant].astype(str), observed=True)[metric].agg(["var", "count"])
+    n_t, n_c = mt.n_treatment, mt.n_control
+    se = n_t * float(np.sqrt(arms.loc[treatment, "var"] / n_t + arms.loc[control, "var"] / n_c))
+    conv = None
+    if converted is not None and converted in rows.columns:
+        conv = n_t * experiments.proportion_test(rows, variant=variant, outcome=converted, control=control,
+                                                 treatment=treatment, alpha=alpha).effect
+    inc, lo, hi = n_t * mt.effect, n_t * mt.effect_ci_lower, n_t * mt.effect_ci_upper
+    return LiftTestResult(n_t, n_c, mt.treatment_value, mt.control_value, float(inc), se, float(lo), float(hi),
+                          float(spend), float(inc / spend), float(lo / spend), float(hi / spend),
+                          None if conv is None else float(conv), mt.pvalue, float(level))
 
 
 def bootstrap_mmm(fit: MediaMixFit, n_boot: int = 20, block: int = 28, seed: int = 0) -> list[np.ndarray]:
     """Moving-block bootstrap of the standardised residuals (blocks of ``block`` days); refits warm-started.
+
+    A fit calibrated to experiments (``fit_mmm(..., lift=)``) redraws each experiment's
+    estimate from its normal sampling distribution in every refit, so the intervals carry the
+    experiment's uncertainty.
 
     Returns the parameter vectors; use them with ``fit.params``-style summaries via
     :func:`bootstrap_table`.
@@ -390,7 +567,11 @@ def bootstrap_mmm(fit: MediaMixFit, n_boot: int = 20, block: int = 28, seed: int
         starts = rng.integers(0, n - block + 1, n // block + 1)
         idx = (starts[:, None] + np.arange(block)[None, :]).ravel()[:n]
         y_b = np.maximum(mu + np.sqrt(mu) * fit.residuals[idx], 0.0)
-        out.append(_irls(fit, y_b, fit.theta, lo, hi, n_iter=1, w0=np.maximum(mu, 1e-6))[0])
+        m_b = fit
+        if fit.lift is not None:          # the experiment is an estimate too: redraw it within its error
+            ch_idx, masks, inc, scale, se = fit.lift
+            m_b = replace(fit, lift=(ch_idx, masks, inc + se * rng.standard_normal(len(se)), scale, se))
+        out.append(_irls(m_b, y_b, fit.theta, lo, hi, n_iter=1, w0=np.maximum(mu, 1e-6))[0])
     return out
 
 

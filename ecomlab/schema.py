@@ -370,7 +370,7 @@ _t(
     "Four randomised experiments: three online A/B tests and a conversion-lift test of short-video "
     "ads (control = holdout whose ads were withheld, treatment = exposed); assignment, pre-period "
     "behaviour and outcome.",
-    ["00", "05-2", "06-1"],
+    ["00", "03-1", "05-2", "06-1"],
     [
         _c("experiment_id", "category", "experiment", categories=EXPERIMENTS),
         _c("visitor_id", "string", "visitor (randomisation unit)"),

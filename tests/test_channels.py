@@ -167,3 +167,143 @@ def test_hostile_input_is_named():
         channels.allocate_budget({"tv": None}, bounds=(1.2, 1.5))
     with pytest.raises(ValueError, match="at least one"):
         channels.allocate_budget({})
+
+
+# -- lift tests and calibration ----------------------------------------------------------
+def _lift_rows(rng, n=40_000, base=0.01, extra=0.004, value=150.0):
+    hold = rng.random(n) < 0.5
+    conv = (rng.random(n) < base) | (~hold & (rng.random(n) < extra))
+    return pd.DataFrame({"experiment_id": "lift", "variant": np.where(hold, "control", "treatment"),
+                         "converted": conv, "revenue": np.where(conv, rng.gamma(2.0, value / 2, n), 0.0)})
+
+
+def test_lift_test_roas_by_hand_and_against_a_bootstrap():
+    rows = _lift_rows(np.random.default_rng(3))
+    r = channels.lift_test_roas(rows, spend=5_000.0)
+    t, c = rows.loc[rows["variant"] == "treatment", "revenue"], rows.loc[rows["variant"] == "control", "revenue"]
+    assert r.n_exposed == len(t) and r.n_holdout == len(c)
+    assert r.incremental_revenue == pytest.approx(len(t) * (t.mean() - c.mean()))
+    assert r.se == pytest.approx(len(t) * np.sqrt(t.var() / len(t) + c.var() / len(c)))
+    assert r.incremental_roas == pytest.approx(r.incremental_revenue / 5_000.0)
+    assert r.roas_ci_low * 5_000.0 == pytest.approx(r.ci_low) and r.ci_low < r.incremental_revenue < r.ci_high
+    assert (r.ci_high - r.ci_low) / 2 == pytest.approx(1.96 * r.se, rel=0.01)        # Welch t ≈ normal here
+    ct, cc = rows.loc[rows["variant"] == "treatment", "converted"], rows.loc[rows["variant"] == "control", "converted"]
+    assert r.incremental_conversions == pytest.approx(len(t) * (ct.mean() - cc.mean()))
+    # the delta-method standard error agrees with a bootstrap of users within each arm
+    rng = np.random.default_rng(0)
+    tv, cv = t.to_numpy(), c.to_numpy()
+    boot = [len(tv) * (rng.choice(tv, len(tv)).mean() - rng.choice(cv, len(cv)).mean()) for _ in range(300)]
+    assert np.std(boot) == pytest.approx(r.se, rel=0.12)
+
+
+def test_lift_test_roas_covers_the_planted_effect_in_most_replications():
+    # 0.4 pp extra conversion × 20,000 exposed × 150 CNY = 12,000 CNY planted; 95% intervals
+    hits = [channels.lift_test_roas(_lift_rows(np.random.default_rng(s)), 6_000.0, converted=None) for s in range(40)]
+    planted = 0.004 * 150.0 * np.array([h.n_exposed for h in hits]) / 6_000.0
+    inside = np.mean([h.roas_ci_low <= p <= h.roas_ci_high for h, p in zip(hits, planted, strict=True)])
+    assert inside >= 0.85
+
+
+def test_lift_test_roas_hostile_input():
+    rows = _lift_rows(np.random.default_rng(1), n=2_000)
+    with pytest.raises(ValueError, match="one experiment"):
+        channels.lift_test_roas(rows.assign(experiment_id=np.arange(len(rows)) % 2), 100.0)
+    for bad in (0.0, -5.0, np.nan, "100"):
+        with pytest.raises(ValueError, match="spend"):
+            channels.lift_test_roas(rows, bad)
+    with pytest.raises(ValueError, match="missing"):
+        channels.lift_test_roas(rows.assign(revenue=rows["revenue"].where(rows.index != 3)), 100.0)
+    with pytest.raises(ValueError, match="besides"):
+        channels.lift_test_roas(rows.assign(variant=rows["variant"].where(rows.index != 5, "exposed")), 100.0)
+    with pytest.raises(ValueError, match="revenue"):
+        channels.lift_test_roas(rows.drop(columns="revenue"), 100.0)
+    # without a conversion column the conversions are not guessed
+    assert channels.lift_test_roas(rows.drop(columns="converted"), 100.0).incremental_conversions is None
+
+
+@pytest.fixture(scope="module")
+def one_channel():
+    """A single-channel world whose decay is poorly identified (little spend variation)."""
+    rng = np.random.default_rng(11)
+    d = pd.date_range("2024-01-01", periods=400)
+    week = np.arange(400) // 7
+    x = pd.DataFrame({"sv": 400 * np.exp(rng.normal(0, 0.15, week.max() + 1))[week]}, index=d)
+    mu = 40 * channels.hill(channels.geometric_adstock(x["sv"], 0.6), 300.0)
+    y = pd.Series(rng.poisson(mu).astype(float), index=d)
+    return x, y, pd.Series(mu, index=d)
+
+
+def test_window_roas_is_window_contribution_over_window_spend(one_channel):
+    x, y, mu = one_channel
+    f = channels.fit_mmm(x, y, baseline=False)
+    w = slice("2024-08-01", "2024-08-28")
+    assert channels.window_roas(f, "2024-08-01", "2024-08-28") == pytest.approx(
+        f.contributions()[0][(x.index >= "2024-08-01") & (x.index <= "2024-08-28")].sum() / x.loc[w, "sv"].sum())
+    with pytest.raises(ValueError, match="no fitted day"):
+        channels.window_roas(f, "2026-01-01", "2026-01-28")
+    with pytest.raises(ValueError, match="channel"):
+        channels.window_roas(f, "2024-08-01", "2024-08-28", channel="tv")
+
+
+def test_calibration_moves_the_window_towards_the_experiment_by_its_precision(one_channel):
+    x, y, mu = one_channel
+    free = channels.fit_mmm(x, y, baseline=False)
+    a, b = "2024-08-01", "2024-08-28"
+    inw = (x.index >= a) & (x.index <= b)
+    m0 = free.contributions()[0][inw].sum()
+    target = 1.3 * m0                                    # an experiment saying the model is 30% low
+    lift = lambda se: pd.DataFrame({"channel": ["sv"], "start": [a], "end": [b], "incremental": [target], "se": [se]})  # noqa: E731
+    sharp = channels.fit_mmm(x, y, baseline=False, lift=lift(target * 1e-4))
+    vague = channels.fit_mmm(x, y, baseline=False, lift=lift(target * 1e3))
+    mid = channels.fit_mmm(x, y, baseline=False, lift=lift(np.sqrt(m0)))
+    got = lambda f: f.contributions()[0][inw].sum()     # noqa: E731
+    assert got(sharp) == pytest.approx(target, rel=0.01)          # a precise experiment pins the window
+    assert got(vague) == pytest.approx(m0, rel=0.01)              # a vague one changes nothing
+    assert m0 < got(mid) < target                                  # in between: a compromise
+    assert free.dispersion == pytest.approx(1.0, abs=0.2)          # Poisson data
+    assert sharp.predict().sum() == pytest.approx(y.sum(), rel=0.05)
+
+
+def test_calibrated_jacobian_matches_finite_differences(one_channel):
+    from scipy.optimize import approx_fprime
+
+    from ecomlab.channels import _jac, _resid
+
+    x, y, _ = one_channel
+    lift = pd.DataFrame({"channel": ["sv"], "start": ["2024-08-01"], "end": ["2024-08-28"],
+                         "incremental": [600.0], "se": [40.0]})
+    f = channels.fit_mmm(x.iloc[:200], y.iloc[:200], lift=lift.assign(start="2024-05-01", end="2024-05-28"))
+    w = np.maximum(f.predict(), 1.0)
+    th = f.theta + 0.05
+    num = np.column_stack([approx_fprime(th, lambda t, j=j: _resid(t, f, f.y, w)[j], 1e-6)
+                           for j in range(len(f.y) + 1)]).T
+    assert _jac(th, f, f.y, w) == pytest.approx(num, rel=1e-3, abs=1e-4)
+
+
+def test_calibrated_bootstrap_carries_the_experiments_error(one_channel):
+    x, y, _ = one_channel
+    a, b = "2024-08-01", "2024-08-28"
+    f = channels.fit_mmm(x, y, baseline=False)
+    m0 = channels.window_roas(f, a, b) * x.loc[a:b, "sv"].sum()
+    lift = pd.DataFrame({"channel": ["sv"], "start": [a], "end": [b], "incremental": [m0], "se": [0.1 * m0]})
+    cal = channels.fit_mmm(x, y, baseline=False, lift=lift)
+    draws = channels.bootstrap_mmm(cal, n_boot=6, seed=2)
+    wr = [channels.window_roas(cal, a, b, th=d) for d in draws]
+    assert np.std(wr) > 0 and all(np.isfinite(wr))
+    t = channels.bootstrap_table(cal, draws)
+    assert (t["decay_lo"] <= t["decay_hi"]).all()
+
+
+def test_lift_spec_hostile_input(one_channel):
+    x, y, _ = one_channel
+    ok = {"channel": ["sv"], "start": ["2024-08-01"], "end": ["2024-08-28"], "incremental": [500.0], "se": [50.0]}
+    cases = [({**ok, "channel": ["tv"]}, "fitted channels"), ({**ok, "se": [0.0]}, "se"),
+             ({**ok, "se": [np.nan]}, "se"), ({**ok, "incremental": ["a lot"]}, "incremental"),
+             ({**ok, "start": ["2030-01-01"], "end": ["2030-01-28"]}, "holds none")]
+    for spec, msg in cases:
+        with pytest.raises(ValueError, match=msg):
+            channels.fit_mmm(x, y, baseline=False, lift=pd.DataFrame(spec))
+    with pytest.raises(ValueError, match="se"):
+        channels.fit_mmm(x, y, baseline=False, lift=pd.DataFrame(ok).drop(columns="se"))
+    with pytest.raises(ValueError, match="at least one row"):
+        channels.fit_mmm(x, y, baseline=False, lift=pd.DataFrame(ok).iloc[:0])

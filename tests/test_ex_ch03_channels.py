@@ -79,3 +79,28 @@ def test_q3_and_q4_from_the_fitted_curves(tables):
     res = ex.q4.check(float(avg["revenue"].iloc[0] / avg["spend"].iloc[0] * value))
     assert res.status == "incorrect" and "average" in res.message
     assert np.isfinite(slope) and 0 < slope * value < 5
+
+
+def test_q5_lift_test_incremental_roas_by_hand(tables):
+    from ecomlab import datasets as ds
+
+    mk, _ = tables
+    ex_rows = ds.load("experiments")
+    rows = ex_rows.loc[ex_rows["experiment_id"] == "lift_short_video"]
+    s = _spend(mk, "short_video").loc["2025-08-04":"2025-08-31"].sum()
+    t = rows.loc[rows["variant"] == "treatment", "revenue"]
+    c = rows.loc[rows["variant"] == "control", "revenue"]
+    right = (t.mean() - c.mean()) * len(t) / s
+    assert ex.q5.check(right).status == "correct"
+    # the same as the course helper, and near the experiment's planted truth (its 95% interval)
+    r = channels.lift_test_roas(rows, float(s))
+    assert right == pytest.approx(r.incremental_roas)
+    res = ex.q5.check((t.sum() - c.sum()) / s)
+    assert res.status == "incorrect" and "size" in res.message
+    res = ex.q5.check(t.mean() - c.mean())
+    assert res.status == "incorrect" and "exposed users" in res.message
+    w = mk.loc[(mk["channel"] == "short_video") & mk["date"].between(pd.Timestamp("2025-08-04"), pd.Timestamp("2025-08-31"))]
+    res = ex.q5.check(w["platform_attributed_revenue"].sum() / s)
+    assert res.status == "incorrect" and "platform" in res.message
+    assert ex.q5.check(____).status == "not_attempted"
+    assert ex.q5.check(np.nan).status == "incorrect"

@@ -2,9 +2,10 @@
 
 Every expected answer is computed from the data chosen by
 :func:`ecomlab.exercises.use_data` (marketing_daily and customers as loaded), never
-typed in. All four questions make the student compute: a quarter's CAC (q1), a normalised
-geometric adstock by hand (q2), a Hill value at a fitted half-saturation point (q3) and a
-marginal ROAS by a central difference of the response curve (q4).
+typed in. All five questions make the student compute: a quarter's CAC (q1), a normalised
+geometric adstock by hand (q2), a Hill value at a fitted half-saturation point (q3), a
+marginal ROAS by a central difference of the response curve (q4) and a lift test's
+incremental ROAS from its per-user rows (q5, experiments table).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ Q2_CHANNEL, Q2_START, Q2_END, Q2_DECAY = "search_ads", "2025-01-01", "2025-01-07
 Q3_CHANNEL, Q3_ADSTOCK = "feed_ads", 600.0
 #: q4: channel, window and step of the marginal ROAS.
 Q4_CHANNEL, Q4_WINDOW, Q4_EPS = "short_video", 91, 0.01
+#: q5: the conversion-lift test, its channel and its window (start, 28 days).
+Q5_EXPERIMENT, Q5_CHANNEL, Q5_START, Q5_END = "lift_short_video", "short_video", "2025-08-04", "2025-08-31"
 
 
 def _spend(channel: str) -> pd.Series:
@@ -178,5 +181,50 @@ q4 = Question(
               "rc['spend'].iloc[0]) * value['short_video']"),
 )
 
-QUESTIONS = [q1, q2, q3, q4]
-__all__ = ["q1", "q2", "q3", "q4", "QUESTIONS"]
+
+
+def _lift(how: str = "right") -> float:
+    ex = data("experiments")
+    rows = ex.loc[ex["experiment_id"] == Q5_EXPERIMENT]
+    by = rows.groupby(rows["variant"].astype(str))["revenue"].agg(["mean", "sum", "count"])
+    s = float(_spend(Q5_CHANNEL).loc[Q5_START:Q5_END].sum())
+    if how == "totals":
+        return float(by.loc["treatment", "sum"] - by.loc["control", "sum"]) / s
+    if how == "per_user":
+        return float(by.loc["treatment", "mean"] - by.loc["control", "mean"])
+    if how == "platform":
+        mk = data("marketing_daily")
+        m = (mk["channel"] == Q5_CHANNEL) & mk["date"].between(pd.Timestamp(Q5_START), pd.Timestamp(Q5_END))
+        return float(mk.loc[m, "platform_attributed_revenue"].sum()) / s
+    return float((by.loc["treatment", "mean"] - by.loc["control", "mean"]) * by.loc["treatment", "count"]) / s
+
+
+q5 = Question(
+    prompt=f"The **incremental ROAS** of `{Q5_CHANNEL}` measured by the conversion-lift test "
+    f"(`experiment_id == '{Q5_EXPERIMENT}'` in `experiments`; control = holdout without the ads, "
+    f"treatment = exposed) over its window {Q5_START} to {Q5_END}: the difference in revenue per "
+    "user (exposed − holdout) times the number of exposed users, divided by the channel's spend in "
+    "the window (from `marketing_daily`). CNY per CNY (within 0.5%).",
+    kind=NumberAnswer(
+        expected=_lift, rel_tol=5e-3,
+        mistakes=[
+            ("difference of the arms' TOTAL revenue: the arms differ in size; use revenue per user × exposed users",
+             lambda: _lift("totals")),
+            ("revenue per user difference only: multiply by the exposed users and divide by the window's spend",
+             lambda: _lift("per_user")),
+            ("the platform-reported ROAS of the window, not the experiment's", lambda: _lift("platform")),
+        ],
+    ),
+    hints=[
+        f"rows = ds.load('experiments').query(\"experiment_id == '{Q5_EXPERIMENT}'\"); "
+        "rows.groupby('variant', observed=True)['revenue'].agg(['mean', 'count'])",
+        f"Last hint: (mean_treatment − mean_control) × n_treatment / spend['{Q5_CHANNEL}'].loc['{Q5_START}':'{Q5_END}'].sum().",
+    ],
+    solution=(f"rows = ds.load('experiments', data_dir).query(\"experiment_id == '{Q5_EXPERIMENT}'\")\n"
+              "by = rows.groupby('variant', observed=True)['revenue'].agg(['mean', 'count'])\n"
+              f"s = spend['{Q5_CHANNEL}'].loc['{Q5_START}':'{Q5_END}'].sum()\n"
+              "answer = (by.loc['treatment', 'mean'] - by.loc['control', 'mean']) * by.loc['treatment', 'count'] / s"),
+)
+
+QUESTIONS = [q1, q2, q3, q4, q5]
+__all__ = ["q1", "q2", "q3", "q4", "q5", "QUESTIONS"]
