@@ -668,7 +668,7 @@ def _second_sql(run: _Runner, *, as_of=None, statuses=metrics.VALID_STATUSES, ch
     has2 = raw["second_order_ts"].notna().to_numpy()
     first = _to_us(raw["first_order_ts"])
     second = np.where(has2, _to_us(raw["second_order_ts"].fillna(raw["first_order_ts"])), 0)
-    out = _second_frame(raw["customer_id"].astype(str).to_numpy(), first, second, has2, as_of_t)
+    out = _second_frame(raw["customer_id"].astype(str).reset_index(drop=True), first, second, has2, as_of_t)
     out.attrs.update(excluded=excluded, as_of=str(as_of_t))
     return out
 
