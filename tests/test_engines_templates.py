@@ -91,3 +91,20 @@ def java() -> None:
 
 def test_cohorts_report_pandas_equals_spark(java, tmp_path) -> None:
     _assert_same_report(_report("cohorts", tmp_path, "pandas"), _report("cohorts", tmp_path, "spark"))
+
+
+def test_cohorts_report_refuses_duplicated_order_ids_on_every_engine(tmp_path) -> None:
+    """The engine path checks order ids once (its first cohort call) and skips the check in
+    the later calls; a duplicated id is still refused, as the pandas path refuses it."""
+    import pandas as pd
+
+    from ecomlab import datasets
+
+    o = datasets.load("orders")
+    o = o[o["order_ts"] < "2024-05-01"]
+    pd.concat([o, o.iloc[:1]], ignore_index=True).to_parquet(tmp_path / "orders.parquet", index=False)
+    for engine in ("pandas", "duckdb"):
+        with pytest.raises(ValueError, match="duplicate"):
+            reports.render("cohorts", tmp_path / f"dup_{engine}.html", data=tmp_path, engine=engine,
+                           stream=io.StringIO())
+        assert not (tmp_path / f"dup_{engine}.html").exists()
