@@ -241,6 +241,7 @@ CONTRACTS: dict[str, Contract] = {
         lesson="03_traffic/01_channels",
         required={"marketing_daily": ("channel", "date", "spend"),
                   "customers": ("customer_id", "first_order_date", "acquisition_channel")},
+        optional={"experiments": ("experiment_id", "variant", "revenue")},   # a lift test to calibrate with
         optional_columns={"marketing_daily": ("clicks", "impressions", "platform_attributed_orders",
                                               "platform_attributed_revenue")},
         sections={"Platform ROAS against incremental ROAS": ("marketing_daily.platform_attributed_orders",
