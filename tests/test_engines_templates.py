@@ -108,3 +108,22 @@ def test_cohorts_report_refuses_duplicated_order_ids_on_every_engine(tmp_path) -
             reports.render("cohorts", tmp_path / f"dup_{engine}.html", data=tmp_path, engine=engine,
                            stream=io.StringIO())
         assert not (tmp_path / f"dup_{engine}.html").exists()
+
+
+def test_cohorts_report_same_when_a_channel_has_no_kept_purchase(tmp_path) -> None:
+    """A channel whose customers only cancelled or refunded has no cohort: both paths leave
+    it out of the channel table (the pandas path used to stop on it) and say the same."""
+    from ecomlab import datasets, metrics
+
+    o = datasets.load("orders")
+    cust = datasets.load("customers")
+    small = cust["acquisition_channel"].value_counts().index[-1]  # the rarest channel keeps only its non-purchases
+    ids = cust.loc[cust["acquisition_channel"] == small, "customer_id"]
+    o = o[(o["order_ts"] < "2024-09-01")
+          & ~(o["customer_id"].isin(ids) & o["status"].isin(metrics.VALID_STATUSES))]
+    assert o["customer_id"].isin(ids).any()
+    o.to_parquet(tmp_path / "orders.parquet", index=False)
+    cust.to_parquet(tmp_path / "customers.parquet", index=False)
+    ref = _report("cohorts", tmp_path, "pandas", tmp_path)
+    assert "acquired through" in ref[0] and f" {small} " not in ref[0].split("acquired through")[1]
+    _assert_same_report(ref, _report("cohorts", tmp_path, "duckdb", tmp_path))
