@@ -1103,11 +1103,10 @@ def fit_bgnbd(source=None, *, summary: pd.DataFrame | None = None, engine: str =
     """BG/NBD fitted locally (:func:`ecomlab.users.fit_bgnbd`) on the engine's summary.
 
     With ``source``, the engine computes :data:`METRICS` ``rfm_summary`` and groups it to
-    distinct (frequency, recency, T) rows with counts; only those rows leave the engine.
-    ``fit_bgnbd`` takes one row per customer, so the rows are repeated by their counts
-    in memory (three float columns: 24 bytes per customer) and the helper collapses them
-    again — the likelihood is the same sum. With ``summary`` (a pandas summary) it fits
-    that directly.
+    distinct (frequency, recency, T) rows with counts; only those rows leave the engine,
+    and ``fit_bgnbd`` fits them with the counts as weights (``weights="customers"``: the
+    likelihood is the same sum, memory is the distinct rows, not the customers). With
+    ``summary`` (a pandas summary) it fits that directly.
 
     >>> from ecomlab.datasets import data_path
     >>> fit_bgnbd(data_path(), calibration_end="2025-10-01").converged  # doctest: +SKIP
@@ -1121,8 +1120,9 @@ def fit_bgnbd(source=None, *, summary: pd.DataFrame | None = None, engine: str =
             raise ValueError("fit_bgnbd needs source and calibration_end, or summary")
         comp = _engine_compressed(source, engine, cols, "", calibration_end=calibration_end, freq=freq,
                                   statuses=statuses, con=con, master=master)
-        summary = _expand(comp, cols)
+        summary = comp[[*cols, "customers"]].astype("float64")
         summary.attrs["time_unit"] = freq
+        return users.fit_bgnbd(summary, weights="customers", **fit_kw)
     return users.fit_bgnbd(summary, **fit_kw)
 
 
