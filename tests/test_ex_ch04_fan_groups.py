@@ -121,7 +121,7 @@ def test_expected_answers_follow_use_data(tmp_path):
     without the tables fails loudly instead of answering from the bundled data."""
     exr.use_data(tmp_path)
     try:
-        with pytest.raises(Exception):
+        with pytest.raises(FileNotFoundError):
             ex.q1.kind.expected  # noqa: B018
     finally:
         exr.use_data(None)

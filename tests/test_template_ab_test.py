@@ -7,6 +7,7 @@ recomputed here by hand (NumPy/SciPy), not by the helpers the template calls."""
 from __future__ import annotations
 
 import html
+import io
 import re
 
 import numpy as np
@@ -159,7 +160,7 @@ def test_validate_names_the_column_parameters(messy_csv):
 # --- the rendered reports ----------------------------------------------------------------
 @pytest.mark.notebooks
 def test_report_on_bundled_data(tmp_path):
-    page = reports.render("ab_test", tmp_path / "ab.html", stream=open("/dev/null", "w")).read_text(encoding="utf-8")
+    page = reports.render("ab_test", tmp_path / "ab.html", stream=io.StringIO()).read_text(encoding="utf-8")
     assert "data:image/png;base64," in page and "reports.load(" not in page
     text = _text(page)
     e = datasets.load("experiments")
@@ -219,7 +220,7 @@ def test_a_sample_ratio_mismatch_stops_the_readout(tmp_path):
     broken = str(counts.idxmin())
     assert counts.min() < 0.001  # the bundled data hold an experiment with a broken split
     page = reports.render("ab_test", tmp_path / "srm.html", params={"experiment_id": broken},
-                          stream=open("/dev/null", "w")).read_text(encoding="utf-8")
+                          stream=io.StringIO()).read_text(encoding="utf-8")
     text = _text(page)
     assert f"reads out {broken}" in text and f"Sample ratio mismatch: p = {counts.min():.2g}" in text
     assert "The readout stops here" in text and "Do not decide." in text
@@ -280,7 +281,7 @@ def test_tiny_test_with_no_conversion_in_control(tmp_path):
                   "converted": ["no"] * 78 + ["yes"] * 2}).to_csv(path, index=False)
     page = reports.render("ab_test", tmp_path / "tiny.html", data=path,
                           params={"revenue_col": None, "covariate_col": None, "assigned_col": None,
-                                  "experiment_col": None}, stream=open("/dev/null", "w")).read_text(encoding="utf-8")
+                                  "experiment_col": None}, stream=io.StringIO()).read_text(encoding="utf-8")
     text = _text(page)
     lift, lo, hi = _by_hand(np.r_[np.zeros(78), np.ones(2)], np.arange(80) >= 40)
     assert f"changes conversion by {lift:+.2f} pp (95% CI {lo:+.2f} to {hi:+.2f} pp), undefined relative" in text
@@ -298,7 +299,7 @@ def test_report_reads_only_the_chosen_one_of_several_experiments(tmp_path):
     assert "lift_short_video" in set(e["experiment_id"].astype(str))
     exp = e[e["experiment_id"] == "lift_short_video"]
     page = reports.render("ab_test", tmp_path / "lift.html", params={"experiment_id": "lift_short_video"},
-                          stream=open("/dev/null", "w")).read_text(encoding="utf-8")
+                          stream=io.StringIO()).read_text(encoding="utf-8")
     assert 'data-mime-type="application/vnd.jupyter.stderr"' not in page
     text = _text(page)
     n_exp = e["experiment_id"].astype(str).nunique()

@@ -7,6 +7,7 @@ Checked sentences are recomputed here with pandas, not with the helpers the temp
 from __future__ import annotations
 
 import html
+import io
 import re
 
 import numpy as np
@@ -129,7 +130,7 @@ def test_report_on_a_messy_export_via_the_cli(messy_csv, campaign, tmp_path, cap
 def test_report_with_profit_and_no_segment(campaign, tmp_path):
     margin = 0.45
     page = reports.render("coupon_uplift", tmp_path / "c.html", params={"segment_col": None, "margin_rate": margin},
-                          stream=open("/dev/null", "w")).read_text(encoding="utf-8")
+                          stream=io.StringIO()).read_text(encoding="utf-8")
     text = _text(page)
     assert "data:image/png;base64," in page
     cost = campaign["coupon_value"] * campaign["redeemed"]
@@ -151,7 +152,7 @@ def test_tiny_campaign_with_a_one_arm_segment(campaign, tmp_path):
     path = tmp_path / "tiny.parquet"
     pd.concat([lapsing, loyal]).assign(segment_at_send=lambda d: d["segment_at_send"].astype(str)).to_parquet(path)
     page = reports.render("coupon_uplift", tmp_path / "tiny.html", data=path, params={"margin_rate": 0.4},
-                          stream=open("/dev/null", "w")).read_text(encoding="utf-8")
+                          stream=io.StringIO()).read_text(encoding="utf-8")
     text = _text(page)
     assert "The list holds 63 customers" in text
     assert "loyal has customers in one arm only: no uplift can be measured there." in text

@@ -6,6 +6,7 @@ statsmodels and pandas, not with ecomlab.search."""
 from __future__ import annotations
 
 import html
+import io
 import re
 
 import numpy as np
@@ -61,7 +62,7 @@ def test_contract_and_validation(export):
 def test_report_on_bundled_data(tmp_path, kw):
     profit = 70.0
     page = reports.render("keywords", tmp_path / "k.html", params={"profit_per_order": profit},
-                          stream=open("/dev/null", "w")).read_text(encoding="utf-8")
+                          stream=io.StringIO()).read_text(encoding="utf-8")
     assert "data:image/png;base64," in page and "reports.load(" not in page and "fit_ctr_curve" not in page
     text = _text(page)
     a, b = _power_fit(kw)

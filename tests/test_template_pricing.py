@@ -7,6 +7,7 @@ skipped), and the contract refusing a price history without prices."""
 from __future__ import annotations
 
 import html
+import io
 import re
 
 import pandas as pd
@@ -48,7 +49,7 @@ def test_a_price_history_without_prices_is_refused(tmp_path, bare_folder):
 
 @pytest.mark.notebooks
 def test_report_on_bundled_data(tmp_path):
-    page = reports.render("pricing", tmp_path / "p.html", stream=open("/dev/null", "w")).read_text(encoding="utf-8")
+    page = reports.render("pricing", tmp_path / "p.html", stream=io.StringIO()).read_text(encoding="utf-8")
     assert "data:image/png;base64," in page and "reports.load(" not in page and "product.poisson_elasticity" not in page
     text = _text(page)
     dp, prods = datasets.load("daily_prices"), datasets.load("products")
@@ -72,7 +73,7 @@ def test_report_on_bundled_data(tmp_path):
 @pytest.mark.notebooks
 def test_report_on_a_bare_folder_skips_with_reasons(tmp_path, bare_folder):
     page = reports.render("pricing", tmp_path / "p.html", data=bare_folder,
-                          stream=open("/dev/null", "w")).read_text(encoding="utf-8")
+                          stream=io.StringIO()).read_text(encoding="utf-8")
     text = _text(page)
     assert text.count("Skipped: it needs") == 2
     assert "The most price-sensitive category is" in text

@@ -20,7 +20,15 @@ import numpy as np
 import pandas as pd
 
 from ecomlab import causal
-from ecomlab.exercises import Case, FunctionAnswer, LabelAnswer, NumberAnswer, Question, data, derived
+from ecomlab.exercises import (
+    Case,
+    FunctionAnswer,
+    LabelAnswer,
+    NumberAnswer,
+    Question,
+    data,
+    derived,
+)
 
 #: The lesson's design (its parameters cell): programme start, CRM snapshot, end of data.
 PROGRAMME_START = "2025-07-01"
