@@ -171,6 +171,7 @@ CONTRACTS: dict[str, Contract] = {
         required={"events": ("visitor_id", "session_id", "ts", "event")},
         optional_columns={"events": ("device", "source", "sku_id")},
         sections={"Funnel by device": ("events.device",), "Funnel by traffic source": ("events.source",)},
+        engine_metrics=("events_quality", "funnel", "cart_abandonment", "hourly_activity", "top_paths"),
     ),
     "kpi_tree": Contract(
         title="KPI tree and alerts",

@@ -20,7 +20,8 @@ Metrics (:data:`METRICS`): ``rfm`` (RFM table + value segments), ``rfm_threshold
 ``cohort_matrix`` (with ``end=`` and ``by=`` a column of the ``customers`` table),
 ``second_purchase`` (time to the second purchase, censored), ``orders_overview``,
 ``rfm_summary`` (BG/NBD + Gamma-Gamma inputs), ``funnel`` (strict,
-unordered, loose), ``daily_kpis``, ``repurchase_rate``, ``return_purchase_rate``. Model
+unordered, loose; by a segment; on the cleaned log with ``start``/``end``), ``events_quality``
+(the log's cleaning report), ``cart_abandonment``, ``hourly_activity``, ``top_paths``, ``daily_kpis``, ``repurchase_rate``, ``return_purchase_rate``. Model
 fits stay local: :func:`fit_bgnbd` and :func:`fit_gamma_gamma` fit on the engine's summary
 compressed to distinct rows with counts.
 
@@ -64,7 +65,7 @@ from ecomlab.engines import definitions as d
 __all__ = [
     "ENGINES", "METRICS", "compute", "resolve_source", "duckdb_connection", "spark_session",
     "stop_spark", "fit_bgnbd", "fit_gamma_gamma", "to_spark_sql", "sql_of", "cohort_result",
-    "second_purchase_result",
+    "second_purchase_result", "window_from_day_counts",
 ]
 
 ENGINES = ("pandas", "duckdb", "spark")
@@ -806,26 +807,281 @@ def _funnel_args(steps, mode):
     return d._steps(steps), mode
 
 
+def _funnel_by_frame(counts: np.ndarray, labels: list[str], steps: tuple[str, ...], mode: str, unit: str,
+                     by: str) -> pd.DataFrame:
+    """The helper's ``by=`` frame from (segments x steps) counts; segments in label order,
+    ``'missing'`` last."""
+    parts = [_funnel_frame(counts[i], steps, mode, unit) for i in range(len(labels))]
+    out = pd.concat(parts, ignore_index=True)
+    out["step"] = pd.Categorical(np.tile(steps, len(labels)), categories=list(steps), ordered=True)
+    out.insert(0, by, pd.Categorical(np.repeat(labels, len(steps)), categories=labels))
+    out.attrs.update(mode=mode, unit=unit)
+    return out
+
+
+def _label_order(labels) -> list[str]:
+    labels = [str(x) for x in labels]
+    from ecomlab.traffic import MISSING_LABEL
+
+    return sorted(x for x in labels if x != MISSING_LABEL) + [x for x in labels if x == MISSING_LABEL]
+
+
+def _clean_from(run: _Runner, start, end) -> str:
+    """``events`` or, with a window, the cleaned log (:func:`definitions.clean_events_sql`)."""
+    if start is None and end is None:
+        return "events"
+    if start is None or end is None:
+        raise ValueError(f"start and end (the cleaning window) go together; got start={start!r}, end={end!r}")
+    return d.clean_events_sql(d.timestamp_literal(start, "start"), d.timestamp_literal(end, "end"))
+
+
+def _clean_pandas(frames, start, end) -> pd.DataFrame:
+    from ecomlab import traffic
+
+    if start is None and end is None:
+        return frames["events"]
+    if start is None or end is None:
+        raise ValueError(f"start and end (the cleaning window) go together; got start={start!r}, end={end!r}")
+    return traffic.clean_events(frames["events"], start, end)[0]
+
+
+def _checked_events(run: _Runner, needed: tuple[str, ...]) -> None:
+    prof = _profile(run, "events", needed, ts_range=False)  # footers only on Parquet: no scan of the log
+    _refuse_empty(prof, "events")
+    _refuse_nulls(prof, "events", tuple(c for c in needed if c != "ts"))
+
+
 def _funnel_sql(run: _Runner, *, steps=("pv", "cart", "buy"), mode: str = "loose",
-                unit: str = "session") -> pd.DataFrame:
+                unit: str = "session", by: str | None = None, start=None, end=None) -> pd.DataFrame:
     steps, mode = _funnel_args(steps, mode)
     ucol = d._unit_col(unit)
     needed = (ucol, "ts", "event")
-    prof = _profile(run, "events", needed, ts_range=False)  # footers only on Parquet: no scan of the log
-    _refuse_empty(prof, "events")
-    _refuse_nulls(prof, "events", needed)
-    row = run.sql(d.funnel_sql(steps, mode, unit)).iloc[0]
-    out = _funnel_frame(np.array([int(row[f"n{i}"]) for i in range(1, len(steps) + 1)]), steps, mode, unit)
+    src = _clean_from(run, start, end)
+    if src == "events":
+        prof = _profile(run, "events", needed, ts_range=False)
+        _refuse_empty(prof, "events")
+        _refuse_nulls(prof, "events", needed)
+    else:
+        _checked_events(run, needed)
+    if by is not None:
+        _check_schema(run, "events", (d.by_column(by),))
+        raw = run.sql(d.funnel_sql(steps, mode, unit, by=by, events=src))
+        raw["g"] = raw["g"].astype(str)
+        labels = _label_order(raw["g"])
+        raw = raw.set_index("g").loc[labels]
+        counts = raw[[f"n{i}" for i in range(1, len(steps) + 1)]].to_numpy(np.int64)
+        out = _funnel_by_frame(counts, labels, steps, mode, unit, by)
+    else:
+        row = run.sql(d.funnel_sql(steps, mode, unit, events=src)).iloc[0]
+        out = _funnel_frame(np.array([int(row[f"n{i}"]) for i in range(1, len(steps) + 1)]), steps, mode, unit)
     out.attrs["excluded"] = {}
     return out
 
 
-def _funnel_pandas(frames, *, steps=("pv", "cart", "buy"), mode: str = "loose", unit: str = "session"):
+def _funnel_pandas(frames, *, steps=("pv", "cart", "buy"), mode: str = "loose", unit: str = "session",
+                   by: str | None = None, start=None, end=None):
     from ecomlab import traffic
 
     steps, mode = _funnel_args(steps, mode)
-    res = traffic.funnel(frames["events"], steps, mode=mode, unit=unit)
-    out = _funnel_frame(res["units"].to_numpy(), steps, mode, unit)
+    ev = _clean_pandas(frames, start, end)
+    res = traffic.funnel(ev, steps, mode=mode, unit=unit, by=by)
+    if by is not None:
+        labels = _label_order(res[by].astype(str).unique())
+        counts = (res.assign(g=res[by].astype(str)).pivot_table(index="g", columns="step_index", values="units",
+                                                                 aggfunc="sum", observed=True)
+                  .loc[labels].to_numpy(np.int64))
+        out = _funnel_by_frame(counts, labels, steps, mode, unit, by)
+    else:
+        out = _funnel_frame(res["units"].to_numpy(), steps, mode, unit)
+    out.attrs["excluded"] = {}
+    return out
+
+
+# --- the event log's cleaning and the behaviour metrics of the funnel template ---------
+def window_from_day_counts(days: np.ndarray, counts: np.ndarray, sparse_share: float = 0.05):
+    """:func:`ecomlab.traffic.event_window`'s rule on events per day (``days`` since
+    1970-01-01, ``counts`` > 0): first and last day with at least ``sparse_share`` x the
+    median day's events; returns ``(start, end)`` (end = the day after the last).
+
+    >>> [f"{t:%Y-%m-%d}" for t in window_from_day_counts(np.array([0, 1, 2]), np.array([1, 40, 35]))]
+    ['1970-01-02', '1970-01-04']
+    """
+    days, counts = np.asarray(days, np.int64), np.asarray(counts, np.float64)
+    if len(days) == 0:
+        raise ValueError("events['ts'] has no timestamps: no window can be derived (pass start= and end=)")
+    if not (isinstance(sparse_share, (int, float)) and 0 <= sparse_share < 1):
+        raise ValueError(f"sparse_share must be a number in [0, 1), got {sparse_share!r}")
+    dense = days[counts >= sparse_share * np.median(counts)]
+    day0 = np.datetime64(0, "D")
+    return pd.Timestamp(day0 + int(dense.min())), pd.Timestamp(day0 + int(dense.max()) + 1)
+
+
+def _quality_frame(c: Mapping[str, int], lo: pd.Timestamp, hi: pd.Timestamp, rule: str) -> pd.DataFrame:
+    """The report of :func:`ecomlab.traffic.clean_events` from its counts."""
+    rows = [
+        ("rows in", c["rows_in"], c["rows_in"], "input"),
+        ("missing timestamp", c["missing_ts"], c["missing_ts"], "removed"),
+        ("exact duplicate row", c["dup"], c["flag_dup"], "removed"),
+        (f"before {lo:%Y-%m-%d}", c["before_n"], c["flag_before"], "removed"),
+        (f"on/after {hi:%Y-%m-%d}", c["after_n"], c["flag_after"], "removed"),
+        ("missing device", c["missing_dev"], c["flag_dev"], "kept (segment 'missing')"),
+        ("rows out", c["rows_out"], c["rows_out"], "output"),
+    ]
+    out = pd.DataFrame([(r, int(a), int(b), t) for r, a, b, t in rows], columns=["reason", "rows", "flagged", "action"])
+    out.attrs["window"] = (lo, hi)
+    out.attrs["window_rule"] = rule
+    return out
+
+
+def _window_rule(derived: bool, start, end, sparse_share: float) -> str:
+    return ("given (start, end)" if not derived else
+            f"from the data: whole days, sparse edge days (< {sparse_share:.0%} of the median day's events) outside"
+            + ("; start given" if start is not None else "") + ("; end given" if end is not None else ""))
+
+
+def _event_types(types, n_rows) -> list[str]:
+    """The log's event types in the course's causal order when they are the course's."""
+    from ecomlab.traffic import EVENT_ORDER
+
+    present = [str(t) for t, n in zip(types, n_rows, strict=True) if n > 0]
+    if set(present) <= set(EVENT_ORDER):
+        return [t for t in EVENT_ORDER if t in present]
+    return sorted(present)
+
+
+def _quality_sql(run: _Runner, *, start=None, end=None, sparse_share: float = 0.05) -> pd.DataFrame:
+    cols = run.columns("events")
+    _check_schema(run, "events", ("visitor_id", "session_id", "ts", "event"))
+    derived = start is None or end is None
+    if derived:
+        days = run.sql(d.event_days_sql())
+        d_lo, d_hi = window_from_day_counts(days["day"].to_numpy(), days["n"].to_numpy(), sparse_share)
+    lo = _naive(start) if start is not None else d_lo
+    hi = _naive(end) if end is not None else d_hi
+    if not lo < hi:
+        raise ValueError(f"start ({lo}) must be before end ({hi})")
+    lo_l, hi_l = d.timestamp_literal(lo, "start"), d.timestamp_literal(hi, "end")
+    c = run.sql(d.events_quality_sql(list(cols), lo_l, hi_l, "device" in cols)).iloc[0]
+    out = _quality_frame({k: int(v) for k, v in c.items()}, lo, hi, _window_rule(derived, start, end, sparse_share))
+    summ = run.sql(d.clean_summary_sql(d.clean_events_sql(lo_l, hi_l)))
+    visitors = int(run.sql("SELECT COUNT(DISTINCT visitor_id) AS n FROM events")["n"].iloc[0])
+    out.attrs.update(visitors=visitors, sessions=int(summ["sessions"].iloc[0]) if len(summ) else 0,
+                     event_types=_event_types(summ["event"], summ["n"]), has_device="device" in cols, excluded={})
+    return out
+
+
+def _quality_pandas(frames, *, start=None, end=None, sparse_share: float = 0.05) -> pd.DataFrame:
+    from ecomlab import traffic
+
+    ev = frames["events"]
+    clean, out = traffic.clean_events(ev, start, end, sparse_share=sparse_share)
+    vc = clean["event"].astype(str).value_counts()
+    out.attrs.update(visitors=int(ev["visitor_id"].nunique()), sessions=int(clean["session_id"].nunique()),
+                     event_types=_event_types(vc.index, vc.to_numpy()), has_device="device" in ev.columns,
+                     excluded={})
+    return out
+
+
+def _cart_frame(carts: int, abandoned: int) -> pd.DataFrame:
+    out = pd.DataFrame({"segment": ["all"], "carts": [float(carts)], "abandoned": [float(abandoned)]})
+    out["abandonment_rate"] = out["abandoned"] / out["carts"] if carts else np.nan
+    out.attrs["excluded"] = {}
+    return out
+
+
+def _cart_sql(run: _Runner, *, cart: str = "cart", buy: str = "buy", unit: str = "session", start=None,
+              end=None) -> pd.DataFrame:
+    if cart == buy:
+        raise ValueError(f"cart and buy must be different events, got {cart!r} twice")
+    _checked_events(run, (d._unit_col(unit), "ts", "event"))
+    row = run.sql(d.cart_abandonment_sql(cart, buy, unit, _clean_from(run, start, end))).iloc[0]
+    return _cart_frame(int(row["carts"]), int(row["abandoned"]))
+
+
+def _cart_pandas(frames, *, cart: str = "cart", buy: str = "buy", unit: str = "session", start=None, end=None):
+    from ecomlab import traffic
+
+    res = traffic.cart_abandonment(_clean_pandas(frames, start, end), cart=cart, buy=buy, unit=unit)
+    out = res[["segment", "carts", "abandoned", "abandonment_rate"]].copy()
+    out["segment"] = out["segment"].astype(str)
+    out.attrs["excluded"] = {}
+    return out
+
+
+def _hourly_frame(hours: np.ndarray, n: np.ndarray) -> pd.DataFrame:
+    counts = np.zeros(24, np.int64)
+    counts[hours.astype(np.int64)] = n.astype(np.int64)
+    out = pd.DataFrame({"events": counts}, index=pd.Index(range(24), name="hour"))
+    out.attrs["excluded"] = {}
+    return out
+
+
+def _hourly_sql(run: _Runner, *, start=None, end=None) -> pd.DataFrame:
+    _checked_events(run, ("ts",))
+    raw = run.sql(d.hourly_activity_sql(_clean_from(run, start, end)))
+    return _hourly_frame(raw["hour"].to_numpy(), raw["n"].to_numpy())
+
+
+def _hourly_pandas(frames, *, start=None, end=None) -> pd.DataFrame:
+    from ecomlab import traffic
+
+    h = traffic.activity_heatmap(_clean_pandas(frames, start, end)).sum(axis=1)
+    return _hourly_frame(h.index.to_numpy(), h.to_numpy())
+
+
+def _decode_path(code: int, states: tuple[str, ...]) -> tuple[str, bool, str | None]:
+    base = len(states) + 1
+    trunc, c = code % 2, code // 2
+    parts = []
+    while c:
+        parts.append(states[c % base - 1])
+        c //= base
+    return " > ".join(parts) + (" > …" if trunc else ""), bool(trunc), parts[-1] if parts else None
+
+
+def _paths_sql(run: _Runner, *, n: int = 10, max_len: int = 5, buy: str | None = "buy", steps=None,
+               start=None, end=None) -> pd.DataFrame:
+    if not (isinstance(n, (int, np.integer)) and n >= 1):
+        raise ValueError(f"n must be a positive int, got {n!r}")
+    if not (isinstance(max_len, (int, np.integer)) and 1 <= max_len <= 20):
+        raise ValueError(f"max_len must be an int in 1..20, got {max_len!r}")
+    _checked_events(run, ("session_id", "ts", "event"))
+    src = _clean_from(run, start, end)
+    types = run.sql(f"SELECT CAST(event AS VARCHAR) AS event, COUNT(*) AS n FROM {src} GROUP BY CAST(event AS VARCHAR)")
+    present = [str(x) for x in types["event"]]
+    from ecomlab.traffic import EVENT_ORDER
+
+    # the helper's states: steps, else the course's four types when the log's are among them
+    states = tuple(steps) if steps is not None else (
+        tuple(EVENT_ORDER) if set(present) <= set(EVENT_ORDER) else tuple(sorted(present)))
+    other = sorted(set(present) - set(states))
+    if other:
+        raise ValueError(f"events['event'] has event types {other[:8]} outside steps {list(states)}: "
+                         "add them to steps= or filter them out first")
+    if buy is not None and buy not in states:
+        raise ValueError(f"buy={buy!r}: not among the event types of events['event'] {list(states)}")
+    base = len(states) + 1
+    if 2 * base ** max_len > np.iinfo(np.int64).max:
+        raise ValueError(f"max_len={max_len} with {len(states)} event types does not fit a 64-bit path code")
+    raw = run.sql(d.top_paths_sql(states, max_len, n, src))
+    if len(raw) == 0:
+        raise ValueError("events is empty")
+    dec = [_decode_path(int(c), states) for c in raw["code"]]
+    units = raw["units"].to_numpy(np.int64)
+    out = pd.DataFrame({"path": [p for p, _, _ in dec], "units": units,
+                        "share": units / int(raw["total"].iloc[0])})
+    if buy is not None:
+        out["ends_in_buy"] = [not t and last == buy for _, t, last in dec]
+    out.attrs["excluded"] = {}
+    return out
+
+
+def _paths_pandas(frames, *, n: int = 10, max_len: int = 5, buy: str | None = "buy", steps=None,
+                  start=None, end=None) -> pd.DataFrame:
+    from ecomlab import traffic
+
+    out = traffic.top_paths(_clean_pandas(frames, start, end), n=n, max_len=max_len, buy=buy, steps=steps)
+    out["units"] = out["units"].astype(np.int64)
     out.attrs["excluded"] = {}
     return out
 
@@ -968,7 +1224,15 @@ METRICS: dict[str, Metric] = {
         Metric("rfm_summary", ("orders",), _summary_sql, _summary_pandas,
                "BG/NBD + Gamma-Gamma summary per customer (users.rfm_summary, no holdout)"),
         Metric("funnel", ("events",), _funnel_sql, _funnel_pandas,
-               "strict / unordered / loose funnel (traffic.funnel, by=None)"),
+               "strict / unordered / loose funnel (traffic.funnel; by= a segment column; start/end: cleaned log)"),
+        Metric("events_quality", ("events",), _quality_sql, _quality_pandas,
+               "the event log's cleaning report (traffic.clean_events) + visitors, clean sessions, event types"),
+        Metric("cart_abandonment", ("events",), _cart_sql, _cart_pandas,
+               "sessions with a cart and those without a purchase (traffic.cart_abandonment, by=None)"),
+        Metric("hourly_activity", ("events",), _hourly_sql, _hourly_pandas,
+               "events per hour of day (traffic.activity_heatmap summed over weekdays)"),
+        Metric("top_paths", ("events",), _paths_sql, _paths_pandas,
+               "the most common session paths, repeats collapsed (traffic.top_paths)"),
         Metric("daily_kpis", ("events", "orders"), _kpis_sql, _kpis_pandas,
                "daily UV, buyers, placed orders, GMV, CR, spend per buyer (kpi.daily_kpis, by=None)"),
         Metric("repurchase_rate", ("orders",), _repurchase_sql, _repurchase_pandas,

@@ -36,7 +36,8 @@ from ecomlab.users._common import _ts
 __all__ = [
     "sql_literal", "timestamp_literal", "rfm_sql", "cohort_sql", "rfm_summary_sql", "funnel_sql",
     "daily_kpis_sql", "repurchase_sql", "return_purchase_sql", "second_purchase_sql", "orders_overview_sql", "by_column",
-    "period_expr", "SEGMENT_CASE",
+    "period_expr", "SEGMENT_CASE", "clean_events_sql", "event_days_sql", "events_quality_sql",
+    "clean_summary_sql", "cart_abandonment_sql", "hourly_activity_sql", "top_paths_sql",
 ]
 
 _EPOCH_DAYS = "DATE_DIFF('day', DATE '1970-01-01', CAST({col} AS DATE))"
@@ -301,7 +302,8 @@ def _steps(steps: Sequence[str]) -> tuple[str, ...]:
     return steps
 
 
-def funnel_sql(steps: Sequence[str], mode: str, unit: str) -> str:
+def funnel_sql(steps: Sequence[str], mode: str, unit: str, *, by: str | None = None,
+               events: str = "events") -> str:
     """Units reaching each step (:func:`ecomlab.traffic.funnel`, ``by=None``).
 
     ``strict``: step 1 at its first event; step k at the first step-k event at or after
@@ -310,13 +312,22 @@ def funnel_sql(steps: Sequence[str], mode: str, unit: str) -> str:
     ``loose``: each step counted on its own; ``unordered``: every step 1..k, any order.
     One row, columns ``n1 .. nk``.
 
+    ``by`` (a segment column, e.g. ``device``): one row per segment ``g`` instead, the
+    segment of a unit being that of its first event (:func:`unit_segment_sql`; every
+    unit with an event counts, whether or not it reached a step). ``events``: the table
+    read (``events``, or the cleaned log :func:`clean_events_sql` as a subquery).
+
     >>> print(funnel_sql(("pv", "buy"), "loose", "session").splitlines()[-1])
     SELECT COALESCE(SUM(h1), 0) AS n1, COALESCE(SUM(h2), 0) AS n2 FROM f
+    >>> funnel_sql(("pv", "buy"), "strict", "session", by="device").splitlines()[-1]
+    'SELECT g, SUM(r1) AS n1, SUM(r2) AS n2 FROM r GROUP BY g ORDER BY g'
     """
     steps = _steps(steps)
     u = _unit_col(unit)
     lst = _in_list(steps, "steps")
-    base = f"WITH e AS (\n  SELECT {u} AS u, ts, event FROM events WHERE event IN {lst}\n)"
+    if by is not None:
+        return _funnel_by_sql(steps, mode, u, by_column(by), events)
+    base = f"WITH e AS (\n  SELECT {u} AS u, ts, event FROM {events} WHERE event IN {lst}\n)"
     if mode in ("loose", "unordered"):
         flags = ",\n         ".join(
             f"MAX(CASE WHEN event = {sql_literal(s, 'steps')} THEN 1 ELSE 0 END) AS h{i}"
@@ -406,3 +417,175 @@ def return_purchase_sql(statuses: Sequence[str], period1: tuple, period2: tuple)
 )
 SELECT COUNT(*) AS buyers, COUNT(b2.customer_id) AS returning_buyers
 FROM b1 LEFT JOIN b2 ON b1.customer_id = b2.customer_id"""
+
+
+def _funnel_by_sql(steps: tuple[str, ...], mode: str, u: str, by: str, events: str) -> str:
+    """:func:`funnel_sql` per segment: reach flags ``r1 .. rk`` per unit, summed by segment."""
+    k = len(steps)
+    lst = _in_list(steps, "steps")
+    head = (f"WITH a AS (\n  SELECT {u} AS u, ts, event, {by} AS seg FROM {events}\n), "
+            f"e AS (\n  SELECT u, ts, event FROM a WHERE event IN {lst}\n), {unit_segment_sql('a')}")
+    if mode in ("loose", "unordered"):
+        flags = ",\n         ".join(
+            f"MAX(CASE WHEN event = {sql_literal(s, 'steps')} THEN 1 ELSE 0 END) AS h{i}"
+            for i, s in enumerate(steps, 1))
+        reach = [f"COALESCE(f.h{i}, 0)" if mode == "loose" else
+                 " * ".join(f"COALESCE(f.h{j}, 0)" for j in range(1, i + 1)) for i in range(1, k + 1)]
+        body = (f", f AS (\n  SELECT u, {flags}\n  FROM e GROUP BY u\n), r AS (\n  SELECT us.g, "
+                + ", ".join(f"{r} AS r{i}" for i, r in enumerate(reach, 1))
+                + "\n  FROM us LEFT JOIN f ON us.u = f.u\n)")
+    elif mode == "strict":
+        ctes = [f"s1 AS (\n  SELECT u, MIN(ts) AS t FROM e WHERE event = {sql_literal(steps[0], 'steps')} GROUP BY u\n)"]
+        for i, s in enumerate(steps[1:], 2):
+            ctes.append(
+                f"s{i} AS (\n  SELECT e.u, MIN(e.ts) AS t FROM e JOIN s{i - 1} p ON e.u = p.u\n"
+                f"  WHERE e.event = {sql_literal(s, 'steps')} AND e.ts >= p.t GROUP BY e.u\n)")
+        joins = "\n  ".join(f"LEFT JOIN s{i} ON us.u = s{i}.u" for i in range(1, k + 1))
+        flags = ", ".join(f"CASE WHEN s{i}.u IS NULL THEN 0 ELSE 1 END AS r{i}" for i in range(1, k + 1))
+        body = ", " + ", ".join(ctes) + f", r AS (\n  SELECT us.g, {flags}\n  FROM us\n  {joins}\n)"
+    else:
+        raise ValueError(f"mode must be 'strict', 'unordered' or 'loose', got {mode!r}")
+    sums = ", ".join(f"SUM(r{i}) AS n{i}" for i in range(1, k + 1))
+    return head + body + f"\nSELECT g, {sums} FROM r GROUP BY g ORDER BY g"
+
+
+def unit_segment_sql(table: str) -> str:
+    """CTE ``us(u, g)``: each unit's segment = ``seg`` of its first event (earliest ``ts``),
+    a missing value labelled ``'missing'`` (:data:`ecomlab.traffic.MISSING_LABEL`).
+
+    Ties (two first events of one unit with different segments at the same ``ts``): the
+    pandas helper takes the earlier *row*, which a table read in parallel does not have;
+    here the smallest label wins (``'missing'`` compared as text), the same on every engine.
+
+    >>> unit_segment_sql("a").startswith("t0 AS")
+    True
+    """
+    return (f"t0 AS (\n  SELECT u, MIN(ts) AS t FROM {table} GROUP BY u\n), us AS (\n"
+            f"  SELECT x.u, MIN(COALESCE(CAST(x.seg AS VARCHAR), 'missing')) AS g\n"
+            f"  FROM {table} x JOIN t0 ON x.u = t0.u AND x.ts = t0.t GROUP BY x.u\n)")
+
+
+def clean_events_sql(lo_literal: str, hi_literal: str) -> str:
+    """The cleaned event log as a subquery (:func:`ecomlab.traffic.clean_events`): rows
+    with a timestamp in ``[lo, hi)``, exact duplicate rows (every column equal, NULLs
+    equal as in ``DataFrame.duplicated``) kept once. Use it as ``FROM <this>``.
+
+    >>> clean_events_sql("TIMESTAMP '2025-01-01'", "TIMESTAMP '2025-02-01'")
+    "(SELECT DISTINCT * FROM events WHERE ts >= TIMESTAMP '2025-01-01' AND ts < TIMESTAMP '2025-02-01') AS ce"
+    """
+    return f"(SELECT DISTINCT * FROM events WHERE ts >= {lo_literal} AND ts < {hi_literal}) AS ce"
+
+
+def event_days_sql() -> str:
+    """Events per calendar day (non-missing ``ts``), the input of the window rule of
+    :func:`ecomlab.traffic.event_window`.
+
+    >>> print(event_days_sql().splitlines()[1])
+    WHERE ts IS NOT NULL GROUP BY DATE_DIFF('day', DATE '1970-01-01', CAST(ts AS DATE)) ORDER BY day
+    """
+    day = _EPOCH_DAYS.format(col="ts")
+    return f"SELECT {day} AS day, COUNT(*) AS n FROM events\nWHERE ts IS NOT NULL GROUP BY {day} ORDER BY day"
+
+
+def events_quality_sql(columns: Sequence[str], lo_literal: str, hi_literal: str, device: bool) -> str:
+    """The counts of :func:`ecomlab.traffic.clean_events`' report in one pass over the
+    groups of identical rows (``GROUP BY`` every column; NULLs form one group, as pandas
+    compares missing values equal): ``rows`` (first rule wins: missing timestamp, then
+    duplicate, then outside the window) and ``flagged`` (each rule on its own).
+
+    >>> "SUM(n - 1), 0) AS flag_dup" in events_quality_sql(["ts", "event"], "TIMESTAMP '2025-01-01'",
+    ...                                                  "TIMESTAMP '2025-02-01'", False)
+    True
+    """
+    cols = ", ".join(by_column(c) for c in columns)
+    inside = f"ts >= {lo_literal} AND ts < {hi_literal}"
+    dev = (f"SUM(CASE WHEN {inside} AND device IS NULL THEN 1 ELSE 0 END) AS missing_dev,\n"
+           "       SUM(CASE WHEN device IS NULL THEN n ELSE 0 END) AS flag_dev") if device else \
+        "0 AS missing_dev, 0 AS flag_dev"
+    return f"""WITH g AS (
+  SELECT {cols}, COUNT(*) AS n FROM events GROUP BY {cols}
+)
+SELECT COALESCE(SUM(n), 0) AS rows_in,
+       COALESCE(SUM(CASE WHEN ts IS NULL THEN n ELSE 0 END), 0) AS missing_ts,
+       COALESCE(SUM(CASE WHEN ts IS NOT NULL THEN n - 1 ELSE 0 END), 0) AS dup,
+       COALESCE(SUM(n - 1), 0) AS flag_dup,
+       COALESCE(SUM(CASE WHEN ts < {lo_literal} THEN 1 ELSE 0 END), 0) AS before_n,
+       COALESCE(SUM(CASE WHEN ts < {lo_literal} THEN n ELSE 0 END), 0) AS flag_before,
+       COALESCE(SUM(CASE WHEN ts >= {hi_literal} THEN 1 ELSE 0 END), 0) AS after_n,
+       COALESCE(SUM(CASE WHEN ts >= {hi_literal} THEN n ELSE 0 END), 0) AS flag_after,
+       COALESCE(SUM(CASE WHEN {inside} THEN 1 ELSE 0 END), 0) AS rows_out,
+       {dev}
+FROM g"""
+
+
+def clean_summary_sql(clean: str) -> str:
+    """Sessions of the cleaned log and its event types (one row per type with its rows).
+
+    >>> "COUNT(DISTINCT session_id)" in clean_summary_sql("events")
+    True
+    """
+    return (f"SELECT CAST(event AS VARCHAR) AS event, COUNT(*) AS n, "
+            f"(SELECT COUNT(DISTINCT session_id) FROM {clean.replace(') AS ce', ') AS ce2')}) AS sessions\n"
+            f"FROM {clean} GROUP BY CAST(event AS VARCHAR) ORDER BY event")
+
+
+def cart_abandonment_sql(cart: str, buy: str, unit: str, events: str = "events") -> str:
+    """Units with a ``cart`` event and those of them without a ``buy`` event
+    (:func:`ecomlab.traffic.cart_abandonment`, ``by=None``).
+
+    >>> "hb = 0" in cart_abandonment_sql("cart", "buy", "session")
+    True
+    """
+    u = _unit_col(unit)
+    c, b = sql_literal(cart, "cart"), sql_literal(buy, "buy")
+    return f"""WITH f AS (
+  SELECT {u} AS u, MAX(CASE WHEN event = {c} THEN 1 ELSE 0 END) AS hc,
+         MAX(CASE WHEN event = {b} THEN 1 ELSE 0 END) AS hb
+  FROM {events} WHERE event IN ({c}, {b}) GROUP BY {u}
+)
+SELECT COALESCE(SUM(hc), 0) AS carts, COALESCE(SUM(CASE WHEN hc = 1 AND hb = 0 THEN 1 ELSE 0 END), 0) AS abandoned
+FROM f"""
+
+
+def hourly_activity_sql(events: str = "events") -> str:
+    """Events per hour of day of the stored (wall-clock) timestamps
+    (:func:`ecomlab.traffic.activity_heatmap` summed over weekdays).
+
+    >>> hourly_activity_sql().splitlines()[0]
+    'SELECT HOUR(ts) AS hour, COUNT(*) AS n FROM events'
+    """
+    return f"SELECT HOUR(ts) AS hour, COUNT(*) AS n FROM {events}\nGROUP BY HOUR(ts) ORDER BY hour"
+
+
+def top_paths_sql(states: Sequence[str], max_len: int, n: int, events: str = "events") -> str:
+    """The ``n`` most common session paths (:func:`ecomlab.traffic.top_paths`, repeats
+    collapsed), each encoded as the helper encodes it: digit ``state + 1`` at place
+    ``base ** position`` (base = states + 1), times 2, plus 1 when cut at ``max_len``.
+
+    Order within a session: ``ts``, then the causal order of the event types, as the
+    helper sorts; rows equal in both are the same state, so the remaining ties cannot
+    change a path. Paths with equal counts: the one whose first session id is smallest
+    comes first (``value_counts`` keeps the order of first appearance over the
+    sessions sorted by id).
+
+    >>> "ROW_NUMBER() OVER (PARTITION BY u ORDER BY ts, st)" in top_paths_sql(("pv", "buy"), 5, 3)
+    True
+    """
+    states = tuple(states)
+    base = len(states) + 1
+    st = "CASE " + " ".join(f"WHEN event = {sql_literal(s, 'steps')} THEN {i}" for i, s in enumerate(states)) + " END"
+    return f"""WITH e AS (
+  SELECT session_id AS u, ts, {st} AS st FROM {events}
+), l AS (
+  SELECT u, ts, st, LAG(st) OVER (PARTITION BY u ORDER BY ts, st) AS prev FROM e
+), k AS (
+  SELECT u, ts, st FROM l WHERE prev IS NULL OR prev <> st
+), p AS (
+  SELECT u, st, ROW_NUMBER() OVER (PARTITION BY u ORDER BY ts, st) - 1 AS pos FROM k
+), c AS (
+  SELECT u, SUM(CASE WHEN pos < {int(max_len)} THEN CAST(st + 1 AS BIGINT) * CAST(POWER({base}, pos) AS BIGINT)
+                    ELSE 0 END) * 2 + CASE WHEN COUNT(*) > {int(max_len)} THEN 1 ELSE 0 END AS code
+  FROM p GROUP BY u
+)
+SELECT code, COUNT(*) AS units, MIN(u) AS first_u, (SELECT COUNT(*) FROM c) AS total
+FROM c GROUP BY code ORDER BY units DESC, first_u LIMIT {int(n)}"""
