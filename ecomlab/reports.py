@@ -831,7 +831,7 @@ def validate(data: Any, name: str, *, preset: str | None = None, engine: str = "
         state = f"{len(loaded.tables[table]):,} rows found" if table in loaded.tables else "absent"
         lines.append(f"  optional  {table}: {', '.join(cols)}  {state}")
     for table, cols in contract.optional_columns.items():
-        have = loaded.tables.get(table, pd.DataFrame()).columns
+        have = loaded.tables[table].columns if table in loaded.tables else loaded.on_disk.get(table, (0, ()))[1]
         lines.append(f"  optional  {table} columns: " + ", ".join(f"{c} ({'found' if c in have else 'absent'})"
                                                             for c in cols))
     for title, why in loaded.sections.items():
