@@ -343,9 +343,10 @@ def _irls(m: MediaMixFit, y: np.ndarray, th0: np.ndarray, lo, hi, n_iter: int = 
     w = np.maximum(y, 1.0) if w0 is None else w0
     th = th0
     for _ in range(n_iter):
-        # trial steps far from the optimum can overflow exp(); the solver rejects such steps
-        # (an infinite cost never wins), so the overflow is expected and not reported
-        with np.errstate(over="ignore"):
+        # trial steps far from the optimum can overflow exp() (and inf x 0 saturation gives
+        # NaN); the solver shrinks its step on a non-finite residual, so both are expected and
+        # not reported; a non-finite result is refused below
+        with np.errstate(over="ignore", invalid="ignore"):
             res = optimize.least_squares(_resid, np.clip(th, lo + 1e-12, hi - 1e-12), jac=_jac,
                                          args=(m, y, w), bounds=(lo, hi), x_scale="jac")
         if not np.all(np.isfinite(res.x)) or not np.isfinite(res.cost):

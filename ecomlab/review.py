@@ -547,7 +547,8 @@ def report_notebook(parts: Sequence[Any]) -> Any:
 
             buf = io.BytesIO()
             part.savefig(buf, format="png", dpi=150, bbox_inches="tight")
-            titles = [ax.get_title() for ax in part.axes if ax.get_title()]
+            # a theme may put titles on the left (axes.titlelocation): read every position
+            titles = [t for ax in part.axes for loc in ("left", "center", "right") if (t := ax.get_title(loc))]
             alt = part._suptitle.get_text() if part._suptitle is not None else "; ".join(titles) or "Figure"
             plt.close(part)
             out = nbformat.v4.new_output("display_data", data={
