@@ -15,7 +15,7 @@ import re
 
 import nbformat
 import pytest
-from hypothesis import given
+from hypothesis import assume, example, given
 from hypothesis import strategies as st
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
@@ -118,7 +118,10 @@ def test_a_value_matches_its_own_rounding(value, decimals):
 
 
 @given(st.floats(0, 1e6, allow_nan=False), st.integers(0, 3), st.sampled_from([-1, 1]))
+@example(1.3125, 3, 1)
 def test_one_unit_off_never_matches(value, decimals, direction):
+    # an exact tie (1.3125 at 3 decimals) rounds either way, so both neighbours are right
+    assume(abs((value * 10**decimals) % 1 - 0.5) > 1e-9)
     stated = float(f"{value:.{decimals}f}") + direction * 10.0 ** -decimals
     if stated >= 0:
         assert not prose.matches(value, stated, decimals=decimals)
