@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -224,3 +225,18 @@ def plot_theme():
         plots.set_theme()
         yield
     plt.close("all")
+
+
+# --- Spark needs a Java runtime: one rule for every engine test module ---------------
+HAVE_JAVA = bool(os.environ.get("JAVA_HOME") or shutil.which("java"))
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@pytest.fixture(scope="module")
+def java() -> None:
+    """Skip Spark tests without Java locally; under CI a missing Java is a failure, never a skip."""
+    if not HAVE_JAVA:
+        msg = "no Java runtime (java not on PATH, JAVA_HOME unset): .ci/run installs default-jre-headless"
+        if IN_CI:
+            pytest.fail(f"Spark tests cannot run under CI: {msg}", pytrace=False)
+        pytest.skip(msg)

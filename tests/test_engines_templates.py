@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import html
 import io
-import os
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -22,8 +20,6 @@ from test_reports_engines import _assert_same  # tests/ is on sys.path
 
 from ecomlab import reports
 
-HAVE_JAVA = bool(os.environ.get("JAVA_HOME") or shutil.which("java"))
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 #: template -> its first analysis section (the report is compared from there on)
 FIRST_SECTION = {"cohorts": "Your orders"}
 
@@ -78,15 +74,6 @@ def test_cohorts_report_pandas_equals_duckdb_on_partitioned_folder(worlds, tmp_p
     files, parts = worlds
     assert (parts / "orders").is_dir() and not (parts / "orders.parquet").exists()
     _assert_same_report(_report("cohorts", tmp_path, "pandas", files), _report("cohorts", tmp_path, "duckdb", parts))
-
-
-@pytest.fixture(scope="module")
-def java() -> None:
-    if not HAVE_JAVA:
-        msg = "no Java runtime (java not on PATH, JAVA_HOME unset): .ci/run installs default-jre-headless"
-        if IN_CI:
-            pytest.fail(f"Spark tests cannot run under CI: {msg}", pytrace=False)
-        pytest.skip(msg)
 
 
 def test_cohorts_report_pandas_equals_spark(java, tmp_path) -> None:

@@ -14,9 +14,7 @@ from __future__ import annotations
 import difflib
 import html
 import io
-import os
 import re
-import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -26,8 +24,6 @@ from ecomlab import datasets, metrics, reports
 from ecomlab.cli import main
 from ecomlab.simulate import write_world_chunked
 
-HAVE_JAVA = bool(os.environ.get("JAVA_HOME") or shutil.which("java"))
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 FIRST_SECTION = "Customers and their RFM values"
 
 
@@ -130,15 +126,6 @@ def test_cli_report_duckdb_equals_pandas_with_an_as_of_inside_the_data(tmp_path,
     late = int((kept["order_ts"] >= "2025-10-01").sum())
     assert f"{late:,} on/after 2025-10-01" in texts["pandas"]  # orders after as_of are counted, not dropped
     _assert_same(texts["pandas"], texts["duckdb"])
-
-
-@pytest.fixture(scope="module")
-def java() -> None:
-    if not HAVE_JAVA:
-        msg = "no Java runtime (java not on PATH, JAVA_HOME unset): .ci/run installs default-jre-headless"
-        if IN_CI:
-            pytest.fail(f"Spark tests cannot run under CI: {msg}", pytrace=False)
-        pytest.skip(msg)
 
 
 def test_rfm_report_pandas_equals_spark(java, tmp_path) -> None:
