@@ -10,9 +10,6 @@ same cases, skipped only without Java (a failure under ``CI=true``).
 
 from __future__ import annotations
 
-import os
-import shutil
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -23,8 +20,6 @@ from ecomlab import engines, traffic
 from ecomlab.datasets import data_path
 from ecomlab.engines import definitions as d
 
-HAVE_JAVA = bool(os.environ.get("JAVA_HOME") or shutil.which("java"))
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 WINDOW = {"start": "2025-11-01", "end": "2025-12-01"}
 STEPS = ("pv", "cart", "buy")
 
@@ -53,11 +48,7 @@ def _ids(case):
 @pytest.fixture(scope="module", params=["duckdb", "spark"])
 def engine(request):
     if request.param == "spark":
-        if not HAVE_JAVA:
-            msg = "no Java runtime (java not on PATH, JAVA_HOME unset): .ci/run installs default-jre-headless"
-            if IN_CI:
-                pytest.fail(f"Spark tests cannot run under CI: {msg}", pytrace=False)
-            pytest.skip(msg)
+        request.getfixturevalue("java")  # tests/conftest.py: skip without Java, fail under CI
         engines.spark_session("local[2]")
         yield "spark"
         engines.stop_spark()

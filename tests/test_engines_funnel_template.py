@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 
 import pytest
-from test_engines_templates import FIRST_SECTION, _assert_same_report, _report, java, worlds  # noqa: F401 (fixtures)
+from test_engines_templates import FIRST_SECTION, _assert_same_report, _report, worlds  # noqa: F401 (fixture)
 
 from ecomlab import reports
 

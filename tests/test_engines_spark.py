@@ -9,17 +9,11 @@ one); on a laptop without Java these tests are skipped with the reason.
 
 from __future__ import annotations
 
-import os
-import shutil
-
 import pandas as pd
 import pytest
 
 from ecomlab import engines
 from ecomlab.datasets import data_path
-
-HAVE_JAVA = bool(os.environ.get("JAVA_HOME") or shutil.which("java"))
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 CASES = [
     ("rfm", {}),
@@ -34,12 +28,7 @@ CASES = [
 
 
 @pytest.fixture(scope="module")
-def spark():
-    if not HAVE_JAVA:
-        msg = "no Java runtime (java not on PATH, JAVA_HOME unset): .ci/run installs default-jre-headless"
-        if IN_CI:
-            pytest.fail(f"Spark tests cannot run under CI: {msg}", pytrace=False)
-        pytest.skip(msg)
+def spark(java):  # noqa: ARG001 (tests/conftest.py: skip without Java, fail under CI)
     s = engines.spark_session("local[2]")
     yield s
     engines.stop_spark()
