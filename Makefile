@@ -2,7 +2,7 @@
 # On a fresh machine you need only python3 (3.11), make and git:
 #   make course   execute every lesson into build/notebooks/, render every report template
 #                 into build/reports/ and build the site build/site/
-#   make test     unit + property tests, notebook execution, truth recovery, nbval
+#   make test     ruff, unit + property tests, notebook execution, truth recovery, nbval
 #   make lab      JupyterLab on your own copy of the student edition (my-course/)
 #   make lab-solutions  JupyterLab on the solution notebooks (trainers)
 # Nothing is installed or registered outside .venv (the kernel is .venv's python3).
@@ -24,14 +24,14 @@ export PYTHONHASHSEED := 0
 
 NOTEBOOKS := $(shell find notebooks -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' 2>/dev/null)
 
-.PHONY: help venv course reports test unit nbval lab lab-solutions notebooks site browser student lock clean distclean
+.PHONY: help venv course reports test lint unit nbval lab lab-solutions notebooks site browser student lock clean distclean
 
 help:
 	@echo "make venv       create .venv from requirements.lock (re-runs when lock/pyproject change)"
 	@echo "make course     execute every notebook into build/notebooks/, render the report"
 	@echo "                templates into build/reports/, then build build/site/"
 	@echo "make reports    render every report template on the bundled data (build/reports/)"
-	@echo "make test       the whole suite: tests/ (incl. notebook execution) then nbval"
+	@echo "make test       the whole suite: ruff, tests/ (incl. notebook execution), then nbval"
 	@echo "make lab        JupyterLab on your copy of the student edition (my-course/)"
 	@echo "make lab-solutions  JupyterLab on the solution notebooks (trainers)"
 	@echo "make notebooks  re-execute the committed notebooks in place (fresh stored outputs)"
@@ -62,7 +62,11 @@ reports: venv
 	@for t in $(TEMPLATES); do \
 	  $(BIN)/ecomlab report $$t --out build/reports/$$t.html || exit 1; done
 
-test: unit nbval
+test: lint unit nbval
+
+# ruff on the package, tests and benchmarks (rules in pyproject.toml)
+lint: venv
+	$(BIN)/ruff check ecomlab tests benchmarks
 
 unit: venv
 	$(PY) -m pytest $(PYTEST_ARGS)
