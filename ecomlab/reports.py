@@ -179,6 +179,7 @@ CONTRACTS: dict[str, Contract] = {
         required={"orders": ("order_id", "customer_id", "order_ts", "paid_amount", "status")},
         optional={"events": ("visitor_id", "ts")},
         sections={"The full tree: visitors × conversion × spend per buyer": ("events",)},
+        engine_metrics=("orders_kpis", "events_quality", "daily_kpis", "period_kpis"),
     ),
     "cohorts": Contract(
         title="Repurchase and cohorts",
@@ -742,7 +743,20 @@ def _load_on_engine(name: str, contract: Contract, data: Any, *, engine: str, pr
         on_disk[table] = (ds.count_rows(), names)
     tables: dict[str, pd.DataFrame] = {}
     notes: list[str] = []
+    engine_tables = {t for m in contract.engine_metrics for t in engines.METRICS[m].tables}
     for table, cols in contract.optional.items():
+        if table in engine_tables:  # an optional table the engine reads (kpi_tree's events) stays on disk too
+            try:
+                tp = engines.resolve_source(path, table)
+            except ValueError:
+                continue
+            ds = pads.dataset(tp.path, format=tp.fmt, partitioning="hive" if tp.is_dir else None)
+            names = tuple(ds.schema.names)
+            if [c for c in cols if c not in names]:
+                notes.append(f"{table} lacks {[c for c in cols if c not in names]}; not used")
+                continue
+            on_disk[table] = (ds.count_rows(), names)
+            continue
         if data is not None and not any((path / f"{table}{ext}").is_file() for ext in (".parquet", ".csv")):
             continue
         df = datasets.load(table, None if data is None else path)
@@ -828,7 +842,8 @@ def validate(data: Any, name: str, *, preset: str | None = None, engine: str = "
         lines.append(f"  required  {table}: {', '.join(cols)}  {loaded.rows(table):,} rows found"
                      + ("" if table in loaded.tables else " (left on disk)"))
     for table, cols in contract.optional.items():
-        state = f"{len(loaded.tables[table]):,} rows found" if table in loaded.tables else "absent"
+        state = (f"{len(loaded.tables[table]):,} rows found" if table in loaded.tables else
+                 f"{loaded.on_disk[table][0]:,} rows found (left on disk)" if table in loaded.on_disk else "absent")
         lines.append(f"  optional  {table}: {', '.join(cols)}  {state}")
     for table, cols in contract.optional_columns.items():
         have = loaded.tables[table].columns if table in loaded.tables else loaded.on_disk.get(table, (0, ()))[1]

@@ -21,7 +21,8 @@ Metrics (:data:`METRICS`): ``rfm`` (RFM table + value segments), ``rfm_threshold
 ``second_purchase`` (time to the second purchase, censored), ``orders_overview``,
 ``rfm_summary`` (BG/NBD + Gamma-Gamma inputs), ``funnel`` (strict,
 unordered, loose; by a segment; on the cleaned log with ``start``/``end``), ``events_quality``
-(the log's cleaning report), ``cart_abandonment``, ``hourly_activity``, ``top_paths``, ``daily_kpis``, ``repurchase_rate``, ``return_purchase_rate``. Model
+(the log's cleaning report), ``cart_abandonment``, ``hourly_activity``, ``top_paths``, ``daily_kpis`` (``by=`` a segment), ``period_kpis``,
+``orders_kpis`` (the orders-only tree, days without orders kept as zeros), ``repurchase_rate``, ``return_purchase_rate``. Model
 fits stay local: :func:`fit_bgnbd` and :func:`fit_gamma_gamma` fit on the engine's summary
 compressed to distinct rows with counts.
 
@@ -1094,6 +1095,80 @@ def _kpi_finish(out: pd.DataFrame, excluded: dict, on_inconsistent: str) -> pd.D
     return out
 
 
+def _kpi_segment(by: str) -> tuple[str, str, str]:
+    """(output column, events column, orders column) of ``by``, as :func:`ecomlab.kpi.daily_kpis` reads it."""
+    from ecomlab.kpi import _SEGMENTS
+
+    if by not in _SEGMENTS:
+        raise ValueError(f"by must be None or one of {sorted(_SEGMENTS)}, got {by!r}")
+    return _SEGMENTS[by]
+
+
+def _segment_labels(by: str, observed) -> list[str]:
+    """The segments' order in the KPI tables: the categories :mod:`ecomlab.schema` declares
+    for the events' column, then the orders' (the order ``kpi.daily_kpis`` gives the typed
+    tables, unused categories included), then any other value seen, sorted.
+
+    >>> _segment_labels("device", ["pc", "watch"])
+    ['ios', 'android', 'pc', 'watch']
+    """
+    from ecomlab import schema
+
+    _, ev_col, od_col = _kpi_segment(by)
+    labels: list[str] = []
+    for table, col in (("events", ev_col), ("orders", od_col)):
+        cats = next((c.categories for c in schema.table(table).columns if c.name == col), None) or ()
+        labels += [x for x in cats if x not in labels]
+    return labels + sorted({str(x) for x in observed} - set(labels))
+
+
+def _kpi_grid(uv: pd.DataFrame, od: pd.DataFrame, by: str | None, daily: bool) -> pd.DataFrame:
+    """The engine's groups (``uv``: day/seg/uv; ``od``: day/seg/buyers/orders/gmv) on the grid
+    ``kpi.daily_kpis`` / ``period_kpis`` return: every day of the events x every segment
+    (:func:`_segment_labels`, then ``'missing'`` for NULL values), a cell without visitors
+    or orders = 0, orders on other days left out; the ``'missing'`` segment kept only when
+    it has visitors or orders. Small frames: days x segments."""
+    from ecomlab.kpi import MISSING_LABEL
+
+    def keyed(f: pd.DataFrame) -> pd.DataFrame:
+        k = f.copy()
+        if daily:
+            k["date"] = pd.to_datetime(k["day"]).astype("datetime64[us]")
+        if by:
+            k["seg"] = k["seg"].astype(object).where(k["seg"].notna(), MISSING_LABEL).astype(str)
+        return k
+
+    u, o = keyed(uv), keyed(od)
+    levels: list[tuple[str, Any]] = []
+    if daily:
+        levels.append(("date", np.sort(u["date"].unique())))
+    if by:
+        seen = pd.concat([uv["seg"], od["seg"]]).dropna().astype(str).unique()
+        levels.append(("seg", _segment_labels(by, seen) + [MISSING_LABEL]))
+    counts = ["buyers", "orders", "gmv"]
+    if levels:
+        names = [n for n, _ in levels]
+        grid = (pd.MultiIndex.from_product([v for _, v in levels], names=names) if len(levels) > 1
+                else pd.Index(levels[0][1], name=names[0]))
+        out = pd.concat([u.set_index(names)["uv"].reindex(grid), o.set_index(names)[counts].reindex(grid)], axis=1)
+        out = out.fillna({"uv": 0, "buyers": 0, "orders": 0, "gmv": 0.0}).reset_index()
+    else:
+        out = pd.DataFrame({"uv": u["uv"].to_numpy(), **{c: o[c].to_numpy() for c in counts}}).fillna(0)
+    for c in ("uv", "buyers", "orders"):
+        out[c] = out[c].astype(np.int64)
+    out["gmv"] = out["gmv"].astype(np.float64)
+    cols = (["date"] if daily else []) + (["seg"] if by else []) + ["uv", *counts]
+    out = out[cols]
+    if by:
+        labels = levels[-1][1]
+        missing = out["seg"].to_numpy() == MISSING_LABEL
+        if not (out["uv"].to_numpy()[missing].any() or out["orders"].to_numpy()[missing].any()):
+            out, labels = out[~missing].reset_index(drop=True), labels[:-1]
+        out["seg"] = pd.Categorical(out["seg"], categories=labels)
+        out = out.rename(columns={"seg": _kpi_segment(by)[0]})
+    return out
+
+
 def _event_window(start, end) -> str:
     cond = []
     if start is not None:
@@ -1103,12 +1178,19 @@ def _event_window(start, end) -> str:
     return " AND ".join(cond) or "TRUE"
 
 
-def _kpis_sql(run: _Runner, *, start=None, end=None, on_inconsistent: str = "raise") -> pd.DataFrame:
+def _kpis_sql(run: _Runner, *, start=None, end=None, by: str | None = None, daily: bool = True,
+              on_inconsistent: str = "raise") -> pd.DataFrame:
+    seg = _kpi_segment(by) if by is not None else None
     window = _event_window(start, end)
-    ev = _profile(run, "events", ("visitor_id", "ts"), counts={"in_window": window})
-    od = _profile(run, "orders", ("customer_id", "order_ts", "status", "paid_amount"), by_status=True)
+    ev_cols, od_cols = ("visitor_id", "ts"), ("customer_id", "order_ts", "status", "paid_amount")
+    if seg:
+        _check_schema(run, "events", (seg[1],))
+        _check_schema(run, "orders", (seg[2],))
+    ev = _profile(run, "events", ev_cols, counts={"in_window": window})
+    od = _profile(run, "orders", od_cols, by_status=True)
     _refuse_empty(ev, "events")
-    _refuse_nulls(ev, "events", ("visitor_id", "ts"))
+    # a missing timestamp lies outside any window (the cleaned log drops it): refused only without one
+    _refuse_nulls(ev, "events", ev_cols if window == "TRUE" else ("visitor_id",))
     _refuse_nulls(od, "orders", ("order_ts",))
     placed = [k for k in od["status"] if k in metrics.PLACED_STATUSES]
     if sum(od["by_status"][f"null_{c}"][k] for k in placed for c in ("customer_id", "paid_amount")):
@@ -1117,24 +1199,23 @@ def _kpis_sql(run: _Runner, *, start=None, end=None, on_inconsistent: str = "rai
     n_in = ev["count"]["in_window"]
     if n_in == 0:
         raise ValueError(f"no events in the window [{start}, {end})")
-    raw = run.sql(d.daily_kpis_sql(window=window))
-    out = pd.DataFrame({
-        "date": pd.to_datetime(raw["date"]).astype("datetime64[us]"),
-        "uv": raw["uv"].astype(np.int64), "buyers": raw["buyers"].astype(np.int64),
-        "orders": raw["orders"].astype(np.int64), "gmv": raw["gmv"].astype(np.float64),
-    })
+    by_ev, by_od = (seg[1], seg[2]) if seg else (None, None)
+    uv = run.sql(d.kpi_visitors_sql(window, by=by_ev, daily=daily))
+    od_groups = run.sql(d.kpi_orders_sql(by=by_od, daily=daily, event_window=None if daily else window))
+    out = _kpi_grid(uv, od_groups, by, daily)
     excluded = {"cancelled_orders": od["n_rows"] - n_placed,
                 "orders_on_days_without_events": n_placed - int(out["orders"].sum()),
                 "events_outside_window": ev["n_rows"] - n_in}
     return _kpi_finish(out, excluded, on_inconsistent)
 
 
-def _kpis_pandas(frames, *, start=None, end=None, on_inconsistent: str = "raise") -> pd.DataFrame:
+def _kpis_pandas(frames, *, start=None, end=None, by: str | None = None, daily: bool = True,
+                 on_inconsistent: str = "raise") -> pd.DataFrame:
     import warnings
 
     from ecomlab import kpi
 
-    ev = frames["events"]
+    ev, od = frames["events"], frames["orders"]
     keep = pd.Series(True, index=ev.index)
     if start is not None:
         keep &= ev["ts"] >= pd.Timestamp(start)
@@ -1142,16 +1223,120 @@ def _kpis_pandas(frames, *, start=None, end=None, on_inconsistent: str = "raise"
         keep &= ev["ts"] < pd.Timestamp(end)
     if not keep.any():
         raise ValueError(f"no events in the window [{start}, {end})")
+    ev = ev[keep]
+    if by is not None:  # the segments as the typed tables hold them (schema categories first)
+        seg_out, e_col, o_col = _kpi_segment(by)
+        kpi._require(ev, [e_col], "events")
+        kpi._require(od, [o_col], "orders")
+        seen = pd.concat([ev[e_col].dropna().astype(str), od[o_col].dropna().astype(str)]).unique()
+        cat = pd.CategoricalDtype(_segment_labels(by, seen))
+        ev = ev.assign(**{e_col: ev[e_col].astype(object).where(ev[e_col].isna(), ev[e_col].astype(str)).astype(cat)})
+        od = od.assign(**{o_col: od[o_col].astype(object).where(od[o_col].isna(), od[o_col].astype(str)).astype(cat)})
+    helper = kpi.daily_kpis if daily else kpi.period_kpis
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # _kpi_finish warns once, as the SQL engines do
-        res = kpi.daily_kpis(ev[keep], frames["orders"], on_inconsistent="warn")
-    out = res[["date", "uv", "buyers", "orders", "gmv"]].copy()
-    out["date"] = out["date"].astype("datetime64[us]")
+        res = helper(ev, od, by=by, on_inconsistent="warn")
+    cols = (["date"] if daily else []) + ([seg_out] if by else []) + ["uv", "buyers", "orders", "gmv"]
+    out = res[cols].reset_index(drop=True)
+    if daily:
+        out["date"] = out["date"].astype("datetime64[us]")
     for c in ("uv", "buyers", "orders"):
         out[c] = out[c].astype(np.int64)
     excluded = dict(res.attrs["excluded"])
     excluded["events_outside_window"] = int((~keep).sum())
     return _kpi_finish(out, excluded, on_inconsistent)
+
+
+def _orders_kpis_frame(raw: pd.DataFrame, daily: bool) -> pd.DataFrame:
+    """The orders-only tree from per-day (or whole-window) groups: GMV, placed orders,
+    buyers, order value (笔单价) and spend per buyer (客单价) through :mod:`ecomlab.metrics`;
+    daily: every calendar day from the first to the last day with a placed order, a day
+    without one = 0 (a real zero, not a missing day)."""
+    if daily and raw["orders"].sum() == 0:  # a period may be empty (its ratios are then NaN); a table not
+        raise ValueError(f"orders has no placed order (status in {metrics.PLACED_STATUSES}) with a timestamp "
+                         "in the window; expected at least one to have days")
+    if daily:
+        r = raw[raw["orders"] > 0].set_index("day")
+        days = pd.date_range(r.index.min(), r.index.max(), freq="D").astype("datetime64[us]")
+        out = r[["orders", "buyers", "gmv"]].reindex(days, fill_value=0).rename_axis("date").reset_index()
+    else:
+        out = raw[["gmv", "orders", "buyers"]].reset_index(drop=True)
+    out["orders"] = out["orders"].astype(np.int64)
+    out["buyers"] = out["buyers"].astype(np.int64)
+    out["gmv"] = out["gmv"].astype(np.float64)
+    out["order_value"] = metrics.order_value(out["gmv"], out["orders"])
+    out["spend_per_buyer"] = metrics.spend_per_buyer(out["gmv"], out["buyers"])
+    return out
+
+
+def _orders_excluded(n_rows: int, n_placed: int, no_customer: int, no_amount: int, no_day: int | None) -> dict:
+    out = {"cancelled_orders": n_rows - n_placed, "placed_without_customer_id (not buyers)": no_customer,
+           "placed_without_paid_amount (0 in GMV)": no_amount}
+    if no_day is not None:
+        out["placed_without_order_ts (on no day)"] = no_day
+    return {k: int(v) for k, v in out.items() if v}
+
+
+def _orders_window(start, end) -> str:
+    cond = []
+    if start is not None:
+        cond.append(f"order_ts >= {d.timestamp_literal(start, 'start')}")
+    if end is not None:
+        cond.append(f"order_ts < {d.timestamp_literal(end, 'end')}")
+    return " AND ".join(cond) or "TRUE"
+
+
+def _orders_kpis_sql(run: _Runner, *, start=None, end=None, daily: bool = True) -> pd.DataFrame:
+    _check_schema(run, "orders", ("customer_id", "order_ts", "status", "paid_amount"))
+    raw = run.sql(d.kpi_orders_sql(daily=daily, window=_orders_window(start, end)))
+    for c in ("rows_in", "orders", "buyers", "no_customer", "no_amount"):
+        raw[c] = raw[c].fillna(0).astype(np.int64)
+    raw["gmv"] = raw["gmv"].astype(np.float64)
+    totals = [int(raw[c].sum()) for c in ("rows_in", "orders", "no_customer", "no_amount")]
+    no_day = None
+    if daily:  # SQL keeps the orders without a timestamp as a NULL day: on no day of the table, counted
+        null_day = raw["day"].isna().to_numpy()
+        no_day = int(raw.loc[null_day, "orders"].sum())
+        raw = raw[~null_day].assign(day=lambda f: pd.to_datetime(f["day"]).astype("datetime64[us]"))
+    excluded = _orders_excluded(*totals, no_day)
+    out = _orders_kpis_frame(raw, daily)
+    out.attrs["excluded"] = excluded
+    return out
+
+
+def _orders_kpis_pandas(frames, *, start=None, end=None, daily: bool = True) -> pd.DataFrame:
+    from ecomlab.validation import require_columns
+
+    o = frames["orders"]
+    require_columns(o, ["customer_id", "order_ts", "status", "paid_amount"], "orders")
+    if not pd.api.types.is_datetime64_any_dtype(o["order_ts"]):
+        raise ValueError(f"orders['order_ts'] must be a timestamp, got {o['order_ts'].dtype}")
+    if not pd.api.types.is_numeric_dtype(o["paid_amount"]):
+        raise ValueError(f"orders['paid_amount'] must be numeric, got {o['paid_amount'].dtype}")
+    ts = o["order_ts"]
+    if isinstance(ts.dtype, pd.DatetimeTZDtype):  # a zone-aware time counts on its own wall-clock day
+        ts = ts.dt.tz_localize(None)
+    keep = pd.Series(True, index=o.index)
+    if start is not None:
+        keep &= ts >= _naive(start)
+    if end is not None:
+        keep &= ts < _naive(end)
+    o, ts = o[keep], ts[keep]
+    placed = metrics.placed_orders(o)
+    p_ts = ts[placed.index]
+    if daily:  # groupby leaves the orders without a timestamp out: counted below
+        g = placed.groupby(p_ts.dt.normalize().astype("datetime64[us]").rename("day"))
+        raw = pd.DataFrame({"orders": g.size(), "buyers": g["customer_id"].nunique(),
+                            "gmv": g["paid_amount"].sum()}).reset_index()
+    else:
+        raw = pd.DataFrame({"gmv": [metrics.gmv(o)], "orders": [len(placed)],
+                            "buyers": [placed["customer_id"].nunique()]})
+    no_day = int(p_ts.isna().sum()) if daily else None
+    excluded = _orders_excluded(len(o), len(placed), int(placed["customer_id"].isna().sum()),
+                                int(placed["paid_amount"].isna().sum()), no_day)
+    out = _orders_kpis_frame(raw, daily)
+    out.attrs["excluded"] = excluded
+    return out
 
 
 def _rate_frame(n: int, k: int, names: tuple[str, str], excluded: dict) -> pd.DataFrame:
@@ -1234,7 +1419,15 @@ METRICS: dict[str, Metric] = {
         Metric("top_paths", ("events",), _paths_sql, _paths_pandas,
                "the most common session paths, repeats collapsed (traffic.top_paths)"),
         Metric("daily_kpis", ("events", "orders"), _kpis_sql, _kpis_pandas,
-               "daily UV, buyers, placed orders, GMV, CR, spend per buyer (kpi.daily_kpis, by=None)"),
+               "daily UV, buyers, placed orders, GMV, CR, spend per buyer (kpi.daily_kpis; by= device or "
+               "source; start/end: the events' window, e.g. the cleaned log's)"),
+        Metric("period_kpis", ("events", "orders"),
+               lambda run, **kw: _kpis_sql(run, daily=False, **kw),
+               lambda fr, **kw: _kpis_pandas(fr, daily=False, **kw),
+               "the KPI tree over [start, end): UV = distinct visitors of the period (kpi.period_kpis; by=)"),
+        Metric("orders_kpis", ("orders",), _orders_kpis_sql, _orders_kpis_pandas,
+               "the orders' tree per calendar day, days without orders = 0 (daily=False: over [start, end)): "
+               "placed orders, buyers, GMV, order value, spend per buyer"),
         Metric("repurchase_rate", ("orders",), _repurchase_sql, _repurchase_pandas,
                "share of a period's buyers with >= 2 orders (metrics.repurchase_rate)"),
         Metric("return_purchase_rate", ("orders",), _return_sql, _return_pandas,
@@ -1308,6 +1501,8 @@ def sql_of(metric: str, *, spark: bool = False, **params: Any) -> str:
         "funnel": lambda: d.funnel_sql(params.get("steps", ("pv", "cart", "buy")),
                                        params.get("mode", "loose"), params.get("unit", "session")),
         "daily_kpis": lambda: d.daily_kpis_sql(),
+        "orders_kpis": lambda: d.kpi_orders_sql(daily=params.get("daily", True),
+                                                window=_orders_window(params.get("start"), params.get("end"))),
         "repurchase_rate": lambda: d.repurchase_sql(st, params.get("start"), params.get("end")),
         "return_purchase_rate": lambda: d.return_purchase_sql(st, params["period1"], params["period2"]),
         "rfm": lambda: d.rfm_sql(st, d.timestamp_literal(params["as_of"], "as_of"),

@@ -35,7 +35,8 @@ from ecomlab.users._common import _ts
 
 __all__ = [
     "sql_literal", "timestamp_literal", "rfm_sql", "cohort_sql", "rfm_summary_sql", "funnel_sql",
-    "daily_kpis_sql", "repurchase_sql", "return_purchase_sql", "second_purchase_sql", "orders_overview_sql", "by_column",
+    "daily_kpis_sql", "kpi_visitors_sql", "kpi_orders_sql", "repurchase_sql", "return_purchase_sql",
+    "second_purchase_sql", "orders_overview_sql", "by_column",
     "period_expr", "SEGMENT_CASE", "clean_events_sql", "event_days_sql", "events_quality_sql",
     "clean_summary_sql", "cart_abandonment_sql", "hourly_activity_sql", "top_paths_sql",
 ]
@@ -358,18 +359,67 @@ def daily_kpis_sql(placed_statuses: Sequence[str] = metrics.PLACED_STATUSES, win
     True
     """
     return f"""WITH d AS (
-  SELECT CAST(ts AS DATE) AS day, COUNT(DISTINCT visitor_id) AS uv FROM events WHERE {window}
-  GROUP BY CAST(ts AS DATE)
+  {kpi_visitors_sql(window)}
 ), od AS (
-  SELECT CAST(order_ts AS DATE) AS day, COUNT(DISTINCT customer_id) AS buyers, COUNT(*) AS orders,
-         SUM(paid_amount) AS gmv
-  FROM orders WHERE status IN {_in_list(placed_statuses, 'statuses')}
-  GROUP BY CAST(order_ts AS DATE)
+  {kpi_orders_sql(placed_statuses)}
 )
 SELECT d.day AS date, d.uv, COALESCE(od.buyers, 0) AS buyers, COALESCE(od.orders, 0) AS orders,
        COALESCE(od.gmv, 0.0) AS gmv
 FROM d LEFT JOIN od ON d.day = od.day
 ORDER BY d.day"""
+
+
+def _kpi_keys(ts: str, by: str | None, daily: bool) -> list[str]:
+    return ([f"CAST({ts} AS DATE)"] if daily else []) + ([f"CAST({by_column(by)} AS VARCHAR)"] if by else [])
+
+
+def kpi_visitors_sql(window: str = "TRUE", *, by: str | None = None, daily: bool = True) -> str:
+    """UV, the events' half of the KPI tree (:func:`ecomlab.kpi.daily_kpis` /
+    :func:`~ecomlab.kpi.period_kpis`): distinct ``visitor_id`` per calendar day (``daily``)
+    and per value of the events column ``by``, over the events whose ``ts`` meets
+    ``window``. A NULL ``by`` value is a group of its own (the helpers' segment
+    ``'missing'``); columns ``day``, ``seg``, ``uv`` as asked.
+
+    >>> kpi_visitors_sql(by="device").splitlines()[0]
+    'SELECT CAST(ts AS DATE) AS day, CAST(device AS VARCHAR) AS seg, COUNT(DISTINCT visitor_id) AS uv'
+    """
+    keys = _kpi_keys("ts", by, daily)
+    names = (["day"] if daily else []) + (["seg"] if by else [])
+    sel = "".join(f"{k} AS {n}, " for k, n in zip(keys, names, strict=True))
+    group = f"\n  GROUP BY {', '.join(keys)}" if keys else ""
+    return f"SELECT {sel}COUNT(DISTINCT visitor_id) AS uv\n  FROM events WHERE {window}{group}"
+
+
+def kpi_orders_sql(placed_statuses: Sequence[str] = metrics.PLACED_STATUSES, *, by: str | None = None,
+                   daily: bool = True, window: str = "TRUE", event_window: str | None = None) -> str:
+    """The orders' half of the KPI tree per calendar day of ``order_ts`` (``daily``) and per
+    value of the orders column ``by``, over the orders meeting ``window`` (any status):
+    ``rows_in`` (orders of any status), ``orders`` (placed: status in ``placed_statuses``),
+    ``buyers`` (distinct non-NULL ``customer_id`` of placed orders, as ``nunique``),
+    ``gmv`` (sum of their ``paid_amount``, NULL skipped as pandas skips NaN; 0.0 when none),
+    ``no_customer`` / ``no_amount`` (placed orders with a NULL id / amount). NULL days and
+    NULL ``by`` values stay groups (SQL keeps them; the caller decides, counted).
+    ``event_window``: keep only orders on a day the events meeting this condition cover
+    (the restriction of :func:`ecomlab.kpi.period_kpis`).
+
+    >>> "COUNT(DISTINCT CASE WHEN status IN ('completed', 'refunded') THEN customer_id END)" in kpi_orders_sql()
+    True
+    """
+    keys = _kpi_keys("order_ts", by, daily)
+    names = (["day"] if daily else []) + (["seg"] if by else [])
+    sel = "".join(f"{k} AS {n}, " for k, n in zip(keys, names, strict=True))
+    p = f"status IN {_in_list(placed_statuses, 'statuses')}"
+    where = window
+    if event_window is not None:
+        where += (f" AND CAST(order_ts AS DATE) IN (SELECT DISTINCT CAST(ts AS DATE) FROM events "
+                  f"WHERE {event_window})")
+    group = f"\n  GROUP BY {', '.join(keys)}" if keys else ""
+    return (f"SELECT {sel}COUNT(*) AS rows_in, SUM(CASE WHEN {p} THEN 1 ELSE 0 END) AS orders,\n"
+            f"  COUNT(DISTINCT CASE WHEN {p} THEN customer_id END) AS buyers,\n"
+            f"  COALESCE(SUM(CASE WHEN {p} THEN paid_amount END), 0.0) AS gmv,\n"
+            f"  SUM(CASE WHEN {p} AND customer_id IS NULL THEN 1 ELSE 0 END) AS no_customer,\n"
+            f"  SUM(CASE WHEN {p} AND paid_amount IS NULL THEN 1 ELSE 0 END) AS no_amount\n"
+            f"  FROM orders WHERE {where}{group}")
 
 
 def _window(start, end, arg: str) -> str:
