@@ -176,6 +176,23 @@ def test_orders_kpis_null_timestamps_counted_not_dropped(tmp_path) -> None:
         assert engines.compute("orders_kpis", src, engine=engine, daily=False)["orders"].iloc[0] == 7
 
 
+def test_zone_aware_timestamps_fall_on_their_utc_day_on_every_engine(tmp_path) -> None:
+    """A zone-aware column (TIMESTAMPTZ) is cut into days in UTC by the SQL engines (their
+    sessions run in UTC); the pandas reference cuts it the same way: 01:00 in Shanghai on
+    11-02 is 17:00 UTC on 11-01. Course tables hold naive wall-clock times (ecomlab.io
+    converts to the shop's zone), for which the day is the wall-clock day."""
+    ev, od = _trap_tables()
+    ev = ev.dropna(subset=["ts"]).assign(ts=lambda f: f["ts"].dt.tz_localize("UTC"))
+    od = _known(od).assign(order_ts=lambda f: (f["order_ts"] + pd.Timedelta(hours=8)).dt.tz_localize("Asia/Shanghai"))
+    src = _write(tmp_path, events=ev, orders=od)
+    for name, params in [("orders_kpis", {}), ("daily_kpis", {"by": "device", "on_inconsistent": "warn"})]:
+        ref = engines.compute(name, src, engine="pandas", **params)
+        assert_same(ref, engines.compute(name, src, engine="duckdb", **params))
+    naive = _known(_trap_tables()[1])
+    assert engines.compute("orders_kpis", src)["orders"].tolist() == engines.compute(
+        "orders_kpis", None, engine="pandas", frames={"orders": naive})["orders"].tolist()
+
+
 def test_daily_kpis_by_device_traps(tmp_path) -> None:
     """The full day x device grid on the log's days (11-03 has no event: no row; a device
     without visitors on a day: a zero row), NULL devices in the segment 'missing' (events

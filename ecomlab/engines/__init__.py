@@ -1216,6 +1216,8 @@ def _kpis_pandas(frames, *, start=None, end=None, by: str | None = None, daily: 
     from ecomlab import kpi
 
     ev, od = frames["events"], frames["orders"]
+    ev = ev.assign(ts=_utc_wall_clock(ev["ts"])) if "ts" in ev else ev  # days as the SQL engines cut them
+    od = od.assign(order_ts=_utc_wall_clock(od["order_ts"])) if "order_ts" in od else od
     keep = pd.Series(True, index=ev.index)
     if start is not None:
         keep &= ev["ts"] >= pd.Timestamp(start)
@@ -1245,6 +1247,14 @@ def _kpis_pandas(frames, *, start=None, end=None, by: str | None = None, daily: 
     excluded = dict(res.attrs["excluded"])
     excluded["events_outside_window"] = int((~keep).sum())
     return _kpi_finish(out, excluded, on_inconsistent)
+
+
+def _utc_wall_clock(ts: pd.Series) -> pd.Series:
+    """A zone-aware timestamp column as the SQL engines read it (their sessions run in UTC:
+    a TIMESTAMPTZ falls on its UTC day), naive; a naive column as it is (its wall clock)."""
+    if isinstance(ts.dtype, pd.DatetimeTZDtype):
+        return ts.dt.tz_convert("UTC").dt.tz_localize(None)
+    return ts
 
 
 def _orders_kpis_frame(raw: pd.DataFrame, daily: bool) -> pd.DataFrame:
@@ -1313,9 +1323,7 @@ def _orders_kpis_pandas(frames, *, start=None, end=None, daily: bool = True) -> 
         raise ValueError(f"orders['order_ts'] must be a timestamp, got {o['order_ts'].dtype}")
     if not pd.api.types.is_numeric_dtype(o["paid_amount"]):
         raise ValueError(f"orders['paid_amount'] must be numeric, got {o['paid_amount'].dtype}")
-    ts = o["order_ts"]
-    if isinstance(ts.dtype, pd.DatetimeTZDtype):  # a zone-aware time counts on its own wall-clock day
-        ts = ts.dt.tz_localize(None)
+    ts = _utc_wall_clock(o["order_ts"])
     keep = pd.Series(True, index=o.index)
     if start is not None:
         keep &= ts >= _naive(start)
