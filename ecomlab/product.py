@@ -380,30 +380,60 @@ def _ratio_ci(a: np.ndarray, b: np.ndarray, z: float) -> tuple[np.ndarray, np.nd
     return r, r * np.exp(-z * se), r * np.exp(z * se)
 
 
-def promotion_lift(panel: pd.DataFrame | PricePoints, *, baseline_days: int = 14,
+def promotion_lift(panel: pd.DataFrame | PricePoints, *, baseline_days: int = 14, gap_days: int = 0,
                    bins: tuple[float, ...] = (-1.0, 0.0, 0.1, 0.2, 1.0), alpha: float = 0.05) -> pd.DataFrame:
     """Units lift of each SKU on promotion days against its own baseline, by discount depth.
 
-    For every promotion window and SKU: depth = 1 − promotion price / the SKU's mean shelf price
-    over the ``baseline_days`` ordinary days before the window; lift = units per day in the window
-    / units per day in the baseline. Pooled per depth bin (sum of units / sum of baseline units,
-    each scaled per day) with a Poisson log-ratio interval (an underestimate if counts are
-    overdispersed). Every SKU shares the calendar lift, so the slope across bins is the price effect.
+    For every promotion window (a run of ``on_promotion`` days) and SKU, the baseline is the
+    SKU's ordinary (not on promotion) days in the ``baseline_days`` calendar days that end
+    ``gap_days`` days before the window starts, i.e. days [start − gap − baseline, start − gap).
+    depth = 1 − promotion price / the SKU's mean shelf price over the baseline; lift = units per
+    day in the window / units per day in the baseline. Pooled per depth bin (sum of units / sum of
+    baseline units, each scaled per day) with a Poisson log-ratio interval (an underestimate if
+    counts are overdispersed). Every SKU shares the calendar lift, so the slope across bins is the
+    price effect.
+
+    ``gap_days`` leaves out the days just before a promotion: when customers wait for it, those
+    days are dipped (pulled-forward demand, measured by :func:`promotion_dip` on the ``around``
+    days either side), a dipped baseline overstates the lift, and the gap should cover that dip
+    zone. ``gap_days=0`` uses the days right before the window. A window whose baseline holds no
+    ordinary SKU-day (at the start of the data) is left out and counted in
+    ``result.attrs["windows_without_baseline"]``.
+
+    >>> d = pd.DataFrame({"sku_id": "a", "category": "x", "date": pd.date_range("2024-01-01", periods=40),
+    ...                   "price": 10.0, "on_promotion": False, "units": 10})
+    >>> d.loc[30:32, ["on_promotion", "units"]] = [True, 30]     # a 3-day promotion at 3x ...
+    >>> d.loc[23:29, "units"] = 7                                 # ... and a dip in the 7 days before it
+    >>> round(float(promotion_lift(d, baseline_days=14)["lift"].iloc[0]), 2)   # dipped baseline
+    3.53
+    >>> round(float(promotion_lift(d, baseline_days=14, gap_days=7)["lift"].iloc[0]), 2)   # the dip left out
+    3.0
     """
     df = _panel(panel, "category")
-    if baseline_days < 1:
-        raise ValueError(f"baseline_days must be >= 1, got {baseline_days}")
+    for name, v, lo in (("baseline_days", baseline_days, 1), ("gap_days", gap_days, 0)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:
+            raise ValueError(f"{name} must be an integer >= {lo}, got {v!r}")
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must be in (0, 1), got {alpha}")
     win = promotion_windows(df)
-    parts = []
+    if len(win) == 0:
+        raise ValueError("panel.on_promotion: no promotion day flagged (expected at least one True)")
+    parts, without = [], 0
     for i, w in win.iterrows():
-        base = df[(df["date"] >= w["start"] - pd.Timedelta(days=baseline_days)) & (df["date"] < w["start"])
-                  & ~df["on_promotion"]]
+        end = w["start"] - pd.Timedelta(days=gap_days)
+        base = df[(df["date"] >= end - pd.Timedelta(days=baseline_days)) & (df["date"] < end) & ~df["on_promotion"]]
+        if len(base) == 0:
+            without += 1
+            continue
         on = df[(df["date"] >= w["start"]) & (df["date"] <= w["end"])]
         b = base.groupby("sku_id").agg(ref_price=("price", "mean"), base_units=("units", "sum"),
                                        base_days=("units", "size"))
         p = on.groupby("sku_id").agg(category=("category", "first"), promo_price=("price", "mean"),
                                      promo_units=("units", "sum"), promo_days=("units", "size"))
         parts.append(p.join(b, how="inner").assign(window=i, window_start=w["start"]))
+    if not parts:
+        raise ValueError(f"no promotion window has ordinary days in its baseline ({baseline_days} days ending "
+                         f"{gap_days} days before it); first window starts {win['start'].iloc[0].date()}")
     x = pd.concat(parts).reset_index()
     x["depth"] = 1 - x["promo_price"] / x["ref_price"]
     x["depth_bin"] = pd.cut(x["depth"], list(bins))
@@ -414,7 +444,9 @@ def promotion_lift(panel: pd.DataFrame | PricePoints, *, baseline_days: int = 14
     z = norm.ppf(1 - alpha / 2)
     r, lo, hi = _ratio_ci(g["promo_units"].to_numpy(float), g["base_units"].to_numpy(float), z)
     scale = (g["base_days"] / g["promo_days"]).to_numpy(float)
-    return g.assign(lift=r * scale, lift_low=lo * scale, lift_high=hi * scale).reset_index()
+    out = g.assign(lift=r * scale, lift_low=lo * scale, lift_high=hi * scale).reset_index()
+    out.attrs["windows_without_baseline"] = without
+    return out
 
 
 def daily_demand(orders: pd.DataFrame, daily_prices: pd.DataFrame) -> pd.DataFrame:

@@ -127,7 +127,9 @@ def test_panel_helpers_name_the_problem():
 
 
 # -- promotions ------------------------------------------------------------------------------
-def _promo_world(lift: float = 3.0, after: float = 1.0, seed: int = 1) -> pd.DataFrame:
+def _promo_world(lift: float = 3.0, after: float = 1.0, seed: int = 1, before: float = 1.0) -> pd.DataFrame:
+    """40 SKUs, a 5-day promotion every 60 days from day 50; ``before`` / ``after`` scale the 7 days
+    before / after each one (a planted dip)."""
     rng = np.random.default_rng(seed)
     n_days, n_sku = 400, 40
     dates = pd.date_range("2024-01-01", periods=n_days)
@@ -137,6 +139,7 @@ def _promo_world(lift: float = 3.0, after: float = 1.0, seed: int = 1) -> pd.Dat
         promo[s:s + 5] = True
         mult[s:s + 5] = lift
         mult[s + 5:s + 12] = after
+        mult[s - 7:s] = before
     lam = 2.0 * mult[:, None] * np.ones((1, n_sku))
     return pd.DataFrame({"sku_id": np.tile([f"s{i}" for i in range(n_sku)], n_days), "category": "x",
                          "date": np.repeat(dates, n_sku), "price": 10.0, "on_promotion": np.repeat(promo, n_sku),
@@ -155,6 +158,67 @@ def test_promotion_lift_recovers_a_planted_lift_without_price_change():
     assert lift["lift_low"].iloc[0] < 3.0 < lift["lift_high"].iloc[0] or lift["lift"].iloc[0] == pytest.approx(3.0, rel=0.05)
     with pytest.raises(ValueError, match="baseline_days"):
         product.promotion_lift(_promo_world(), baseline_days=0)
+
+
+def test_promotion_lift_gap_days_removes_the_bias_of_a_dipped_baseline():
+    w = _promo_world(lift=3.0, before=0.7)            # 30% dip in the 7 days before each promotion
+    biased = product.promotion_lift(w, baseline_days=14)
+    fixed = product.promotion_lift(w, baseline_days=14, gap_days=7)
+    # the dipped baseline is (7 + 7 x 0.7) / 14 = 0.85 of normal: lift 3 / 0.85 = 3.53
+    assert biased["lift_low"].iloc[0] > 3.2 and biased["lift"].iloc[0] == pytest.approx(3 / 0.85, rel=0.05)
+    assert fixed["lift_low"].iloc[0] < 3.0 < fixed["lift_high"].iloc[0]
+    assert fixed.attrs["windows_without_baseline"] == 0
+    # a gap shorter than the dip zone leaves part of the bias
+    part = product.promotion_lift(w, baseline_days=14, gap_days=3)
+    assert fixed["lift"].iloc[0] < part["lift"].iloc[0] < biased["lift"].iloc[0]
+
+
+def test_promotion_lift_default_gap_is_the_days_right_before():
+    w = _promo_world(before=0.7)
+    pd.testing.assert_frame_equal(product.promotion_lift(w), product.promotion_lift(w, gap_days=0))
+
+
+@settings(max_examples=10, deadline=None)
+@given(gap=st.integers(1, 10), k=st.integers(0, 50), price=st.floats(1.0, 50.0))
+def test_promotion_lift_ignores_units_and_prices_in_the_gap(gap, k, price):
+    w = _promo_world(seed=3)
+    starts = product.promotion_windows(w)["start"]
+    off = (w["date"].to_numpy()[:, None] - starts.to_numpy()[None, :]) / pd.Timedelta(days=1)
+    in_gap = ((off >= -gap) & (off < 0)).any(axis=1)
+    changed = w.assign(units=w["units"].where(~in_gap, k), price=w["price"].where(~in_gap, price))
+    pd.testing.assert_frame_equal(product.promotion_lift(w, gap_days=gap), product.promotion_lift(changed, gap_days=gap))
+
+
+def test_promotion_lift_windows_without_baseline_are_counted_or_refused():
+    w = _promo_world()                                 # first promotion starts on day 50
+    lift = product.promotion_lift(w, baseline_days=14, gap_days=50)
+    assert lift.attrs["windows_without_baseline"] == 1 and lift["sku_windows"].sum() == 5 * 40
+    first = w[w["date"] < pd.Timestamp("2024-01-01") + pd.Timedelta(days=100)]   # that window only
+    with pytest.raises(ValueError, match="no promotion window has ordinary days in its baseline"):
+        product.promotion_lift(first, baseline_days=14, gap_days=50)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"gap_days": -1}, "gap_days must be an integer >= 0, got -1"),
+    ({"gap_days": 1.5}, "gap_days must be an integer"),
+    ({"gap_days": "7"}, "gap_days must be an integer"),
+    ({"gap_days": True}, "gap_days must be an integer"),
+    ({"baseline_days": 2.5}, "baseline_days must be an integer"),
+    ({"alpha": 0.0}, "alpha must be in"),
+])
+def test_promotion_lift_hostile_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        product.promotion_lift(_promo_world(), **kwargs)
+
+
+def test_promotion_lift_hostile_panels():
+    w = _promo_world()
+    with pytest.raises(ValueError, match="no promotion day"):
+        product.promotion_lift(w.assign(on_promotion=False))
+    with pytest.raises(ValueError, match="empty"):
+        product.promotion_lift(w.iloc[0:0])
+    with pytest.raises(ValueError, match="units"):
+        product.promotion_lift(w.drop(columns="units"))
 
 
 def _pf_world(share: float = 0.3, n_days: int = 500, gap: int = 60, first: int = 40, days: int = 3,
