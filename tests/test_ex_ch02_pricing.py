@@ -80,11 +80,16 @@ def test_q4_promotion_lift_from_raw_tables(tables):
     x = tables["order_items"].merge(o[["order_id", "order_ts"]], on="order_id")
     daily = x.groupby(x["order_ts"].dt.normalize())["quantity"].sum()
     s, e = pd.Timestamp(ex.WINDOW[0]), pd.Timestamp(ex.WINDOW[1])
-    right = daily.loc[s:e].mean() / daily.loc[s - pd.Timedelta(days=14):s - pd.Timedelta(days=1)].mean()
+    d = pd.Timedelta(days=1)
+    right = daily.loc[s:e].mean() / daily.loc[s - 21 * d:s - 8 * d].mean()     # 14 days ending 7 before
     assert right > 1.5
     assert ex.q4.check(right).status == "correct"
     res = ex.q4.check(right - 1)
     assert res.status == "incorrect" and "ratio" in res.message
+    dipped = daily.loc[s:e].mean() / daily.loc[s - 14 * d:s - d].mean()      # the days right before: dipped
+    assert dipped > right + 0.1
+    res = ex.q4.check(dipped)
+    assert res.status == "incorrect" and "dipped" in res.message
 
 
 def test_q5_categories_without_a_finite_optimum(pois):

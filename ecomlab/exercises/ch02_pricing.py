@@ -20,9 +20,11 @@ from ecomlab.exercises import NumberAnswer, Question, SetAnswer, data, derived
 CATEGORY = "storage"
 #: q1: the half-year (first day) whose price cells the arc elasticity uses.
 PERIOD = "2025-01-01"
-#: q4: the promotion window (first and last day) and the baseline days before it.
+#: q4: the promotion window (first and last day), the baseline days, and the gap: the days just
+#: before the window left out of the baseline because customers waiting for it dip them (q6's AROUND).
 WINDOW = ("2025-10-31", "2025-11-11")
 BASELINE_DAYS = 14
+GAP_DAYS = 7
 #: q6: days either side of WINDOW checked for a dip, and the reference days for the baseline
 #: (``REFERENCE`` = days before the start, counted back from the day before the dip zone).
 AROUND = 7
@@ -151,31 +153,40 @@ q3 = Question(
 
 
 # -- q4 ---------------------------------------------------------------------------------
-def window_lift() -> float:
-    """Units per day in WINDOW / units per day in the BASELINE_DAYS ordinary days before it."""
+def window_lift(gap: int = GAP_DAYS) -> float:
+    """Units per day in WINDOW / units per day in the BASELINE_DAYS ordinary days ending ``gap`` days
+    before it (``gap=0``: the dipped days right before it, the usual mistake)."""
     p = panel()
     daily = p.groupby("date").agg(units=("units", "sum"), promo=("on_promotion", "any"))
     s, e = pd.Timestamp(WINDOW[0]), pd.Timestamp(WINDOW[1])
     on = daily.loc[s:e, "units"].mean()
-    base = daily.loc[s - pd.Timedelta(days=BASELINE_DAYS):s - pd.Timedelta(days=1)]
+    end = s - pd.Timedelta(days=gap)
+    base = daily.loc[end - pd.Timedelta(days=BASELINE_DAYS):end - pd.Timedelta(days=1)]
     return float(on / base.loc[~base["promo"], "units"].mean())
 
 
 q4 = Question(
     prompt=f"From `orders` and `order_items` (placed orders: leave out cancelled), what is the **lift** of the "
     f"{WINDOW[0]} – {WINDOW[1]} promotion: total units per day during it divided by total units per day "
-    f"in the {BASELINE_DAYS} days before it? (A ratio, within 0.02.)",
+    f"in the {BASELINE_DAYS} days that end {GAP_DAYS} days before it starts (the {GAP_DAYS} days just before "
+    f"are left out: customers waiting for the promotion dip them)? (A ratio, within 0.02.)",
     kind=NumberAnswer(expected=window_lift, abs_tol=0.02, mistakes=[
         ("the extra units (lift − 1), not the ratio", lambda: window_lift() - 1),
+        (f"a baseline from the {BASELINE_DAYS} days right before the promotion: those are dipped by customers "
+         f"waiting for it, so the lift comes out too high; end the baseline {GAP_DAYS} days before the start",
+         lambda: window_lift(0)),
     ]),
     hints=["Daily units: merge items with the non-cancelled orders, `order_ts.dt.normalize()`, sum `quantity`.",
-           "Last hint: mean daily units over the window's days / mean over the 14 days before it."],
+           f"Last hint: mean daily units over the window's days / mean over the days from "
+           f"start − {GAP_DAYS + BASELINE_DAYS} to start − {GAP_DAYS + 1} days."],
     solution=(
         "o = orders[orders['status'] != 'cancelled']\n"
         "x = items.merge(o[['order_id', 'order_ts']], on='order_id')\n"
         "daily = x.groupby(x['order_ts'].dt.normalize())['quantity'].sum()\n"
         "s, e = pd.Timestamp(ex.WINDOW[0]), pd.Timestamp(ex.WINDOW[1])\n"
-        "answer = daily.loc[s:e].mean() / daily.loc[s - pd.Timedelta(days=14):s - pd.Timedelta(days=1)].mean()"
+        "D = pd.Timedelta(days=1)\n"
+        "base = daily.loc[s - (ex.GAP_DAYS + ex.BASELINE_DAYS) * D:s - (ex.GAP_DAYS + 1) * D]\n"
+        "answer = daily.loc[s:e].mean() / base.mean()"
     ),
 )
 
