@@ -26,6 +26,10 @@ unordered, loose; by a segment; on the cleaned log with ``start``/``end``), ``ev
 fits stay local: :func:`fit_bgnbd` and :func:`fit_gamma_gamma` fit on the engine's summary
 compressed to distinct rows with counts.
 
+A report with several behaviour metrics cleans the event log once: :func:`clean_log`
+writes the cleaned log to a temporary Parquet folder (with its cleaning report) that the
+later ``compute`` calls read, instead of deduplicating the whole log in every query.
+
 Where a source is: a folder holding ``orders`` / ``events`` as ``NAME.parquet``,
 ``NAME.csv`` or a folder ``NAME/`` of Parquet/CSV parts (hive ``day=2025-11-01/`` layout
 allowed); or a mapping ``{"orders": path, "events": path}``.
@@ -66,7 +70,7 @@ from ecomlab.engines import definitions as d
 __all__ = [
     "ENGINES", "METRICS", "compute", "resolve_source", "duckdb_connection", "spark_session",
     "stop_spark", "fit_bgnbd", "fit_gamma_gamma", "to_spark_sql", "sql_of", "cohort_result",
-    "second_purchase_result", "window_from_day_counts",
+    "second_purchase_result", "window_from_day_counts", "clean_log", "CleanedLog",
 ]
 
 ENGINES = ("pandas", "duckdb", "spark")
@@ -846,24 +850,35 @@ def _clean_pandas(frames, start, end) -> pd.DataFrame:
     return traffic.clean_events(frames["events"], start, end)[0]
 
 
-def _checked_events(run: _Runner, needed: tuple[str, ...]) -> None:
+def _checked_events(run: _Runner, needed: tuple[str, ...], start=None, end=None) -> str:
+    """The log a behaviour metric reads (``events``, or the cleaned log with a window) after
+    the pandas helpers' refusals **on that log**: a missing value in ``needed`` refuses, as
+    the helper refuses it after :func:`ecomlab.traffic.clean_events` — rows the cleaning
+    removes (no timestamp, duplicates, outside the window) may lack a session id, as in
+    pandas. Missing values of the whole log come from the Parquet footers (no scan); only
+    when there are some is the cleaned log scanned to count those left in it."""
+    src = _clean_from(run, start, end)
     prof = _profile(run, "events", needed, ts_range=False)  # footers only on Parquet: no scan of the log
     _refuse_empty(prof, "events")
-    _refuse_nulls(prof, "events", tuple(c for c in needed if c != "ts"))
+    if src == "events":
+        _refuse_nulls(prof, "events", needed)
+        return src
+    check = tuple(c for c in needed if c != "ts")  # the cleaning removes rows without a timestamp
+    if any(prof["nulls"][c] for c in check):
+        left = run.sql("SELECT " + ", ".join(f"COUNT(*) - COUNT({c}) AS {c}" for c in check) + f" FROM {src}")
+        for c in check:
+            n = int(left[c].iloc[0])
+            if n:
+                raise ValueError(f"events[{c!r}] has {n} missing value(s) in the cleaned log ({start} to {end}); "
+                                 "expected none (the pandas helper refuses them too: fill or drop them first)")
+    return src
 
 
 def _funnel_sql(run: _Runner, *, steps=("pv", "cart", "buy"), mode: str = "loose",
                 unit: str = "session", by: str | None = None, start=None, end=None) -> pd.DataFrame:
     steps, mode = _funnel_args(steps, mode)
     ucol = d._unit_col(unit)
-    needed = (ucol, "ts", "event")
-    src = _clean_from(run, start, end)
-    if src == "events":
-        prof = _profile(run, "events", needed, ts_range=False)
-        _refuse_empty(prof, "events")
-        _refuse_nulls(prof, "events", needed)
-    else:
-        _checked_events(run, needed)
+    src = _checked_events(run, (ucol, "ts", "event"), start, end)
     if by is not None:
         _check_schema(run, "events", (d.by_column(by),))
         raw = run.sql(d.funnel_sql(steps, mode, unit, by=by, events=src))
@@ -950,7 +965,8 @@ def _event_types(types, n_rows) -> list[str]:
     return sorted(present)
 
 
-def _quality_sql(run: _Runner, *, start=None, end=None, sparse_share: float = 0.05) -> pd.DataFrame:
+def _log_window(run: _Runner, start, end, sparse_share: float):
+    """The log's columns (checked) and its cleaning window: given, or from the events per day."""
     cols = run.columns("events")
     _check_schema(run, "events", ("visitor_id", "session_id", "ts", "event"))
     derived = start is None or end is None
@@ -961,7 +977,11 @@ def _quality_sql(run: _Runner, *, start=None, end=None, sparse_share: float = 0.
     hi = _naive(end) if end is not None else d_hi
     if not lo < hi:
         raise ValueError(f"start ({lo}) must be before end ({hi})")
-    lo_l, hi_l = d.timestamp_literal(lo, "start"), d.timestamp_literal(hi, "end")
+    return cols, derived, lo, hi, d.timestamp_literal(lo, "start"), d.timestamp_literal(hi, "end")
+
+
+def _quality_sql(run: _Runner, *, start=None, end=None, sparse_share: float = 0.05) -> pd.DataFrame:
+    cols, derived, lo, hi, lo_l, hi_l = _log_window(run, start, end, sparse_share)
     c = run.sql(d.events_quality_sql(list(cols), lo_l, hi_l, "device" in cols)).iloc[0]
     out = _quality_frame({k: int(v) for k, v in c.items()}, lo, hi, _window_rule(derived, start, end, sparse_share))
     summ = run.sql(d.clean_summary_sql(d.clean_events_sql(lo_l, hi_l)))
@@ -983,6 +1003,114 @@ def _quality_pandas(frames, *, start=None, end=None, sparse_share: float = 0.05)
     return out
 
 
+class CleanedLog:
+    """The event log cleaned once in an engine (:func:`clean_log`): a temporary Parquet copy.
+
+    ``source``: the copy as a source for :func:`compute` (``{"events": folder}``) — call the
+    behaviour metrics on it **without** ``start``/``end`` (it is cleaned already; with them
+    it would be deduplicated again); ``report``: the cleaning report, the frame
+    ``compute("events_quality", ...)`` returns (``attrs``: window, visitors, sessions,
+    event types); ``path``: the temporary folder, deleted by :meth:`close`, at the end of
+    a ``with`` block, or at the latest when the object is collected or the process exits.
+    """
+
+    def __init__(self, path: Path, engine: str):
+        import weakref
+
+        self.path = Path(path)
+        self.engine = engine
+        self.source: dict[str, Path] = {"events": self.path / "events"}
+        self.report: pd.DataFrame | None = None
+        self._finalizer = weakref.finalize(self, shutil.rmtree, str(self.path), True)
+
+    def close(self) -> None:
+        """Delete the temporary copy (idempotent)."""
+        self._finalizer()
+
+    @property
+    def closed(self) -> bool:
+        return not self._finalizer.alive
+
+    def __enter__(self) -> CleanedLog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"CleanedLog(engine={self.engine!r}, path={str(self.path)!r}{', closed' if self.closed else ''})"
+
+
+def clean_log(source, *, engine: str = "duckdb", start=None, end=None, sparse_share: float = 0.05, con=None,
+              master: str | None = None, temp_dir: str | os.PathLike[str] | None = None) -> CleanedLog:
+    """Clean the event log once in the engine and write it to a temporary Parquet folder.
+
+    The rules are :func:`ecomlab.traffic.clean_events`' (reference): the window ``[start,
+    end)`` given, else from the data (:func:`window_from_day_counts`, whole days, sparse
+    edge days outside); rows without a timestamp removed; exact duplicate rows (every
+    column equal, missing values equal) kept once; rows outside the window removed; rows
+    without a device kept. Method: ``SELECT DISTINCT *`` of the rows in the window written
+    by the engine (DuckDB ``COPY ... TO`` in per-thread files, out of core; Spark's
+    Parquet writer); the report's counts from one scan of the log (rows, per rule on its
+    own, visitors), the distinct rows among the few removed ones and the copy's rows,
+    missing devices, sessions and event types — duplicates = rows with a timestamp minus
+    their distinct rows. The report is ``compute("events_quality", ...)``'s, row for row.
+
+    The later metrics read the copy (``compute(metric, log.source, engine=...)``) instead
+    of deduplicating the whole log again in every query. ``temp_dir``: where the copy goes
+    (default: the system's temporary folder; on a Spark cluster, a path every executor
+    shares). ``con`` / ``master`` as in :func:`compute`.
+
+    >>> from ecomlab.datasets import data_path
+    >>> with clean_log(data_path()) as log:
+    ...     strict = compute("funnel", log.source, mode="strict")
+    >>> strict["units"].is_monotonic_decreasing, log.report.iloc[-1]["reason"], log.path.exists()
+    (True, 'rows out', False)
+    """
+    if engine not in ("duckdb", "spark"):
+        raise ValueError(f"engine must be 'duckdb' or 'spark' (pandas cleans in memory with "
+                         f"traffic.clean_events), got {engine!r}")
+    run = _Runner(engine, source, ("events",), con=con, master=master)
+    cols, derived, lo, hi, lo_l, hi_l = _log_window(run, start, end, sparse_share)
+    device = "device" in cols
+    if temp_dir is not None and not Path(temp_dir).is_dir():
+        raise ValueError(f"temp_dir must be an existing folder, got {str(temp_dir)!r}")
+    log = CleanedLog(Path(tempfile.mkdtemp(prefix="ecomlab_clean_", dir=temp_dir)), engine)
+    try:  # a failure anywhere removes the copy
+        raw = run.sql(d.log_counts_sql(lo_l, hi_l, device)).iloc[0]
+        removed = run.sql(d.removed_distinct_sql(lo_l, hi_l)).iloc[0]
+        select = f"SELECT * FROM {d.clean_events_sql(lo_l, hi_l)}"
+        out = log.source["events"]
+        if engine == "duckdb":
+            run.con.execute(f"COPY ({select}) TO {d.sql_literal(str(out), 'temp_dir')} "
+                            "(FORMAT parquet, PER_THREAD_OUTPUT true)")
+            if next(out.glob("*.parquet"), None) is None:  # nothing in the window: one empty file with the schema
+                run.con.execute(f"COPY ({select} LIMIT 0) TO "
+                                f"{d.sql_literal(str(out / 'empty.parquet'), 'temp_dir')} (FORMAT parquet)")
+        else:
+            run.spark.sql(to_spark_sql(select)).write.mode("overwrite").parquet(str(out))
+        copy = _Runner(engine, log.source, ("events",), con=run.con if engine == "duckdb" else None, master=master)
+        per = copy.sql(d.cleaned_counts_sql(device))
+        sessions = int(copy.sql("SELECT COUNT(DISTINCT session_id) AS n FROM events")["n"].iloc[0])
+    except BaseException:
+        log.close()
+        raise
+    n = {k: int(v) for k, v in raw.items()}
+    dist = {k: int(v) for k, v in removed.items()}
+    kept = int(per["n"].sum())
+    c = {"rows_in": n["rows_in"], "missing_ts": n["missing_ts"],
+         "dup": n["rows_in"] - n["missing_ts"] - (kept + dist["d_before"] + dist["d_after"]),
+         "flag_dup": n["rows_in"] - (kept + dist["d_before"] + dist["d_after"] + dist["d_null"]),
+         "before_n": dist["d_before"], "flag_before": n["flag_before"],
+         "after_n": dist["d_after"], "flag_after": n["flag_after"],
+         "missing_dev": int(per["missing_dev"].sum()), "flag_dev": n["flag_dev"], "rows_out": kept}
+    report = _quality_frame(c, lo, hi, _window_rule(derived, start, end, sparse_share))
+    report.attrs.update(visitors=n["visitors"], sessions=sessions, event_types=_event_types(per["event"], per["n"]),
+                        has_device=device, excluded={}, engine=engine, metric="events_quality")
+    log.report = report
+    return log
+
+
 def _cart_frame(carts: int, abandoned: int) -> pd.DataFrame:
     out = pd.DataFrame({"segment": ["all"], "carts": [float(carts)], "abandoned": [float(abandoned)]})
     out["abandonment_rate"] = out["abandoned"] / out["carts"] if carts else np.nan
@@ -994,8 +1122,8 @@ def _cart_sql(run: _Runner, *, cart: str = "cart", buy: str = "buy", unit: str =
               end=None) -> pd.DataFrame:
     if cart == buy:
         raise ValueError(f"cart and buy must be different events, got {cart!r} twice")
-    _checked_events(run, (d._unit_col(unit), "ts", "event"))
-    row = run.sql(d.cart_abandonment_sql(cart, buy, unit, _clean_from(run, start, end))).iloc[0]
+    src = _checked_events(run, (d._unit_col(unit), "ts", "event"), start, end)
+    row = run.sql(d.cart_abandonment_sql(cart, buy, unit, src)).iloc[0]
     return _cart_frame(int(row["carts"]), int(row["abandoned"]))
 
 
@@ -1018,8 +1146,7 @@ def _hourly_frame(hours: np.ndarray, n: np.ndarray) -> pd.DataFrame:
 
 
 def _hourly_sql(run: _Runner, *, start=None, end=None) -> pd.DataFrame:
-    _checked_events(run, ("ts",))
-    raw = run.sql(d.hourly_activity_sql(_clean_from(run, start, end)))
+    raw = run.sql(d.hourly_activity_sql(_checked_events(run, ("ts",), start, end)))
     return _hourly_frame(raw["hour"].to_numpy(), raw["n"].to_numpy())
 
 
@@ -1046,8 +1173,7 @@ def _paths_sql(run: _Runner, *, n: int = 10, max_len: int = 5, buy: str | None =
         raise ValueError(f"n must be a positive int, got {n!r}")
     if not (isinstance(max_len, (int, np.integer)) and 1 <= max_len <= 20):
         raise ValueError(f"max_len must be an int in 1..20, got {max_len!r}")
-    _checked_events(run, ("session_id", "ts", "event"))
-    src = _clean_from(run, start, end)
+    src = _checked_events(run, ("session_id", "ts", "event"), start, end)
     types = run.sql(f"SELECT CAST(event AS VARCHAR) AS event, COUNT(*) AS n FROM {src} GROUP BY CAST(event AS VARCHAR)")
     present = [str(x) for x in types["event"]]
     from ecomlab.traffic import EVENT_ORDER

@@ -39,6 +39,7 @@ __all__ = [
     "second_purchase_sql", "orders_overview_sql", "by_column",
     "period_expr", "SEGMENT_CASE", "clean_events_sql", "event_days_sql", "events_quality_sql",
     "clean_summary_sql", "cart_abandonment_sql", "hourly_activity_sql", "top_paths_sql",
+    "log_counts_sql", "removed_distinct_sql", "cleaned_counts_sql", "unit_segment_expr",
 ]
 
 _EPOCH_DAYS = "DATE_DIFF('day', DATE '1970-01-01', CAST({col} AS DATE))"
@@ -314,14 +315,15 @@ def funnel_sql(steps: Sequence[str], mode: str, unit: str, *, by: str | None = N
     One row, columns ``n1 .. nk``.
 
     ``by`` (a segment column, e.g. ``device``): one row per segment ``g`` instead, the
-    segment of a unit being that of its first event (:func:`unit_segment_sql`; every
-    unit with an event counts, whether or not it reached a step). ``events``: the table
-    read (``events``, or the cleaned log :func:`clean_events_sql` as a subquery).
+    segment of a unit being that of its first event (:func:`unit_segment_expr`, an
+    aggregate of the per-unit pass; every unit with an event counts, whether or not it
+    reached a step). ``events``: the table read (``events``, or the cleaned log
+    :func:`clean_events_sql` as a subquery).
 
     >>> print(funnel_sql(("pv", "buy"), "loose", "session").splitlines()[-1])
     SELECT COALESCE(SUM(h1), 0) AS n1, COALESCE(SUM(h2), 0) AS n2 FROM f
     >>> funnel_sql(("pv", "buy"), "strict", "session", by="device").splitlines()[-1]
-    'SELECT g, SUM(r1) AS n1, SUM(r2) AS n2 FROM r GROUP BY g ORDER BY g'
+    'SELECT g, SUM(CASE WHEN k = 1 THEN n ELSE 0 END) AS n1, SUM(CASE WHEN k = 2 THEN n ELSE 0 END) AS n2 FROM c GROUP BY g ORDER BY g'
     """
     steps = _steps(steps)
     u = _unit_col(unit)
@@ -470,49 +472,62 @@ FROM b1 LEFT JOIN b2 ON b1.customer_id = b2.customer_id"""
 
 
 def _funnel_by_sql(steps: tuple[str, ...], mode: str, u: str, by: str, events: str) -> str:
-    """:func:`funnel_sql` per segment: reach flags ``r1 .. rk`` per unit, summed by segment."""
+    """:func:`funnel_sql` per segment, the segment one more aggregate of the per-unit pass.
+
+    One ``GROUP BY u`` over every event of a unit gives its segment
+    (:func:`unit_segment_expr`) with its step flags (loose, unordered) or its first
+    step-1 time (strict); a strict unit then carries its segment through the step joins
+    (``MIN(p.g)``: one value per unit). Counts per segment: units with an event (``k =
+    0``: a segment whose units reach no step is still listed), then those reaching each
+    step — no join of a per-unit segment table next to the step joins."""
     k = len(steps)
-    lst = _in_list(steps, "steps")
-    head = (f"WITH a AS (\n  SELECT {u} AS u, ts, event, {by} AS seg FROM {events}\n), "
-            f"e AS (\n  SELECT u, ts, event FROM a WHERE event IN {lst}\n), {unit_segment_sql('a')}")
+    head = (f"WITH a AS (\n  SELECT {u} AS u, ts, event, COALESCE(CAST({by} AS VARCHAR), 'missing') AS seg "
+            f"FROM {events}\n)")
+    seg = unit_segment_expr("ts", "seg")
     if mode in ("loose", "unordered"):
         flags = ",\n         ".join(
             f"MAX(CASE WHEN event = {sql_literal(s, 'steps')} THEN 1 ELSE 0 END) AS h{i}"
             for i, s in enumerate(steps, 1))
-        reach = [f"COALESCE(f.h{i}, 0)" if mode == "loose" else
-                 " * ".join(f"COALESCE(f.h{j}, 0)" for j in range(1, i + 1)) for i in range(1, k + 1)]
-        body = (f", f AS (\n  SELECT u, {flags}\n  FROM e GROUP BY u\n), r AS (\n  SELECT us.g, "
-                + ", ".join(f"{r} AS r{i}" for i, r in enumerate(reach, 1))
-                + "\n  FROM us LEFT JOIN f ON us.u = f.u\n)")
-    elif mode == "strict":
-        ctes = [f"s1 AS (\n  SELECT u, MIN(ts) AS t FROM e WHERE event = {sql_literal(steps[0], 'steps')} GROUP BY u\n)"]
-        for i, s in enumerate(steps[1:], 2):
-            ctes.append(
-                f"s{i} AS (\n  SELECT e.u, MIN(e.ts) AS t FROM e JOIN s{i - 1} p ON e.u = p.u\n"
-                f"  WHERE e.event = {sql_literal(s, 'steps')} AND e.ts >= p.t GROUP BY e.u\n)")
-        joins = "\n  ".join(f"LEFT JOIN s{i} ON us.u = s{i}.u" for i in range(1, k + 1))
-        flags = ", ".join(f"CASE WHEN s{i}.u IS NULL THEN 0 ELSE 1 END AS r{i}" for i in range(1, k + 1))
-        body = ", " + ", ".join(ctes) + f", r AS (\n  SELECT us.g, {flags}\n  FROM us\n  {joins}\n)"
-    else:
+        reach = [f"h{i}" if mode == "loose" else " * ".join(f"h{j}" for j in range(1, i + 1))
+                 for i in range(1, k + 1)]
+        sums = ", ".join(f"SUM({r}) AS n{i}" for i, r in enumerate(reach, 1))
+        return (f"{head}, f AS (\n  SELECT u, {seg} AS g,\n         {flags}\n  FROM a GROUP BY u\n)\n"
+                f"SELECT g, {sums} FROM f GROUP BY g ORDER BY g")
+    if mode != "strict":
         raise ValueError(f"mode must be 'strict', 'unordered' or 'loose', got {mode!r}")
-    sums = ", ".join(f"SUM(r{i}) AS n{i}" for i in range(1, k + 1))
-    return head + body + f"\nSELECT g, {sums} FROM r GROUP BY g ORDER BY g"
+    first = sql_literal(steps[0], "steps")
+    ctes = [f"f AS (\n  SELECT u, {seg} AS g, MIN(CASE WHEN event = {first} THEN ts END) AS t\n  FROM a GROUP BY u\n)",
+            f"e AS (\n  SELECT u, ts, event FROM a WHERE event IN {_in_list(steps[1:], 'steps')}\n)"]
+    prev = "f"
+    for i, s in enumerate(steps[1:], 2):
+        ctes.append(
+            f"s{i} AS (\n  SELECT e.u, MIN(p.g) AS g, MIN(e.ts) AS t FROM e JOIN {prev} p ON e.u = p.u\n"
+            f"  WHERE e.event = {sql_literal(s, 'steps')} AND e.ts >= p.t GROUP BY e.u\n)")
+        prev = f"s{i}"
+    counts = ["SELECT g, 0 AS k, COUNT(*) AS n FROM f GROUP BY g",
+              "SELECT g, 1 AS k, COUNT(*) AS n FROM f WHERE t IS NOT NULL GROUP BY g"]
+    counts += [f"SELECT g, {i} AS k, COUNT(*) AS n FROM s{i} GROUP BY g" for i in range(2, k + 1)]
+    union = "\n  UNION ALL ".join(counts)
+    sums = ", ".join(f"SUM(CASE WHEN k = {i} THEN n ELSE 0 END) AS n{i}" for i in range(1, k + 1))
+    return (head + ", " + ", ".join(ctes) + f", c AS (\n  {union}\n)\n"
+            f"SELECT g, {sums} FROM c GROUP BY g ORDER BY g")
 
 
-def unit_segment_sql(table: str) -> str:
-    """CTE ``us(u, g)``: each unit's segment = ``seg`` of its first event (earliest ``ts``),
-    a missing value labelled ``'missing'`` (:data:`ecomlab.traffic.MISSING_LABEL`).
+def unit_segment_expr(ts: str, seg: str) -> str:
+    """The aggregate giving a unit's segment inside its ``GROUP BY``: ``seg`` (a label;
+    ``'missing'`` for a missing value, :data:`ecomlab.traffic.MISSING_LABEL`) of its first
+    event (earliest ``ts``), as ``MIN`` of the pair ``(ts, seg)`` (a struct: ordered by
+    ``ts``, then ``seg``; Spark orders structs the same way).
 
     Ties (two first events of one unit with different segments at the same ``ts``): the
-    pandas helper takes the earlier *row*, which a table read in parallel does not have;
-    here the smallest label wins (``'missing'`` compared as text), the same on every engine.
+    pandas helper takes the earlier *row* of its table, which a table read in parallel
+    does not have; here the smallest label wins (``'missing'`` compared as text), the same
+    on every engine and in any row order.
 
-    >>> unit_segment_sql("a").startswith("t0 AS")
-    True
+    >>> unit_segment_expr("ts", "seg")
+    "MIN({'t': ts, 'g': seg}).g"
     """
-    return (f"t0 AS (\n  SELECT u, MIN(ts) AS t FROM {table} GROUP BY u\n), us AS (\n"
-            f"  SELECT x.u, MIN(COALESCE(CAST(x.seg AS VARCHAR), 'missing')) AS g\n"
-            f"  FROM {table} x JOIN t0 ON x.u = t0.u AND x.ts = t0.t GROUP BY x.u\n)")
+    return f"MIN({{'t': {ts}, 'g': {seg}}}).g"
 
 
 def clean_events_sql(lo_literal: str, hi_literal: str) -> str:
@@ -566,6 +581,49 @@ SELECT COALESCE(SUM(n), 0) AS rows_in,
        COALESCE(SUM(CASE WHEN {inside} THEN 1 ELSE 0 END), 0) AS rows_out,
        {dev}
 FROM g"""
+
+
+def log_counts_sql(lo_literal: str, hi_literal: str, device: bool) -> str:
+    """The counts of :func:`ecomlab.traffic.clean_events`' report that need no comparison
+    of whole rows, in one scan of the log: rows, rows without a timestamp, before / on or
+    after the window, without a device (the ``flagged`` column) and distinct visitors.
+
+    >>> "COUNT(DISTINCT visitor_id) AS visitors" in log_counts_sql("TIMESTAMP '2025-01-01'",
+    ...                                                           "TIMESTAMP '2025-02-01'", True)
+    True
+    """
+    dev = "COUNT(*) - COUNT(device)" if device else "0"
+    return (f"SELECT COUNT(*) AS rows_in, COUNT(*) - COUNT(ts) AS missing_ts,\n"
+            f"       COALESCE(SUM(CASE WHEN ts < {lo_literal} THEN 1 ELSE 0 END), 0) AS flag_before,\n"
+            f"       COALESCE(SUM(CASE WHEN ts >= {hi_literal} THEN 1 ELSE 0 END), 0) AS flag_after,\n"
+            f"       {dev} AS flag_dev, COUNT(DISTINCT visitor_id) AS visitors\nFROM events")
+
+
+def removed_distinct_sql(lo_literal: str, hi_literal: str) -> str:
+    """Distinct rows (NULLs equal, as ``DataFrame.duplicated`` compares them) among those
+    the cleaning removes — without a timestamp, before the window, on or after its end.
+    With the distinct rows of the cleaned log they give the duplicate counts of the
+    report: rows with the same ``ts`` category are the only candidates for equality.
+
+    >>> removed_distinct_sql("TIMESTAMP '2025-01-01'", "TIMESTAMP '2025-02-01'").splitlines()[-1]
+    "FROM (SELECT DISTINCT * FROM events WHERE ts IS NULL OR ts < TIMESTAMP '2025-01-01' OR ts >= TIMESTAMP '2025-02-01') AS r"
+    """
+    return (f"SELECT COALESCE(SUM(CASE WHEN ts IS NULL THEN 1 ELSE 0 END), 0) AS d_null,\n"
+            f"       COALESCE(SUM(CASE WHEN ts < {lo_literal} THEN 1 ELSE 0 END), 0) AS d_before,\n"
+            f"       COALESCE(SUM(CASE WHEN ts >= {hi_literal} THEN 1 ELSE 0 END), 0) AS d_after\n"
+            f"FROM (SELECT DISTINCT * FROM events WHERE ts IS NULL OR ts < {lo_literal} OR ts >= {hi_literal}) AS r")
+
+
+def cleaned_counts_sql(device: bool) -> str:
+    """Rows and rows without a device per event type of an already cleaned log (the
+    ``events`` a :func:`ecomlab.engines.clean_log` copy registers).
+
+    >>> cleaned_counts_sql(False).splitlines()[0]
+    'SELECT CAST(event AS VARCHAR) AS event, COUNT(*) AS n, 0 AS missing_dev'
+    """
+    dev = "COUNT(*) - COUNT(device)" if device else "0"
+    return (f"SELECT CAST(event AS VARCHAR) AS event, COUNT(*) AS n, {dev} AS missing_dev\n"
+            f"FROM events GROUP BY CAST(event AS VARCHAR) ORDER BY event")
 
 
 def clean_summary_sql(clean: str) -> str:
