@@ -300,6 +300,36 @@ class LoadedData:
         """Rows of ``table``, in memory or on disk."""
         return len(self.tables[table]) if table in self.tables else self.on_disk[table][0]
 
+    def table(self, name: str, columns: Sequence[str]) -> pd.DataFrame:
+        """``columns`` of table ``name``: from memory, or read from disk (those columns only,
+        typed as :func:`ecomlab.datasets.load` types them) when an engine left it there.
+
+        A section that needs a few columns of an optional table (a customer's acquisition
+        channel) takes them with this on every engine, so the whole table is never read in
+        for an engine run. Raises ValueError naming the table when it is neither in memory
+        nor on disk, or lacks a column.
+
+        >>> loaded = load("rfm", engine="duckdb")
+        >>> "customers" in loaded.tables, "customers" in loaded.on_disk
+        (False, True)
+        >>> loaded.table("customers", ["customer_id", "acquisition_channel"]).dtypes.astype(str).tolist()
+        ['str', 'category']
+        """
+        cols = list(columns)
+        if name in self.tables:
+            have = self.tables[name]
+        elif name in self.on_disk:
+            have = pd.Index(self.on_disk[name][1])
+        else:
+            raise ValueError(f"table {name!r} is neither loaded nor left on disk; the data have "
+                             f"{sorted([*self.tables, *self.on_disk])}")
+        miss = [c for c in cols if c not in (have.columns if isinstance(have, pd.DataFrame) else have)]
+        if miss:
+            raise ValueError(f"table {name!r} lacks columns {miss}; expected {cols}")
+        if isinstance(have, pd.DataFrame):
+            return have[cols]
+        return _read_columns(Path(str(self.data_path)), name, cols)
+
     def __str__(self) -> str:
         lines = [f"Data: {self.source}" + ("" if self.engine == "pandas" else f" (engine {self.engine})")]
         for name, (n, cols) in self.on_disk.items():
@@ -514,7 +544,8 @@ def load(name: str, data: Any = None, *, preset: str | None = None, timezone: st
     the required tables stay on disk — ``data`` is a folder as :func:`ecomlab.engines.resolve_source`
     finds tables in it (``orders.parquet``, ``orders.csv`` or a hive-partitioned ``orders/``
     folder); their columns are checked from the Parquet/CSV schema and their rows counted
-    from the file metadata; optional tables (one row per customer, say) are read as usual.
+    from the file metadata; optional tables stay on disk too, checked the same way (a section
+    takes the few columns it needs with :meth:`LoadedData.table`).
 
     >>> d = load("rfm")
     >>> len(d.tables["orders"]) > 0, d.currency
@@ -743,31 +774,42 @@ def _load_on_engine(name: str, contract: Contract, data: Any, *, engine: str, pr
         on_disk[table] = (ds.count_rows(), names)
     tables: dict[str, pd.DataFrame] = {}
     notes: list[str] = []
-    engine_tables = {t for m in contract.engine_metrics for t in engines.METRICS[m].tables}
     for table, cols in contract.optional.items():
-        if table in engine_tables:  # an optional table the engine reads (kpi_tree's events) stays on disk too
-            try:
-                tp = engines.resolve_source(path, table)
-            except ValueError:
-                continue
-            ds = pads.dataset(tp.path, format=tp.fmt, partitioning="hive" if tp.is_dir else None)
-            names = tuple(ds.schema.names)
-            if [c for c in cols if c not in names]:
-                notes.append(f"{table} lacks {[c for c in cols if c not in names]}; not used")
-                continue
-            on_disk[table] = (ds.count_rows(), names)
+        # optional tables stay on disk too (kpi_tree's events, the 7.9M-row customers table of a
+        # 100M-event world): the engine reads them, a section takes its few columns with LoadedData.table
+        try:
+            tp = engines.resolve_source(path, table)
+        except ValueError:
             continue
-        if data is not None and not any((path / f"{table}{ext}").is_file() for ext in (".parquet", ".csv")):
+        ds = pads.dataset(tp.path, format=tp.fmt, partitioning="hive" if tp.is_dir else None)
+        names = tuple(ds.schema.names)
+        if [c for c in cols if c not in names]:
+            notes.append(f"{table} lacks {[c for c in cols if c not in names]}; not used")
             continue
-        df = datasets.load(table, None if data is None else path)
-        if _missing_columns(df, cols):
-            notes.append(f"{table} lacks {_missing_columns(df, cols)}; not used")
-            continue
-        tables[table] = df
+        on_disk[table] = (ds.count_rows(), names)
     present = {**{t: pd.DataFrame(columns=list(c)) for t, (_, c) in on_disk.items()}, **tables}
     source = "the bundled Nestwell data" if data is None else f"the tables in {path}"
     return LoadedData(tables, source, tuple(notes), _section_needs(contract, present, {}), currency or "CNY",
                       None, engine=engine, data_path=str(path.resolve()), on_disk=on_disk)
+
+
+def _read_columns(path: Path, table: str, cols: list[str]) -> pd.DataFrame:
+    """Columns ``cols`` of a table left on disk (file or partitioned folder), each typed as
+    :func:`ecomlab.datasets.load` types it (a CSV file is read by the loader's text rules)."""
+    import pyarrow.dataset as pads
+
+    from ecomlab import datasets, engines, schema
+    from ecomlab.io.report import Report
+
+    tp = engines.resolve_source(path, table)
+    if tp.fmt == "csv" and not tp.is_dir:
+        return datasets.load(table, path)[cols]
+    raw = pads.dataset(tp.path, format=tp.fmt, partitioning="hive" if tp.is_dir else None).to_table(
+        columns=cols).to_pandas()
+    spec = {c.name: c for c in schema.table(table).columns}
+    rep = Report(table)
+    return pd.DataFrame({c: datasets._typed(table, spec[c], raw[c], rep, None) if c in spec else raw[c]
+                         for c in cols})
 
 
 def _event_map(value: Any) -> dict[str, str | None] | None:
