@@ -113,6 +113,19 @@ HAND_SQL = {
         FROM o JOIN f USING (customer_id) GROUP BY 1, 2, 3""",
 }
 
+# The check an analyst needs to give the guarantee the engines' order metrics give by default
+# (``check_ids=True``: refuse duplicated order ids): run before the hand-written query in the
+# "hand SQL + check" contender, so that both sides do the same work.
+ID_CHECK = "SELECT COUNT(*) - COUNT(DISTINCT order_id) AS dup FROM {orders}"
+# The same guarantee from an integer decoding of fixed-width ids ('O' + 11 digits): exact
+# only when every id has that form, so the query counts the ids that do not (they must be 0
+# for the distinct count of the integers to equal the distinct count of the ids).
+ID_CHECK_INT = """
+    SELECT COUNT(*) - COUNT(DISTINCT TRY_CAST(substr(order_id, 2) AS UBIGINT)) AS dup,
+           COUNT(*) FILTER (WHERE NOT regexp_full_match(order_id, 'O[0-9]{{11}}')) AS not_fixed_width
+    FROM {orders}"""
+CHECKED = ("rfm", "cohort_matrix", "rfm_summary", "second_purchase", "cohort_by")
+
 CHILD = textwrap.dedent(
     """
     import json, resource, sys, time
@@ -122,13 +135,18 @@ CHILD = textwrap.dedent(
     kind, metric, params, data, extra = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), sys.argv[4], sys.argv[5]
     name = {"funnel_strict": "funnel", "funnel_loose": "funnel", "cohort_by": "cohort_matrix"}.get(metric, metric)
     out = {}
-    if kind == "duckdb_sql":
+    if kind.startswith("duckdb_sql"):  # hand-written SQL, with the id check first if given
         from ecomlab import engines
         con = engines.duckdb_connection()
         scans = {t: f"read_parquet('{data}/{t}/**/*.parquet', hive_partitioning = true)" for t in ("orders", "events")}
         scans["customers"] = f"read_parquet('{data}/customers.parquet')"
         sql = json.loads(extra)
-        c, t = cpu(), time.perf_counter(); con.sql(sql.format(**scans)).df()
+        c, t = cpu(), time.perf_counter()
+        if sql.get("check"):
+            chk = con.sql(sql["check"].format(**scans)).df()
+            out["check"] = {k: int(v) for k, v in chk.iloc[0].items()}
+            out["check_seconds"], out["check_cpu"] = time.perf_counter() - t, cpu() - c
+        con.sql(sql["query"].format(**scans)).df()
         out["seconds"], out["cpu"] = time.perf_counter() - t, cpu() - c
     elif kind in ("duckdb", "spark"):
         from ecomlab import engines
@@ -162,8 +180,9 @@ CHILD = textwrap.dedent(
 )
 
 
-def _tree_rss(pid: int) -> int:
-    """Resident bytes of ``pid`` and its descendants (from /proc)."""
+def _tree_rss(pid: int, ticks: dict[int, int] | None = None) -> int:
+    """Resident bytes of ``pid`` and its descendants (from /proc); records each one's CPU
+    clock ticks (user + system, ``/proc/PID/stat``) in ``ticks`` if given."""
     children: dict[int, list[int]] = {}
     for p in os.listdir("/proc"):
         if p.isdigit():
@@ -179,26 +198,33 @@ def _tree_rss(pid: int) -> int:
         try:
             with open(f"/proc/{q}/statm") as f:
                 total += int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-        except OSError:
+            if ticks is not None:
+                with open(f"/proc/{q}/stat") as f:
+                    st = f.read().rsplit(")", 1)[1].split()
+                ticks[q] = max(ticks.get(q, 0), int(st[11]) + int(st[12]))
+        except (OSError, IndexError, ValueError):
             pass
         todo += children.get(q, [])
     return total
 
 
 def run_child(kind: str, metric: str, params: dict, data: str, extra: str = "") -> dict:
-    """One measurement in a fresh process; adds ``peak_gib`` (process tree, sampled)."""
+    """One measurement in a fresh process; adds ``peak_gib`` (process tree, sampled) and
+    ``tree_cpu`` (CPU seconds of the whole process tree, start-up included: with Spark the
+    JVM's, which the child's own ``cpu`` leaves out; sampled, so up to 50 ms short)."""
     proc = subprocess.Popen([sys.executable, "-c", CHILD, kind, metric, json.dumps(params), data, extra],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    peak = 0
+    peak, ticks = 0, {}
     while proc.poll() is None:
-        peak = max(peak, _tree_rss(proc.pid))
+        peak = max(peak, _tree_rss(proc.pid, ticks))
         time.sleep(0.05)
     out, err = proc.communicate()
+    tree_cpu = sum(ticks.values()) / os.sysconf("SC_CLK_TCK")
     if proc.returncode:
         return {"error": err.strip().splitlines()[-1] if err.strip() else f"exit {proc.returncode}",
-                "peak_gib": peak / 2**30}
+                "peak_gib": peak / 2**30, "tree_cpu": tree_cpu}
     res = json.loads(out.strip().splitlines()[-1])
-    res["peak_gib"] = peak / 2**30
+    res["peak_gib"], res["tree_cpu"] = peak / 2**30, tree_cpu
     return res
 
 
@@ -231,6 +257,10 @@ def main() -> None:
     ap.add_argument("--shards", type=int, default=None, help="use only the first N generator shards")
     ap.add_argument("--no-check-ids", action="store_true",
                     help="check_ids=False for the orders metrics (no duplicate-order_id pass), as the SQL")
+    ap.add_argument("--no-hand-check", action="store_true",
+                    help="leave out the 'hand SQL + check' contender (the hand query after the id check)")
+    ap.add_argument("--int-check", action="store_true",
+                    help="add a contender: the hand query after the id check on integer-decoded ids")
     args = ap.parse_args()
     data = args.data
     tmp = None
@@ -242,16 +272,20 @@ def main() -> None:
           flush=True)
     files = {t: sorted(str(p) for p in (data / t).rglob("*.parquet")) for t in ("orders", "events")}
     files["customers"] = [str(data / "customers.parquet")]
-    print(f"{'metric':<22}{'contender':<12}{'seconds':>9}{'CPU s':>8}{'peak GiB':>10}  notes", flush=True)
+    print(f"{'metric':<22}{'contender':<18}{'seconds':>9}{'CPU s':>8}{'peak GiB':>10}  notes", flush=True)
     results = []
     for metric, params in METRICS:
         if metric not in args.metrics:
             continue
-        if args.no_check_ids and metric in ("rfm", "cohort_matrix", "rfm_summary", "second_purchase", "cohort_by"):
+        if args.no_check_ids and metric in CHECKED:
             params = {**params, "check_ids": False}
         contenders = []
         if "duckdb" in args.engines:
-            contenders += [("duckdb", ""), ("duckdb_sql", json.dumps(HAND_SQL[metric]))]
+            contenders += [("duckdb", ""), ("duckdb_sql", json.dumps({"query": HAND_SQL[metric]}))]
+            if metric in CHECKED and not args.no_check_ids and not args.no_hand_check:
+                contenders.append(("duckdb_sql_check", json.dumps({"query": HAND_SQL[metric], "check": ID_CHECK})))
+            if metric in CHECKED and not args.no_check_ids and args.int_check:
+                contenders.append(("duckdb_sql_int", json.dumps({"query": HAND_SQL[metric], "check": ID_CHECK_INT})))
         if "spark" in args.engines:
             contenders.append(("spark", ""))
         if "pandas" in args.engines:
@@ -271,15 +305,19 @@ def main() -> None:
         for kind, r in best.items():
             note = r.get("error", "")
             if kind == "spark":
-                note = f"+ {r.get('startup', float('nan')):.1f} s session start-up {note}"
+                note = (f"+ {r.get('startup', float('nan')):.1f} s session start-up; "
+                        f"process tree (JVM) CPU {r['tree_cpu']:.1f} s with start-up {note}")
+            if kind.startswith("duckdb_sql") and "check_cpu" in r:
+                note = f"id check {r['check_seconds']:.2f} s / {r['check_cpu']:.2f} CPU s {r['check']} {note}"
             if kind == "pandas" and "read_seconds" in r:
                 note = f"+ {r['read_seconds']:.1f} s reading Parquet {note}"
-            if kind == "duckdb" and "duckdb_sql" in best and "seconds" in best["duckdb_sql"] and "seconds" in r:
-                hand = best["duckdb_sql"]
-                note = (f"{r['seconds'] / hand['seconds']:.2f}x hand-written SQL (wall), "
-                        f"{r['cpu'] / hand['cpu']:.2f}x (CPU)")
+            if kind == "duckdb" and "seconds" in r:
+                note = "; ".join(f"{r['seconds'] / best[h]['seconds']:.2f}x {h} (wall), "
+                                 f"{r['cpu'] / best[h]['cpu']:.2f}x (CPU)"
+                                 for h in ("duckdb_sql", "duckdb_sql_check", "duckdb_sql_int")
+                                 if "seconds" in best.get(h, {})) or note
             cpu = r.get("cpu", float("nan"))
-            print(f"{metric:<22}{kind:<12}{r.get('seconds', float('nan')):>9.2f}{cpu if cpu < 1e17 else float('nan'):>8.2f}"
+            print(f"{metric:<22}{kind:<18}{r.get('seconds', float('nan')):>9.2f}{cpu if cpu < 1e17 else float('nan'):>8.2f}"
                   f"{r['peak_gib']:>10.2f}  {note}", flush=True)
             results.append({"metric": metric, "contender": kind, **r})
     print(json.dumps({"rows": n, "results": results}))
