@@ -64,9 +64,9 @@ reports: venv
 
 test: lint unit nbval
 
-# ruff on the package, tests and benchmarks (rules in pyproject.toml)
+# ruff on the package, tests, benchmarks and the notebooks' code cells (rules in pyproject.toml)
 lint: venv
-	$(BIN)/ruff check ecomlab tests benchmarks
+	$(BIN)/ruff check .
 
 unit: venv
 	$(PY) -m pytest $(PYTEST_ARGS)
