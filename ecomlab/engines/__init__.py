@@ -1295,19 +1295,20 @@ def _kpi_grid(uv: pd.DataFrame, od: pd.DataFrame, by: str | None, daily: bool) -
     return out
 
 
-def _event_window(start, end) -> str:
+def _ts_window(start, end, col: str = "ts") -> str:
+    """SQL condition ``col >= start AND col < end`` (either bound optional; TRUE without both)."""
     cond = []
     if start is not None:
-        cond.append(f"ts >= {d.timestamp_literal(start, 'start')}")
+        cond.append(f"{col} >= {d.timestamp_literal(start, 'start')}")
     if end is not None:
-        cond.append(f"ts < {d.timestamp_literal(end, 'end')}")
+        cond.append(f"{col} < {d.timestamp_literal(end, 'end')}")
     return " AND ".join(cond) or "TRUE"
 
 
 def _kpis_sql(run: _Runner, *, start=None, end=None, by: str | None = None, daily: bool = True,
               on_inconsistent: str = "raise") -> pd.DataFrame:
     seg = _kpi_segment(by) if by is not None else None
-    window = _event_window(start, end)
+    window = _ts_window(start, end)
     ev_cols, od_cols = ("visitor_id", "ts"), ("customer_id", "order_ts", "status", "paid_amount")
     if seg:
         _check_schema(run, "events", (seg[1],))
@@ -1413,18 +1414,9 @@ def _orders_excluded(n_rows: int, n_placed: int, no_customer: int, no_amount: in
     return {k: int(v) for k, v in out.items() if v}
 
 
-def _orders_window(start, end) -> str:
-    cond = []
-    if start is not None:
-        cond.append(f"order_ts >= {d.timestamp_literal(start, 'start')}")
-    if end is not None:
-        cond.append(f"order_ts < {d.timestamp_literal(end, 'end')}")
-    return " AND ".join(cond) or "TRUE"
-
-
 def _orders_kpis_sql(run: _Runner, *, start=None, end=None, daily: bool = True) -> pd.DataFrame:
     _check_schema(run, "orders", ("customer_id", "order_ts", "status", "paid_amount"))
-    raw = run.sql(d.kpi_orders_sql(daily=daily, window=_orders_window(start, end)))
+    raw = run.sql(d.kpi_orders_sql(daily=daily, window=_ts_window(start, end, "order_ts")))
     for c in ("rows_in", "orders", "buyers", "no_customer", "no_amount"):
         raw[c] = raw[c].fillna(0).astype(np.int64)
     raw["gmv"] = raw["gmv"].astype(np.float64)
@@ -1636,7 +1628,7 @@ def sql_of(metric: str, *, spark: bool = False, **params: Any) -> str:
                                        params.get("mode", "loose"), params.get("unit", "session")),
         "daily_kpis": lambda: d.daily_kpis_sql(),
         "orders_kpis": lambda: d.kpi_orders_sql(daily=params.get("daily", True),
-                                                window=_orders_window(params.get("start"), params.get("end"))),
+                                                window=_ts_window(params.get("start"), params.get("end"), "order_ts")),
         "repurchase_rate": lambda: d.repurchase_sql(st, params.get("start"), params.get("end")),
         "return_purchase_rate": lambda: d.return_purchase_sql(st, params["period1"], params["period2"]),
         "rfm": lambda: d.rfm_sql(st, d.timestamp_literal(params["as_of"], "as_of"),
