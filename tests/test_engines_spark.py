@@ -9,6 +9,8 @@ one); on a laptop without Java these tests are skipped with the reason.
 
 from __future__ import annotations
 
+import contextlib
+
 import pandas as pd
 import pytest
 
@@ -52,6 +54,10 @@ def test_bundled_world_pandas_equals_spark(spark) -> None:
     assert not problems, "\n".join(problems)
 
 
+def _warns_if(expected: bool, match: str):
+    return pytest.warns(UserWarning, match=match) if expected else contextlib.nullcontext()
+
+
 def test_generated_partitioned_world_pandas_equals_spark(spark, tmp_path_factory) -> None:
     from ecomlab.simulate import write_world_chunked
 
@@ -61,8 +67,11 @@ def test_generated_partitioned_world_pandas_equals_spark(spark, tmp_path_factory
     for name, params in [("funnel", {"mode": "strict", "steps": ("pv", "fav", "cart", "buy")}),
                          ("daily_kpis", {"on_inconsistent": "warn"}), ("cohort_matrix", {"freq": "W"}),
                          ("rfm_summary", {"calibration_end": "2025-12-01"})]:
-        ref = engines.compute(name, out, engine="pandas", **params)
-        got = engines.compute(name, out, engine="spark", **params)
+        # the blemished world has a day with more buyers than visitors: both engines say so
+        with _warns_if(name == "daily_kpis", "more buyers"):
+            ref = engines.compute(name, out, engine="pandas", **params)
+        with _warns_if(name == "daily_kpis", "more buyers"):
+            got = engines.compute(name, out, engine="spark", **params)
         problems += _same(ref, got, f"{name} {params}")
     assert not problems, "\n".join(problems)
 
