@@ -316,18 +316,15 @@ class LoadedData:
         ['str', 'category']
         """
         cols = list(columns)
-        if name in self.tables:
-            have = self.tables[name]
-        elif name in self.on_disk:
-            have = pd.Index(self.on_disk[name][1])
-        else:
+        if name not in self.tables and name not in self.on_disk:
             raise ValueError(f"table {name!r} is neither loaded nor left on disk; the data have "
                              f"{sorted([*self.tables, *self.on_disk])}")
-        miss = [c for c in cols if c not in (have.columns if isinstance(have, pd.DataFrame) else have)]
+        names = self.tables[name].columns if name in self.tables else self.on_disk[name][1]
+        miss = [c for c in cols if c not in names]
         if miss:
             raise ValueError(f"table {name!r} lacks columns {miss}; expected {cols}")
-        if isinstance(have, pd.DataFrame):
-            return have[cols]
+        if name in self.tables:
+            return self.tables[name][cols]
         return _read_columns(Path(str(self.data_path)), name, cols)
 
     def __str__(self) -> str:
@@ -741,9 +738,7 @@ def engine_output(engine: str) -> Iterator[None]:
 def _load_on_engine(name: str, contract: Contract, data: Any, *, engine: str, preset: str | None,
                     timezone: str | None, currency: str | None, mapping: Any, true_values: Any,
                     false_values: Any, read_options: Mapping[str, Any]) -> LoadedData:
-    """:func:`load` for ``engine`` != "pandas": required tables checked on disk, not read."""
-    import pyarrow.dataset as pads
-
+    """:func:`load` for ``engine`` != "pandas": tables checked on disk, not read."""
     from ecomlab import datasets, engines
 
     if engine not in engines.ENGINES:
@@ -765,7 +760,7 @@ def _load_on_engine(name: str, contract: Contract, data: Any, *, engine: str, pr
     on_disk: dict[str, tuple[int, tuple[str, ...]]] = {}
     for table, cols in contract.required.items():
         tp = engines.resolve_source(path, table)
-        ds = pads.dataset(tp.path, format=tp.fmt, partitioning="hive" if tp.is_dir else None)
+        ds = _disk_dataset(tp)
         names = tuple(ds.schema.names)
         miss = [c for c in cols if c not in names]
         if miss:
@@ -781,10 +776,11 @@ def _load_on_engine(name: str, contract: Contract, data: Any, *, engine: str, pr
             tp = engines.resolve_source(path, table)
         except ValueError:
             continue
-        ds = pads.dataset(tp.path, format=tp.fmt, partitioning="hive" if tp.is_dir else None)
+        ds = _disk_dataset(tp)
         names = tuple(ds.schema.names)
-        if [c for c in cols if c not in names]:
-            notes.append(f"{table} lacks {[c for c in cols if c not in names]}; not used")
+        miss = [c for c in cols if c not in names]
+        if miss:
+            notes.append(f"{table} lacks {miss}; not used")
             continue
         on_disk[table] = (ds.count_rows(), names)
     present = {**{t: pd.DataFrame(columns=list(c)) for t, (_, c) in on_disk.items()}, **tables}
@@ -793,19 +789,24 @@ def _load_on_engine(name: str, contract: Contract, data: Any, *, engine: str, pr
                       None, engine=engine, data_path=str(path.resolve()), on_disk=on_disk)
 
 
+def _disk_dataset(tp):
+    """The pyarrow dataset of a table left on disk (:class:`ecomlab.engines.TablePath`: a file or
+    a hive-partitioned folder): schema and row count from the file metadata, columns on demand."""
+    import pyarrow.dataset as pads
+
+    return pads.dataset(tp.path, format=tp.fmt, partitioning="hive" if tp.is_dir else None)
+
+
 def _read_columns(path: Path, table: str, cols: list[str]) -> pd.DataFrame:
     """Columns ``cols`` of a table left on disk (file or partitioned folder), each typed as
     :func:`ecomlab.datasets.load` types it (a CSV file is read by the loader's text rules)."""
-    import pyarrow.dataset as pads
-
     from ecomlab import datasets, engines, schema
     from ecomlab.io.report import Report
 
     tp = engines.resolve_source(path, table)
     if tp.fmt == "csv" and not tp.is_dir:
         return datasets.load(table, path)[cols]
-    raw = pads.dataset(tp.path, format=tp.fmt, partitioning="hive" if tp.is_dir else None).to_table(
-        columns=cols).to_pandas()
+    raw = _disk_dataset(tp).to_table(columns=cols).to_pandas()
     spec = {c.name: c for c in schema.table(table).columns}
     rep = Report(table)
     return pd.DataFrame({c: datasets._typed(table, spec[c], raw[c], rep, None) if c in spec else raw[c]
