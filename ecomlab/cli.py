@@ -72,8 +72,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="folder for executed copies (default: build/notebooks)")
     run.add_argument("--jobs", "-j", type=int, default=None, metavar="N",
                      help="notebooks run at once (default: number of CPUs, at most 4)")
-    run.add_argument("--timeout", type=_positive_number, default=120, metavar="SECONDS",
-                     help="per-cell timeout (default: 120)")
+    run.add_argument("--timeout", type=_positive_number, default=600, metavar="SECONDS",
+                     help="per-cell timeout (default: 600): a guard against a hung cell, not a speed "
+                          "target (a lesson runs in seconds; a loaded 2-core machine slowed 03-1's "
+                          "bootstrap cell past 120 s)")
     run.set_defaults(func=_cmd_run)
 
     site = sub.add_parser("site", help="convert executed notebooks to a static HTML site")

@@ -182,7 +182,7 @@ def execute(
     parameters: Mapping[str, Any] | None = None,
     cwd: str | os.PathLike[str] | None = None,
     results_dir: str | os.PathLike[str] | None = None,
-    timeout: float = 120,
+    timeout: float = 600,
     env: Mapping[str, str] | None = None,
 ) -> float:
     """Execute one notebook top to bottom in a fresh ``python3`` kernel; return seconds.
@@ -292,7 +292,7 @@ def run_course(
     notebooks: Sequence[str | os.PathLike[str]] | None = None,
     root: str | os.PathLike[str] | None = None,
     results_dir: str | os.PathLike[str] | None = None,
-    timeout: float = 120,
+    timeout: float = 600,
     stream=None,
     jobs: int | None = None,
 ) -> list[RunResult]:
